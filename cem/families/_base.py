@@ -1,0 +1,149 @@
+"""The :class:`Family` interface shared by every sampling distribution."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from cem.errors import ConfigError
+
+__all__ = ["Family", "normalized_weights"]
+
+
+def normalized_weights(weights: np.ndarray | None, n: int) -> np.ndarray:
+    """Return ``weights / weights.sum()`` as float64, or uniform weights when ``None``.
+
+    Raises
+    ------
+    ConfigError
+        If the weights are not ``n`` finite, nonnegative numbers with a positive sum.
+    """
+    if n < 1:
+        raise ConfigError("fit needs at least one sample, got X with 0 rows")
+    if weights is None:
+        return np.full(n, 1.0 / n)
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n,):
+        raise ConfigError(f"weights must have shape ({n},) to match X, got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ConfigError("weights must be finite and nonnegative")
+    total = w.sum()
+    if total <= 0:
+        raise ConfigError("weights must have a positive sum")
+    return w / total
+
+
+class Family(ABC):
+    r"""A parametric family :math:`f(\cdot; v)` of sampling distributions.
+
+    Families are immutable: :meth:`fit` and :meth:`smooth` return new objects.
+    Parameters are numpy arrays listed by :meth:`params`; :meth:`with_params`
+    builds a family of the same kind from such a dictionary, which is what
+    checkpoints and smoothing use.
+
+    The CE update is the weighted maximum-likelihood fit
+
+    .. math:: v_{t} = \operatorname{argmax}_v \sum_k w_k \log f(X_k; v),
+
+    over the elite samples :math:`X_k` with weights :math:`w_k` (1 in
+    optimization, likelihood ratios in rare-event estimation), followed by
+    smoothing :math:`v_t \leftarrow \alpha v_t + (1 - \alpha) v_{t-1}`.
+
+    References
+    ----------
+    .. [1] P.-T. de Boer, D. P. Kroese, S. Mannor, R. Y. Rubinstein, "A tutorial
+       on the cross-entropy method", Ann. Oper. Res. 134:19-67, 2005.
+    """
+
+    #: Names of the parameters that measure spread (smoothed with ``beta_t``
+    #: under the dynamic smoothing rule).
+    scale_params: ClassVar[tuple[str, ...]] = ()
+
+    # ------------------------------------------------------------------ abstract
+    @property
+    @abstractmethod
+    def event_shape(self) -> tuple[int, ...]:
+        """Shape of one sample; :meth:`sample` returns ``(n, *event_shape)``."""
+
+    @abstractmethod
+    def params(self) -> dict[str, np.ndarray]:
+        """The parameters as a name → array dictionary (copies are not made)."""
+
+    @abstractmethod
+    def with_params(self, **params: np.ndarray) -> Family:
+        """A family of the same kind and options with the given parameters."""
+
+    @abstractmethod
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``n`` independent samples, an array of shape ``(n, *event_shape)``."""
+
+    @abstractmethod
+    def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> Family:
+        """Weighted maximum-likelihood estimate from samples ``X`` (the CE update)."""
+
+    @abstractmethod
+    def log_pdf(self, X: np.ndarray) -> np.ndarray:
+        """Log density (or log mass) of each row of ``X``, shape ``(n,)``."""
+
+    @abstractmethod
+    def entropy(self) -> float:
+        """Shannon entropy in nats (differential entropy for continuous families)."""
+
+    @abstractmethod
+    def mode(self) -> np.ndarray:
+        """The most probable point, shape ``event_shape``."""
+
+    @abstractmethod
+    def is_degenerate(self, tol: float = 1e-3) -> bool:
+        """Whether the family has (numerically) collapsed onto a single point."""
+
+    # ---------------------------------------------------------------- concrete
+    def smooth(self, previous: Family, alpha: float | Mapping[str, float]) -> Family:
+        r"""Smoothed parameters :math:`\alpha v_{new} + (1 - \alpha) v_{prev}`.
+
+        Parameters
+        ----------
+        previous : Family
+            The family of the previous iteration (same kind and shape).
+        alpha : float or mapping
+            Weight of ``self`` (the freshly fitted family) in ``(0, 1]``; a mapping
+            gives a weight per parameter name, missing names use ``alpha["*"]``
+            (default 1).
+
+        Returns
+        -------
+        Family
+            A family of the same kind. Convex combinations keep probabilities in
+            [0, 1] and variances positive.
+        """
+        if type(previous) is not type(self):
+            raise ConfigError(
+                f"cannot smooth a {type(self).__name__} with a {type(previous).__name__}"
+            )
+        new, old = self.params(), previous.params()
+        smoothed: dict[str, Any] = {}
+        for name, value in new.items():
+            a = _alpha_for(alpha, name)
+            smoothed[name] = a * value + (1.0 - a) * old[name] if a != 1.0 else value
+        return self.with_params(**smoothed)
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{k}{tuple(np.shape(v))}" for k, v in self.params().items())
+        return f"{type(self).__name__}({shapes})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        a, b = self.params(), other.params()  # type: ignore[attr-defined]
+        return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _alpha_for(alpha: float | Mapping[str, float], name: str) -> float:
+    if isinstance(alpha, Mapping):
+        return float(alpha.get(name, alpha.get("*", 1.0)))
+    return float(alpha)

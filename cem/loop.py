@@ -1,0 +1,339 @@
+r"""The generic cross-entropy iteration, with an ask/tell interface.
+
+One iteration (de Boer et al. 2005, Algorithm 2.1 / 3.1):
+
+1. draw :math:`X_1..X_N \sim f(\cdot; v_{t-1})` and score them;
+2. :math:`\gamma_t` = the :math:`(1-\rho)` sample quantile of the scores (in the
+   problem's sense), i.e. the ``N_e``-th best score with ``N_e = ceil(rho N)``;
+3. fit :math:`\tilde v_t` to the elite :math:`\{X_k : S(X_k) \ge \gamma_t\}` by
+   maximum likelihood (the CE step);
+4. smooth :math:`v_t = \alpha \tilde v_t + (1 - \alpha) v_{t-1}` (scale parameters
+   optionally with :math:`\beta_t = \beta - \beta (1 - 1/t)^q`);
+5. stop when a rule fires.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from typing import IO, Any, Literal
+
+import numpy as np
+
+from cem.errors import ConfigError, InvalidScoreError
+from cem.families import Family
+from cem.history import History, IterationRecord
+from cem.options import resolve_options
+from cem.parallel import batch_sizes, sample_and_score, sample_batches
+from cem.problem import Problem, as_problem
+from cem.result import CEMResult
+
+__all__ = ["CrossEntropyOptimizer", "check_scores"]
+
+#: Criteria that mean the search converged (the others are budgets).
+_CONVERGED = {"stall", "degenerate", "target"}
+
+
+def check_scores(scores: Any, n: int, nan_policy: str = "raise") -> np.ndarray:
+    """Validate a score array: float, shape ``(n,)``, NaN handled by ``nan_policy``.
+
+    With ``nan_policy="worst"`` NaN scores are returned as NaN and ranked last by
+    the loop; with ``"raise"`` (the default) they raise.
+
+    Raises
+    ------
+    InvalidScoreError
+        Wrong shape, non-numeric values, or NaN under ``nan_policy="raise"``.
+    """
+    try:
+        s = np.asarray(scores, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidScoreError(f"scores must be numeric, got {type(scores).__name__}") from exc
+    if s.shape != (n,):
+        raise InvalidScoreError(
+            f"the score function must return an array of shape ({n},) for {n} samples, "
+            f"got shape {s.shape}"
+        )
+    nan = np.isnan(s)
+    if nan.any() and nan_policy == "raise":
+        first = int(np.argmax(nan))
+        raise InvalidScoreError(
+            f"the score function returned NaN for {int(nan.sum())} of {n} samples "
+            f"(first at row {first}); fix the objective or pass nan_policy='worst'"
+        )
+    return s
+
+
+class CrossEntropyOptimizer:
+    r"""Cross-entropy optimizer over any :class:`~cem.families.Family`.
+
+    Use :meth:`run` for a complete run, or drive it yourself with :meth:`ask` and
+    :meth:`tell` (for example around an external simulator), checking :meth:`stop`.
+
+    Parameters
+    ----------
+    problem : Problem or callable
+        The objective. A callable takes an ``(N, ...)`` batch and returns ``(N,)``.
+    family : Family, optional
+        The starting family; defaults to ``problem.initial_family()``.
+    sense : {"max", "min"}, optional
+        Required to agree with ``problem.sense``; sets the sense of a callable
+        (default ``"max"``).
+    callback : callable, optional
+        ``callback(optimizer)`` after every iteration; returning ``True`` stops.
+    progress : file-like, optional
+        Where ``verbose`` writes its per-iteration table (default ``sys.stdout``).
+    **options
+        See :data:`cem.options.OPTIONS` (``n_samples``, ``rho``, ``n_elite``,
+        ``alpha``, ``beta``, ``q``, stopping rules, ``seed``, ``n_jobs``, ...).
+
+    References
+    ----------
+    .. [1] P.-T. de Boer, D. P. Kroese, S. Mannor, R. Y. Rubinstein, "A tutorial on the
+       cross-entropy method", Ann. Oper. Res. 134:19-67, 2005.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cem import CrossEntropyOptimizer
+    >>> from cem.families import Normal
+    >>> opt = CrossEntropyOptimizer(lambda X: -np.sum((X - 1) ** 2, axis=1),
+    ...                             Normal(np.zeros(2), 5.0), n_samples=200, seed=1)
+    >>> res = opt.run()
+    >>> bool(np.allclose(res.x, 1, atol=1e-3))
+    True
+    """
+
+    def __init__(
+        self,
+        problem: Problem | Callable[[np.ndarray], Any],
+        family: Family | None = None,
+        *,
+        sense: Literal["max", "min"] | None = None,
+        callback: Callable[[CrossEntropyOptimizer], bool | None] | None = None,
+        progress: IO[str] | None = None,
+        **options: Any,
+    ) -> None:
+        self.problem = as_problem(problem, family, sense)
+        self.options = resolve_options(options)
+        self.family = family if family is not None else self.problem.initial_family()
+        if not isinstance(self.family, Family):
+            raise ConfigError(f"family must be a cem Family, got {type(self.family).__name__}")
+        if self.options["polish"] != "none" and not self.problem.can_polish:
+            raise ConfigError(
+                f"polish={self.options['polish']!r} needs a problem with a local search; "
+                f"{type(self.problem).__name__} has none (use polish='none')"
+            )
+        self.sign = 1.0 if self.problem.sense == "max" else -1.0
+        self.seed = np.random.SeedSequence(self.options["seed"])
+        self.callback, self.progress = callback, progress
+        n = self.options["n_samples"]
+        self.n_elite = self.options["n_elite"] or max(1, math.ceil(self.options["rho"] * n))
+        self.t = 0
+        self.evals = 0
+        self.history = History()
+        self.best_x: np.ndarray | None = None
+        self.best_score = -np.inf  # internal, maximization sense
+        self._stall = 0
+        self._stop: dict[str, str] = {}
+        self._elapsed = 0.0
+        self._started: float | None = None
+
+    # ------------------------------------------------------------------ ask / tell
+    def ask(self) -> np.ndarray:
+        """Samples of the next iteration, ``(n_samples, *event_shape)``.
+
+        They are the same samples that :meth:`run` would score.
+        """
+        self._start_clock()
+        o = self.options
+        return sample_batches(
+            self.family, o["n_samples"], self.seed, self.t + 1,
+            batch_size=o["batch_size"], n_jobs=o["n_jobs"], backend=o["backend"],
+        )  # fmt: skip
+
+    def tell(self, X: np.ndarray, scores: Any) -> IterationRecord:
+        """Update the family from scored samples; returns the iteration's record."""
+        self._start_clock()
+        X = np.asarray(X)
+        if X.ndim < 1 or X.shape[1:] != self.family.event_shape:
+            raise ConfigError(
+                f"X must have shape (N, {', '.join(map(str, self.family.event_shape))}), "
+                f"got {X.shape}"
+            )
+        raw = check_scores(scores, X.shape[0], self.options["nan_policy"])
+        s = self.sign * raw
+        s[np.isnan(s)] = -np.inf
+        n_elite = min(self.n_elite, X.shape[0])
+        order = np.argsort(-s, kind="stable")
+        gamma = s[order[n_elite - 1]]
+        if gamma == -np.inf:
+            raise InvalidScoreError("every score of the elite is NaN or infinitely bad")
+        elite = s >= gamma
+        X_elite, s_elite = X[elite], s[elite]
+        if self.options["polish"] == "elite":
+            X_elite, polished = self.problem.polish(X_elite, self.sign * s_elite)
+            s_elite = self.sign * check_scores(polished, X_elite.shape[0], "raise")
+        self.t += 1
+        self.evals += X.shape[0]
+        k = int(np.argmax(s_elite))
+        if s_elite[k] > self.best_score:
+            self.best_score, self.best_x = float(s_elite[k]), np.array(X_elite[k])
+        fitted = self.family.fit(X_elite)
+        self.family = fitted.smooth(self.family, self._alpha(self.t))
+        finite = raw[np.isfinite(raw)]
+        record = IterationRecord(
+            t=self.t,
+            gamma=float(self.sign * gamma),
+            best=float(self.sign * self.best_score),
+            mean=float(finite.mean()) if finite.size else float("nan"),
+            entropy=self.family.entropy(),
+            evals=self.evals,
+            seconds=self._elapsed + time.perf_counter() - self._started,
+        )
+        self._update_stall(record)
+        self.history.append(record)
+        self._print(record)
+        if self.callback is not None and self.callback(self):
+            self._stop["callback"] = "the callback asked to stop"
+        return record
+
+    # ------------------------------------------------------------------ stopping
+    def stop(self) -> dict[str, str]:
+        """The stopping criteria that hold now, name → explanation (empty: go on)."""
+        o = self.options
+        fired = dict(self._stop)
+        if self.t >= o["max_iter"]:
+            fired["max_iter"] = f"reached max_iter={o['max_iter']} iterations"
+        if o["stall_iters"] is not None and self._stall >= o["stall_iters"]:
+            fired["stall"] = f"gamma_t unchanged for {o['stall_iters']} iterations"
+        if o["degenerate_tol"] is not None and self.family.is_degenerate(o["degenerate_tol"]):
+            fired["degenerate"] = f"the family is degenerate (tol={o['degenerate_tol']})"
+        if o["target"] is not None and self.t and self.best_score >= self.sign * o["target"]:
+            fired["target"] = f"the best score reached target={o['target']}"
+        if o["max_evals"] is not None and self.evals + o["n_samples"] > o["max_evals"]:
+            fired["max_evals"] = f"another iteration would exceed max_evals={o['max_evals']}"
+        if o["max_time"] is not None and self.t and self.history[-1].seconds >= o["max_time"]:
+            fired["max_time"] = f"ran for max_time={o['max_time']} seconds"
+        return fired
+
+    # ------------------------------------------------------------------ run
+    def step(self) -> IterationRecord:
+        """One iteration: sample and score in batches (joblib), then :meth:`tell`."""
+        self._start_clock()
+        o = self.options
+        X, parts = sample_and_score(
+            self.family, self.problem.score, o["n_samples"], self.seed, self.t + 1,
+            batch_size=o["batch_size"], n_jobs=o["n_jobs"], backend=o["backend"],
+        )  # fmt: skip
+        sizes = batch_sizes(o["n_samples"], o["batch_size"])
+        scores = np.concatenate(
+            [check_scores(p, nb, "worst") for p, nb in zip(parts, sizes, strict=False)]
+        )
+        return self.tell(X, scores)
+
+    def run(self) -> CEMResult:
+        """Iterate until a stopping rule fires; returns :meth:`result`."""
+        if self.options["verbose"]:
+            self._print_header()
+        while not self.stop():
+            self.step()
+        return self.result()
+
+    def result(self) -> CEMResult:
+        """The result so far (best point, score, stop reason, history, final family)."""
+        fired = self.stop()
+        x, best = self.best_x, self.best_score
+        if self.options["polish"] == "best" and x is not None:
+            xs, ss = self.problem.polish(x[None], np.array([self.sign * best]))
+            ss = self.sign * check_scores(ss, 1, "raise")
+            if ss[0] >= best:
+                x, best = np.array(xs[0]), float(ss[0])
+        fun = float(self.sign * best) if x is not None else None
+        known = self.problem.known_optimum
+        gap = None
+        if known is not None and fun is not None:
+            gap = abs(fun - known) / abs(known) if known != 0 else abs(fun - known)
+        return CEMResult(
+            x=x,
+            fun=fun,
+            nit=self.t,
+            nfev=self.evals,
+            stop=fired,
+            stop_reason=next(iter(fired), "not stopped"),
+            message="; ".join(fired.values()) or "not stopped",
+            success=bool(_CONVERGED & fired.keys()),
+            family=self.family,
+            history=self.history,
+            known_optimum=known,
+            gap=gap,
+            sense=self.problem.sense,
+            seed=self.seed.entropy,
+        )
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue the run exactly (see :meth:`load_state_dict`).
+
+        The random state is implied by ``(seed entropy, t)``: iteration ``t``'s
+        generators are spawned from them (:func:`cem.parallel.iteration_seed`).
+        """
+        return {
+            "t": self.t,
+            "evals": self.evals,
+            "family": self.family,
+            "history": list(self.history.records),
+            "best_x": self.best_x,
+            "best_score": self.best_score,
+            "stall": self._stall,
+            "stop": dict(self._stop),
+            "elapsed": self._elapsed
+            + (time.perf_counter() - self._started if self._started is not None else 0.0),
+            "seed_entropy": self.seed.entropy,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a state saved by :meth:`state_dict`."""
+        self.t, self.evals = int(state["t"]), int(state["evals"])
+        self.family = state["family"]
+        self.history = History(state["history"])
+        self.best_x, self.best_score = state["best_x"], float(state["best_score"])
+        self._stall, self._stop = int(state["stall"]), dict(state["stop"])
+        self._elapsed, self._started = float(state["elapsed"]), None
+        self.seed = np.random.SeedSequence(state["seed_entropy"])
+
+    # ------------------------------------------------------------------ helpers
+    def _alpha(self, t: int) -> float | dict[str, float]:
+        o = self.options
+        if o["beta"] is None or not self.family.scale_params:
+            return o["alpha"]
+        beta_t = o["beta"] - o["beta"] * (1.0 - 1.0 / t) ** o["q"]
+        return {"*": o["alpha"], **{name: beta_t for name in self.family.scale_params}}
+
+    def _update_stall(self, record: IterationRecord) -> None:
+        if self.history.records:
+            unchanged = abs(record.gamma - self.history[-1].gamma) <= self.options["gamma_tol"]
+            self._stall = self._stall + 1 if unchanged else 0
+
+    def _start_clock(self) -> None:
+        if self._started is None:
+            self._started = time.perf_counter()
+
+    _HEADER = (
+        f"{'t':>5} {'gamma_t':>14} {'best':>14} {'mean':>14} {'entropy':>10} {'evals':>10}"
+        f" {'seconds':>8}"
+    )
+
+    def _print_header(self) -> None:
+        print(self._HEADER, file=self.progress or sys.stdout, flush=True)
+
+    def _print(self, r: IterationRecord) -> None:
+        if self.options["verbose"]:
+            print(
+                f"{r.t:>5} {r.gamma:>14.6g} {r.best:>14.6g} {r.mean:>14.6g} {r.entropy:>10.4g}"
+                f" {r.evals:>10} {r.seconds:>8.2f}",
+                file=self.progress or sys.stdout,
+                flush=True,
+            )

@@ -1,0 +1,130 @@
+"""The table of optimizer options: defaults, documentation and validation.
+
+One table serves the Python API (:class:`cem.CrossEntropyOptimizer` keyword
+arguments), the ``[optimizer]`` section of TOML configs and the command-line help,
+so the three can never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cem.errors import ConfigError
+
+__all__ = ["Option", "OPTIONS", "resolve_options", "options_table"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One optimizer option: its default, accepted values and one-line documentation."""
+
+    name: str
+    default: Any
+    doc: str
+    accepted: str
+    check: Callable[[Any], bool]
+    optional: bool = False
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` if accepted, else raise :class:`ConfigError` naming the option."""
+        if value is None and self.optional:
+            return None
+        ok = False
+        try:
+            ok = bool(self.check(value))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ConfigError(f"{self.name} must be {self.accepted}, got {value!r}")
+        return value
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_real(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+OPTIONS: dict[str, Option] = {
+    o.name: o
+    for o in [
+        Option("n_samples", 1000, "samples drawn per iteration (N)", "an integer >= 1",
+               lambda v: _is_int(v) and v >= 1),
+        Option("rho", 0.1, "elite fraction: gamma_t is the (1 - rho) sample quantile",
+               "a number in (0, 1)", lambda v: _is_real(v) and 0 < v < 1),
+        Option("n_elite", None, "number of elite samples; overrides rho when given",
+               "an integer in [1, n_samples] or None", lambda v: _is_int(v) and v >= 1,
+               optional=True),
+        Option("alpha", 0.7, "smoothing weight of the new parameters", "a number in (0, 1]",
+               lambda v: _is_real(v) and 0 < v <= 1),
+        Option("beta", None, "dynamic smoothing of scale parameters: "
+               "beta_t = beta - beta * (1 - 1/t)**q", "a number in (0, 1] or None",
+               lambda v: _is_real(v) and 0 < v <= 1, optional=True),
+        Option("q", 5.0, "exponent q of the dynamic smoothing rule", "a number > 0",
+               lambda v: _is_real(v) and v > 0),
+        Option("max_iter", 1000, "stop after this many iterations", "an integer >= 1",
+               lambda v: _is_int(v) and v >= 1),
+        Option("stall_iters", 5, "stop when gamma_t is unchanged for this many iterations (d)",
+               "an integer >= 1 or None", lambda v: _is_int(v) and v >= 1, optional=True),
+        Option("gamma_tol", 0.0, "|gamma_t - gamma_{t-1}| <= gamma_tol counts as unchanged",
+               "a number >= 0", lambda v: _is_real(v) and v >= 0),
+        Option("degenerate_tol", 1e-6, "stop when the family is degenerate to this tolerance",
+               "a number >= 0 or None", lambda v: _is_real(v) and v >= 0, optional=True),
+        Option("max_evals", None, "stop before the evaluation budget would be exceeded",
+               "an integer >= 1 or None", lambda v: _is_int(v) and v >= 1, optional=True),
+        Option("target", None, "stop when the best score reaches this value",
+               "a finite number or None", _is_real, optional=True),
+        Option("max_time", None, "stop after this many wall-clock seconds",
+               "a number > 0 or None", lambda v: _is_real(v) and v > 0, optional=True),
+        Option("nan_policy", "raise", "what a NaN score does: raise an error, or count as worst",
+               "'raise' or 'worst'", lambda v: v in ("raise", "worst")),
+        Option("polish", "none", "apply the problem's local search to the elite or the final best",
+               "'none', 'elite' or 'best'", lambda v: v in ("none", "elite", "best")),
+        Option("seed", None, "seed of the run's SeedSequence (None draws fresh entropy)",
+               "a nonnegative integer or None", lambda v: _is_int(v) and v >= 0, optional=True),
+        Option("n_jobs", 1, "joblib workers for sampling and scoring (-1: all cores)",
+               "a nonzero integer", lambda v: _is_int(v) and v != 0),
+        Option("batch_size", None, "samples per batch (None: max(256, ceil(N/16)))",
+               "an integer >= 1 or None", lambda v: _is_int(v) and v >= 1, optional=True),
+        Option("backend", None, "joblib backend name (e.g. 'loky', 'threading', 'dask')",
+               "a string or None", lambda v: isinstance(v, str) and v != "", optional=True),
+        Option("verbose", False, "print one line per iteration", "true or false",
+               lambda v: isinstance(v, bool)),
+    ]
+}  # fmt: skip
+
+
+def resolve_options(given: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults updated with ``given``, every value validated.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown name (the message lists the known ones) or an unaccepted value.
+    """
+    unknown = sorted(set(given) - set(OPTIONS))
+    if unknown:
+        raise ConfigError(
+            f"unknown optimizer option {unknown[0]!r}; accepted: {', '.join(OPTIONS)}"
+        )
+    resolved = {name: opt.default for name, opt in OPTIONS.items()}
+    for name, value in given.items():
+        resolved[name] = OPTIONS[name].validate(value)
+    if resolved["n_elite"] is not None and resolved["n_elite"] > resolved["n_samples"]:
+        raise ConfigError(
+            f"n_elite must be at most n_samples={resolved['n_samples']}, got {resolved['n_elite']}"
+        )
+    return resolved
+
+
+def options_table() -> str:
+    """The options as a Markdown table (name, default, accepted values, meaning)."""
+    rows = ["| option | default | accepted | meaning |", "| --- | --- | --- | --- |"]
+    for o in OPTIONS.values():
+        rows.append(f"| `{o.name}` | `{o.default!r}` | {o.accepted} | {o.doc} |")
+    return "\n".join(rows)

@@ -1,0 +1,115 @@
+"""The :class:`Problem` interface and the adaptor that turns a callable into one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+import numpy as np
+
+from cem.errors import ConfigError
+from cem.families import Family
+
+__all__ = ["Problem", "FunctionProblem", "as_problem", "SENSES"]
+
+SENSES = ("max", "min")
+
+
+class Problem:
+    """An objective over a batch of candidates; knows nothing of CE.
+
+    Subclasses implement :meth:`score` (vectorized: ``(N, ...) -> (N,)``) and
+    :meth:`initial_family`, and set :attr:`sense`. Optional: :attr:`known_optimum`,
+    :meth:`polish` (a local search), :meth:`describe`.
+    """
+
+    #: ``"max"`` or ``"min"``.
+    sense: Literal["max", "min"] = "max"
+    #: Optimal (or best-known) score, when known.
+    known_optimum: float | None = None
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        """Scores of the ``N`` candidates in ``X``, shape ``(N,)``."""
+        raise NotImplementedError
+
+    def initial_family(self) -> Family:
+        """The default starting family."""
+        raise NotImplementedError(f"{type(self).__name__} has no default family; pass one")
+
+    def polish(self, X: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Improve candidates by local search; returns new candidates and their scores."""
+        raise NotImplementedError(f"{type(self).__name__} has no local search (polish)")
+
+    @property
+    def can_polish(self) -> bool:
+        """Whether :meth:`polish` is implemented."""
+        return type(self).polish is not Problem.polish
+
+    def describe(self) -> str:
+        """A one-line description."""
+        doc = (type(self).__doc__ or type(self).__name__).strip()
+        return doc.splitlines()[0]
+
+
+class FunctionProblem(Problem):
+    """A plain callable as a :class:`Problem`.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(X) -> (N,)`` scores when ``vectorized`` (the default), otherwise
+        ``func(x) -> float`` called once per row.
+    family : Family, optional
+        The starting family.
+    sense : {"max", "min"}
+    vectorized : bool, default True
+    known_optimum : float, optional
+    """
+
+    def __init__(
+        self,
+        func: Callable[[np.ndarray], Any],
+        family: Family | None = None,
+        sense: Literal["max", "min"] = "max",
+        vectorized: bool = True,
+        known_optimum: float | None = None,
+    ) -> None:
+        if not callable(func):
+            raise ConfigError(f"the objective must be callable, got {type(func).__name__}")
+        if sense not in SENSES:
+            raise ConfigError(f"sense must be 'max' or 'min', got {sense!r}")
+        self.func, self.family, self.sense = func, family, sense
+        self.vectorized, self.known_optimum = vectorized, known_optimum
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        if self.vectorized:
+            return self.func(X)
+        return np.array([self.func(x) for x in X], dtype=float)
+
+    def initial_family(self) -> Family:
+        if self.family is None:
+            raise ConfigError("a callable objective needs a family (e.g. family=Normal(mu, sigma))")
+        return self.family
+
+    def describe(self) -> str:
+        return f"function {getattr(self.func, '__name__', repr(self.func))}"
+
+
+def as_problem(
+    obj: Problem | Callable[[np.ndarray], Any],
+    family: Family | None = None,
+    sense: Literal["max", "min"] | None = None,
+) -> Problem:
+    """Wrap a callable in a :class:`FunctionProblem`; check a :class:`Problem`'s sense."""
+    if isinstance(obj, Problem):
+        if sense is not None and sense != obj.sense:
+            raise ConfigError(
+                f"{type(obj).__name__} is a {obj.sense}imization problem; "
+                f"it cannot be solved with sense={sense!r}"
+            )
+        if obj.sense not in SENSES:
+            raise ConfigError(
+                f"{type(obj).__name__}.sense must be 'max' or 'min', got {obj.sense!r}"
+            )
+        return obj
+    return FunctionProblem(obj, family, sense or "max")
