@@ -1,0 +1,329 @@
+r"""The maximal cut problem.
+
+Given a weighted undirected graph with symmetric weights :math:`c_{ij}` (zero
+diagonal), a cut is a partition of the nodes, encoded by :math:`x \in \{0, 1\}^n`.
+Its value is
+
+.. math:: S(x) = \sum_{i<j} c_{ij} [x_i \ne x_j] = x^\top C (1 - x),
+
+which the CE method maximizes with an independent :class:`~cem.families.Bernoulli`
+family. As in the CE tutorial, node 1 is fixed on side 0 (``p_1 = 0``), which
+removes the symmetry between a cut and its complement.
+
+References
+----------
+.. [1] R. Y. Rubinstein, "Cross-entropy and rare events for maximal cut and partition
+   problems", ACM TOMACS 12(1):27-53, 2002.
+.. [2] P.-T. de Boer, D. P. Kroese, S. Mannor, R. Y. Rubinstein, "A tutorial on the
+   cross-entropy method", Ann. Oper. Res. 134:19-67, 2005, Sec. 3.1 and 4.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from cem.errors import ConfigError, DataFormatError
+from cem.families import Bernoulli
+from cem.problem import Problem
+
+__all__ = ["MaxCut", "read_gset", "tutorial_matrix", "synthetic_matrix", "bundled_gset"]
+
+#: Above this density the weight matrix is kept dense.
+_DENSE_ABOVE = 0.1
+
+
+def tutorial_matrix() -> np.ndarray:
+    """The 5-node cost matrix of the CE tutorial (optimal cut {1,2}|{3,4,5}, value 28)."""
+    return np.array(
+        [
+            [0, 1, 3, 5, 6],
+            [1, 0, 3, 6, 5],
+            [3, 3, 0, 2, 2],
+            [5, 6, 2, 0, 2],
+            [6, 5, 2, 2, 0],
+        ],
+        dtype=float,
+    )
+
+
+def synthetic_matrix(
+    n: int, m: int, rng: np.random.Generator, a: float = 0.0, b: float = 1.0, c: float = 1.0
+) -> np.ndarray:
+    r"""The CE tutorial's synthetic max-cut matrix with a known optimal cut.
+
+    .. math:: C = \begin{pmatrix} Z_{11} & B_{12} \\ B_{21} & Z_{22} \end{pmatrix}
+
+    :math:`Z_{11}` (``m x m``) and :math:`Z_{22}` (``(n-m) x (n-m)``) are symmetric with
+    upper-diagonal entries drawn from :math:`U(a, b)` and a zero diagonal; every entry of
+    :math:`B_{12} = B_{21}^\top` is ``c``. When :math:`c \ge b (n-m)/m` (and
+    :math:`m \ge n - m`), the cut :math:`\{1..m\} | \{m+1..n\}` is optimal with value
+    :math:`c\, m (n - m)` (de Boer et al. 2005, Sec. 4.1; the bound holds with equality
+    for the tutorial's ``a=0, b=1, c=1, m=n/2`` since the :math:`U(0, 1)` entries are
+    below 1 almost surely).
+    """
+    if not (1 <= m < n):
+        raise ConfigError(f"synthetic max-cut needs 1 <= m < n, got n={n}, m={m}")
+    C = np.full((n, n), float(c))
+    for lo, hi in ((0, m), (m, n)):
+        k = hi - lo
+        Z = np.triu(rng.uniform(a, b, size=(k, k)), 1)
+        C[lo:hi, lo:hi] = Z + Z.T
+    return C
+
+
+def read_gset(path: str | os.PathLike[str]) -> sp.csr_array:
+    """Read a Gset graph file into a symmetric sparse weight matrix.
+
+    Format: a header ``n m``, then ``m`` lines ``i j w`` (1-based vertices).
+
+    Raises
+    ------
+    DataFormatError
+        Naming the file and line, for a malformed header or edge line, a vertex out of
+        ``1..n``, a self-loop, or an edge count that differs from the header.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Gset file not found: {path}")
+    lines = path.read_text().splitlines()
+    content = [(k + 1, ln.split()) for k, ln in enumerate(lines) if ln.strip()]
+    if not content:
+        raise DataFormatError(f"{path.name}: empty file, expected a header line 'n m'")
+    lineno, head = content[0]
+    try:
+        n, m = (int(v) for v in head)
+    except ValueError:
+        raise DataFormatError(
+            f"{path.name}, line {lineno}: expected header 'n m' (two integers), got {lines[0]!r}"
+        ) from None
+    edges = content[1:]
+    if len(edges) != m:
+        raise DataFormatError(f"{path.name}: header announces {m} edges, the file has {len(edges)}")
+    rows = np.empty(m, dtype=np.int64)
+    cols = np.empty(m, dtype=np.int64)
+    wts = np.empty(m, dtype=float)
+    for e, (lineno, parts) in enumerate(edges):
+        try:
+            i, j, w = int(parts[0]), int(parts[1]), float(parts[2])
+            if len(parts) != 3:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise DataFormatError(
+                f"{path.name}, line {lineno}: expected an edge 'i j w' (two vertex numbers and "
+                f"a weight), got {lines[lineno - 1]!r}"
+            ) from None
+        if not (1 <= i <= n and 1 <= j <= n) or i == j:
+            raise DataFormatError(
+                f"{path.name}, line {lineno}: vertices must be distinct and in 1..{n}, got {i} {j}"
+            )
+        rows[e], cols[e], wts[e] = i - 1, j - 1, w
+    W = sp.coo_array((wts, (rows, cols)), shape=(n, n))
+    return (W + W.T).tocsr()
+
+
+def bundled_gset(name: str) -> Path:
+    """Path of a Gset graph bundled with the package (``"G1"``, ``"G14"``)."""
+    folder = resources.files("problems") / "data" / "gset"
+    names = sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".txt"))
+    if name not in names:
+        raise ConfigError(f"no bundled Gset graph {name!r}; bundled: {', '.join(names)}")
+    return Path(str(folder / f"{name}.txt"))
+
+
+def gset_best_known(name: str) -> float | None:
+    """Best-known cut of a Gset graph (Benlic & Hao 2013), or ``None`` if not listed."""
+    table = resources.files("problems") / "data" / "gset" / "BEST_KNOWN.csv"
+    with table.open() as fh:
+        for row in csv.DictReader(fh):
+            if row["name"] == name:
+                return float(row["best_known_cut"])
+    return None
+
+
+class MaxCut(Problem):
+    r"""Maximal cut of a weighted undirected graph (maximize).
+
+    Parameters
+    ----------
+    weights : ndarray, scipy sparse matrix or networkx.Graph
+        Symmetric weights :math:`c_{ij}` with a zero diagonal (edge attribute
+        ``"weight"``, default 1, for a graph).
+    fix_first : bool, default True
+        Keep node 1 on side 0, removing the cut/complement symmetry.
+    known_optimum : float, optional
+        Optimal (or best-known) cut value.
+    name : str, optional
+
+    Notes
+    -----
+    Scoring a batch costs one product ``X @ C``: :math:`O(N n^2)` dense, or
+    :math:`O(N |E|)` with a sparse ``C`` (used when the density is below 10%).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from problems.maxcut import MaxCut
+    >>> prob = MaxCut.tutorial()
+    >>> float(prob.score(np.array([[0, 0, 1, 1, 1]]))[0])
+    28.0
+    """
+
+    sense = "max"
+
+    def __init__(
+        self,
+        weights: Any,
+        fix_first: bool = True,
+        known_optimum: float | None = None,
+        name: str | None = None,
+    ) -> None:
+        W = self._as_matrix(weights)
+        self.n = W.shape[0]
+        self.fix_first = bool(fix_first)
+        self.known_optimum = None if known_optimum is None else float(known_optimum)
+        self.name = name or f"maxcut-{self.n}"
+        density = W.nnz / self.n**2 if sp.issparse(W) else np.count_nonzero(W) / self.n**2
+        if density > _DENSE_ABOVE:
+            W = W.toarray() if sp.issparse(W) else np.asarray(W, dtype=float)
+        else:
+            W = sp.csr_array(W, dtype=float)
+        self.weights = W
+
+    @staticmethod
+    def _as_matrix(weights: Any) -> np.ndarray | sp.csr_array:
+        if isinstance(weights, nx.Graph):
+            if weights.is_directed():
+                raise ConfigError("max-cut needs an undirected graph, got a directed one")
+            W = nx.to_scipy_sparse_array(weights, weight="weight", dtype=float, format="csr")
+        elif sp.issparse(weights):
+            W = sp.csr_array(weights, dtype=float)
+        else:
+            W = np.asarray(weights, dtype=float)
+        if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] < 2:
+            raise ConfigError(f"weights must be a square matrix with n >= 2, got shape {W.shape}")
+        diff = abs(W - W.T)
+        if (diff.max() if sp.issparse(diff) else np.max(diff)) > 1e-12:
+            raise ConfigError("max-cut weights must be symmetric (an undirected graph)")
+        if np.any(W.diagonal() != 0):
+            raise ConfigError("max-cut weights must have a zero diagonal (no self-loops)")
+        data = W.data if sp.issparse(W) else W
+        if not np.all(np.isfinite(data)):
+            raise ConfigError("max-cut weights must be finite")
+        return W
+
+    # ------------------------------------------------------------------ builders
+    @classmethod
+    def tutorial(cls) -> MaxCut:
+        """The CE tutorial's 5-node example; optimum 28 with the cut {1,2}|{3,4,5}."""
+        return cls(tutorial_matrix(), known_optimum=28.0, name="tutorial5")
+
+    @classmethod
+    def synthetic(cls, n: int = 400, m: int | None = None, seed: int = 0) -> MaxCut:
+        """The tutorial's synthetic instance (:func:`synthetic_matrix`, ``a=0, b=1, c=1``)."""
+        m = n // 2 if m is None else m
+        if n - m > m:
+            raise ConfigError(f"the known optimum needs m >= n - m, got n={n}, m={m}")
+        rng = np.random.default_rng(np.random.SeedSequence(seed))
+        return cls(
+            synthetic_matrix(n, m, rng), known_optimum=float(m * (n - m)), name=f"synthetic-{n}"
+        )
+
+    @classmethod
+    def from_gset(cls, path: str | os.PathLike[str], known_optimum: float | None = None) -> MaxCut:
+        """A Gset graph file (see :func:`read_gset`)."""
+        return cls(read_gset(path), known_optimum=known_optimum, name=Path(path).stem)
+
+    @classmethod
+    def from_config(
+        cls,
+        instance: str = "synthetic",
+        n: int = 400,
+        m: int | None = None,
+        seed: int = 0,
+        file: str | None = None,
+        fix_first: bool = True,
+    ) -> MaxCut:
+        """Build from config keys.
+
+        Parameters
+        ----------
+        instance : str
+            ``"tutorial5"``, ``"synthetic"`` (uses ``n``, ``m``, ``seed``), a bundled
+            Gset name such as ``"G1"`` or ``"G14"``, or ``"gset"`` with ``file``.
+        """
+        if instance == "tutorial5":
+            prob = cls.tutorial()
+        elif instance == "synthetic":
+            prob = cls.synthetic(n, m, seed)
+        elif instance == "gset":
+            if file is None:
+                raise ConfigError("instance='gset' needs file = 'path/to/graph'")
+            prob = cls.from_gset(file)
+        elif instance.startswith("G") and instance[1:].isdigit():
+            prob = cls.from_gset(bundled_gset(instance), gset_best_known(instance))
+        else:
+            raise ConfigError(
+                f"instance must be 'tutorial5', 'synthetic', 'gset' or a bundled Gset name "
+                f"such as 'G1', got {instance!r}"
+            )
+        prob.fix_first = fix_first
+        return prob
+
+    # ------------------------------------------------------------------ problem
+    def initial_family(self) -> Bernoulli:
+        """``p = 1/2`` everywhere, except ``p_1 = 0`` when node 1 is fixed."""
+        p = np.full(self.n, 0.5)
+        if self.fix_first:
+            p[0] = 0.0
+        return Bernoulli(p)
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        """Cut values :math:`x^\\top C (1 - x)` of a batch ``(N, n)`` of 0/1 rows.
+
+        Only crossing weights enter the sum, so integer weights give exact values.
+        """
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.n:
+            raise ConfigError(f"max-cut expects X of shape (N, {self.n}), got {X.shape}")
+        return np.einsum("ij,ij->i", X @ self.weights, 1.0 - X)
+
+    def polish(self, X: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""1-flip local search, best improvement, on every row at once.
+
+        With :math:`s = 2x - 1`, flipping node ``i`` changes the cut by
+        :math:`g_i = s_i (C s)_i`; each round flips the node of largest positive gain
+        in every row that has one, until no row improves (a 1-flip local optimum).
+        """
+        S = 2.0 * np.asarray(X, dtype=float) - 1.0
+        CS = S @ self.weights
+        scores = np.asarray(scores, dtype=float).copy()
+        rows = np.arange(S.shape[0])
+        dense = self.weights if not sp.issparse(self.weights) else None
+        while True:
+            gain = S * CS
+            if self.fix_first:
+                gain[:, 0] = -np.inf
+            best = np.argmax(gain, axis=1)
+            g = gain[rows, best]
+            active = g > 1e-9
+            if not active.any():
+                break
+            r, i = rows[active], best[active]
+            old = S[r, i].copy()
+            S[r, i] = -old
+            scores[r] += g[active]
+            col = dense[i] if dense is not None else self.weights[i].toarray()
+            CS[r] -= 2.0 * old[:, None] * col
+        return (S > 0).astype(float), scores
+
+    def describe(self) -> str:
+        opt = f", known optimum {self.known_optimum:g}" if self.known_optimum is not None else ""
+        return f"max-cut on {self.name} ({self.n} nodes{opt})"
