@@ -38,7 +38,9 @@ def _load(path: str) -> Callable[..., Any]:
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigError(f"cannot import module {module_name!r} for problem {path!r}: {exc}")
+        raise ConfigError(
+            f"cannot import module {module_name!r} for problem {path!r}: {exc}"
+        ) from None
     for part in attr.split("."):
         if not hasattr(obj, part):
             raise ConfigError(f"module {module_name!r} has no attribute {attr!r}")

@@ -55,9 +55,13 @@ class Bimodal(Problem):
     sense = "max"
     #: The global maximizer, the root of :math:`S'` near 2 (about :math:`2 - 3.6 \cdot 10^{-7}`).
     maximizer = float(
-        brentq(lambda x: (x - 2) * np.exp(-((x - 2) ** 2)) + 0.8 * (x + 2) * np.exp(-((x + 2) ** 2)),
-               1.5, 2.5, xtol=1e-15)
-    )  # fmt: skip
+        brentq(
+            lambda x: (x - 2) * np.exp(-((x - 2) ** 2)) + 0.8 * (x + 2) * np.exp(-((x + 2) ** 2)),
+            1.5,
+            2.5,
+            xtol=1e-15,
+        )
+    )
     known_optimum = float(np.exp(-((maximizer - 2) ** 2)) + 0.8 * np.exp(-((maximizer + 2) ** 2)))
 
     def __init__(self, mean: float = -6.0, sigma: float = 10.0) -> None:
