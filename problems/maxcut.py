@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import os
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,9 @@ from cem.families import Bernoulli
 from cem.problem import Problem
 
 __all__ = ["MaxCut", "read_gset", "tutorial_matrix", "synthetic_matrix", "bundled_gset"]
+
+#: Gset graphs bundled with the package.
+GSET_DIR = Path(__file__).resolve().parent / "data" / "gset"
 
 #: Above this density the weight matrix is kept dense.
 _DENSE_ABOVE = 0.1
@@ -131,16 +133,16 @@ def read_gset(path: str | os.PathLike[str]) -> sp.csr_array:
 
 def bundled_gset(name: str) -> Path:
     """Path of a Gset graph bundled with the package (``"G1"``, ``"G14"``)."""
-    folder = resources.files("problems") / "data" / "gset"
+    folder = GSET_DIR
     names = sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".txt"))
     if name not in names:
         raise ConfigError(f"no bundled Gset graph {name!r}; bundled: {', '.join(names)}")
-    return Path(str(folder / f"{name}.txt"))
+    return folder / f"{name}.txt"
 
 
 def gset_best_known(name: str) -> float | None:
     """Best-known cut of a Gset graph (Benlic & Hao 2013), or ``None`` if not listed."""
-    table = resources.files("problems") / "data" / "gset" / "BEST_KNOWN.csv"
+    table = GSET_DIR / "BEST_KNOWN.csv"
     with table.open() as fh:
         for row in csv.DictReader(fh):
             if row["name"] == name:

@@ -116,7 +116,7 @@ class Categorical(Family):
             raise ConfigError(f"Categorical.fit expects X of shape (n, {d}), got {X.shape}")
         flat = (np.arange(d) * k + X).ravel()
         counts = np.bincount(flat, weights=np.repeat(w, d), minlength=d * k)
-        return Categorical(counts.reshape(d, k), self.n_categories)
+        return Categorical(np.minimum(counts.reshape(d, k), 1.0), self.n_categories)
 
     def log_pdf(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.int64)
