@@ -67,7 +67,6 @@ def test_synthetic_small_found_exactly():
     assert all(hits)
 
 
-@pytest.mark.slow
 def test_synthetic_400_found_in_nine_of_ten_seeds():
     prob = MaxCut.synthetic(n=400, m=200, seed=0)
     hits = sum(
