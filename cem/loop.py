@@ -17,12 +17,13 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from typing import IO, Any, Literal
 
 import numpy as np
 
-from cem.errors import ConfigError, InvalidScoreError
+from cem.errors import CEMWarning, ConfigError, InvalidScoreError
 from cem.families import Family
 from cem.history import History, IterationRecord
 from cem.options import resolve_options
@@ -131,6 +132,13 @@ class CrossEntropyOptimizer:
         self.callback, self.progress = callback, progress
         n = self.options["n_samples"]
         self.n_elite = self.options["n_elite"] or max(1, math.ceil(self.options["rho"] * n))
+        if self.n_elite == 1:
+            warnings.warn(
+                f"the elite holds a single sample (n_samples={n}, rho={self.options['rho']}); "
+                "the first fit collapses the family onto it. Raise n_samples or rho.",
+                CEMWarning,
+                stacklevel=2,
+            )
         self.t = 0
         self.evals = 0
         self.history = History()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cem import CrossEntropyOptimizer, maximize, minimize
-from cem.errors import ConfigError, InvalidScoreError
+from cem.errors import CEMWarning, ConfigError, InvalidScoreError
 from cem.families import Bernoulli, Normal
 from cem.parallel import batch_sizes, default_batch_size
 from problems.continuous import Sphere
@@ -150,6 +150,11 @@ def test_nan_and_wrong_shape_scores():
         opt.tell(opt.ask(), np.zeros(9))
     with pytest.raises(ConfigError, match=r"X must have shape \(N, 1\)"):
         opt.tell(np.zeros((10, 2)), np.zeros(10))
+
+
+def test_single_sample_elite_warns():
+    with pytest.warns(CEMWarning, match=r"single sample \(n_samples=5, rho=0.1\)"):
+        CrossEntropyOptimizer(Sphere(dim=2), n_samples=5)
 
 
 def test_sense_conflicts_and_missing_family():
