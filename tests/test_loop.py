@@ -144,12 +144,12 @@ def test_nan_and_wrong_shape_scores():
     with pytest.raises(InvalidScoreError, match=r"shape \(300,\).*got shape \(300, 1\)"):
         maximize(lambda X: X, fam, n_samples=300, seed=0, batch_size=300)
     with pytest.raises(InvalidScoreError, match="numeric"):
-        maximize(lambda X: ["a"] * len(X), fam, n_samples=10, seed=0)
-    opt = CrossEntropyOptimizer(lambda X: X[:, 0], fam, n_samples=10, seed=0)
-    with pytest.raises(InvalidScoreError, match=r"shape \(10,\)"):
+        maximize(lambda X: ["a"] * len(X), fam, n_samples=20, seed=0)
+    opt = CrossEntropyOptimizer(lambda X: X[:, 0], fam, n_samples=20, seed=0)
+    with pytest.raises(InvalidScoreError, match=r"shape \(20,\)"):
         opt.tell(opt.ask(), np.zeros(9))
     with pytest.raises(ConfigError, match=r"X must have shape \(N, 1\)"):
-        opt.tell(np.zeros((10, 2)), np.zeros(10))
+        opt.tell(np.zeros((20, 2)), np.zeros(20))
 
 
 def test_single_sample_elite_warns():
