@@ -1,0 +1,156 @@
+"""The ``cem`` command line: run, resume, plot, validate, problems, options.
+
+Every user mistake (a config key, a missing file, a bad value) ends with one line
+``cem: error: ...`` on standard error and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cem.errors import CEMError
+
+__all__ = ["main"]
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    sets = list(args.set or [])
+    for flag, key in (("seed", "seed"), ("n_jobs", "n_jobs"), ("max_iter", "max_iter")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            sets.append(f"optimizer.{key}={value}")
+    return sets
+
+
+def _summary(run_dir: Path, result: object) -> str:
+    r = result  # CEMResult
+    lines = [f"best score: {r.fun:.10g}"]  # type: ignore[attr-defined]
+    if r.known_optimum is not None:  # type: ignore[attr-defined]
+        lines.append(f"known optimum: {r.known_optimum:.10g}  (gap {100 * r.gap:.4g}%)")  # type: ignore[attr-defined]
+    lines.append(f"stopped: {r.message}  after {r.nit} iterations, {r.nfev} evaluations")  # type: ignore[attr-defined]
+    lines.append(f"results: {run_dir}")
+    return "\n".join(lines)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from cem.config import load_config
+    from cem.runner import run_experiment
+
+    cfg = load_config(args.config, _overrides(args))
+    run_dir, result = run_experiment(cfg, out=args.out, force=args.force, quiet=args.quiet)
+    if not args.quiet:
+        print(_summary(run_dir, result))
+    return 0
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    from cem.runner import resume
+
+    run_dir, result = resume(Path(args.run_dir), quiet=args.quiet)
+    if not args.quiet:
+        print(_summary(run_dir, result))
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from cem.plotting import plot_runs
+
+    out = args.out or Path(args.run_dirs[0]) / (
+        "convergence.png" if len(args.run_dirs) == 1 else "comparison.png"
+    )
+    print(plot_runs(args.run_dirs, out))
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from cem.config import load_config
+
+    cfg = load_config(args.config, _overrides(args))
+    print(f"{args.config}: valid ({cfg.problem.describe()}; family {cfg.family!r})")
+    return 0
+
+
+def _cmd_problems(args: argparse.Namespace) -> int:
+    from problems import available_problems, resolve
+
+    for name, path in sorted(available_problems().items()):
+        try:
+            factory = resolve(name)
+            doc = (inspect.getdoc(factory) or "").splitlines()
+            params = [p for p in inspect.signature(factory).parameters if p not in ("self", "cls")]
+        except CEMError as exc:
+            doc, params = [f"(cannot load: {exc})"], []
+        print(f"{name:<20} {doc[0] if doc else path}")
+        if params:
+            print(f"{'':<20} parameters: {', '.join(params)}")
+    return 0
+
+
+def _cmd_options(args: argparse.Namespace) -> int:
+    from cem.options import options_table
+
+    print(options_table())
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cem", description="The cross-entropy method: run and inspect experiments."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_overrides(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seed", type=int, help="seed of the run (overrides [optimizer] seed)")
+        p.add_argument("--n-jobs", type=int, dest="n_jobs", help="joblib workers")
+        p.add_argument("--max-iter", type=int, dest="max_iter", help="iteration cap")
+        p.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
+                       help="override a config value (TOML syntax), e.g. optimizer.rho=0.05")  # fmt: skip
+
+    p = sub.add_parser("run", help="run an experiment config")
+    p.add_argument("config", help="TOML config file")
+    add_overrides(p)
+    p.add_argument("--out", type=Path, help="run directory (default: a new one under runs/)")
+    p.add_argument("--force", action="store_true", help="reuse an existing --out directory")
+    p.add_argument("--quiet", action="store_true", help="print nothing")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("resume", help="continue an interrupted run from its checkpoint")
+    p.add_argument("run_dir")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_resume)
+
+    p = sub.add_parser("plot", help="redraw the plots of one or more runs (overlaid)")
+    p.add_argument("run_dirs", nargs="+")
+    p.add_argument("--out", type=Path, help="PNG file to write")
+    p.set_defaults(func=_cmd_plot)
+
+    p = sub.add_parser("validate", help="check a config without running it")
+    p.add_argument("config")
+    add_overrides(p)
+    p.set_defaults(func=_cmd_validate)
+
+    sub.add_parser("problems", help="list the registered problems").set_defaults(func=_cmd_problems)
+    sub.add_parser("options", help="list the optimizer options").set_defaults(func=_cmd_options)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cem`` console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CEMError as exc:
+        message = " ".join(str(exc).split())
+        print(f"cem: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cem: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""Experiment configs: TOML files read with the standard library and validated.
+
+A config has four sections::
+
+    [problem]            # required: name = registered name or "package.module:Class"
+    name = "maxcut"
+    instance = "synthetic"   # every other key is a parameter of the problem's factory
+
+    [family]             # optional override of the problem's starting family
+    type = "bernoulli"   # bernoulli | categorical | normal | full_normal
+    p = 0.5              # scalars are broadcast to the problem's dimension
+
+    [optimizer]          # keys of cem.options.OPTIONS
+    n_samples = 1000
+
+    [output]             # optional
+    dir = "runs"         # parent folder of run directories
+    plots = true
+    checkpoint = true
+
+Every mistake raises :class:`~cem.errors.ConfigError` with one message naming the
+key, what was given and what is accepted.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cem.errors import CEMError, ConfigError
+from cem.families import Bernoulli, Categorical, Family, FullNormal, Normal
+from cem.options import resolve_options
+from cem.problem import Problem
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "SECTIONS",
+    "ExperimentConfig",
+    "apply_overrides",
+    "build_family",
+    "dump_toml",
+    "load_config",
+    "parse_config",
+]
+
+SECTIONS = ("problem", "family", "optimizer", "output")
+OUTPUT_KEYS = {"dir": str, "plots": bool, "checkpoint": bool}
+FAMILY_TYPES = ("bernoulli", "categorical", "normal", "full_normal")
+
+
+@dataclass
+class ExperimentConfig:
+    """A validated config: the problem built, the family, the optimizer options."""
+
+    raw: dict[str, Any]
+    problem: Problem
+    family: Family
+    options: dict[str, Any]
+    output: dict[str, Any] = field(default_factory=dict)
+    source: Path | None = None
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
+    """Read, override (``section.key=value``) and validate a TOML config file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    cfg = parse_config(apply_overrides(raw, overrides or []))
+    cfg.source = path
+    return cfg
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``section.key=value`` overrides; values are parsed as TOML values."""
+    raw = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot or not name:
+            raise ConfigError(f"--set expects section.key=value, got {item!r}")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()  # a bare word is taken as a string
+        raw.setdefault(section, {})
+        if not isinstance(raw[section], dict):
+            raise ConfigError(f"--set {item!r}: [{section}] is not a section")
+        raw[section][name] = value
+    return raw
+
+
+def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
+    """Validate a config dictionary and build its problem and family."""
+    for name, value in raw.items():
+        if name not in SECTIONS:
+            raise ConfigError(
+                f"unknown section [{name}]; accepted sections: "
+                + ", ".join(f"[{s}]" for s in SECTIONS)
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"[{name}] must be a table (a section), got {value!r}")
+    if "problem" not in raw:
+        raise ConfigError("missing section [problem] (with name = a registered problem)")
+    problem = _build_problem(raw["problem"])
+    family = build_family(raw.get("family"), problem)
+    optimizer = dict(raw.get("optimizer", {}))
+    try:
+        options = resolve_options(optimizer)
+    except ConfigError as exc:
+        raise ConfigError(f"[optimizer] {exc}") from None
+    output = {"dir": "runs", "plots": True, "checkpoint": True}
+    for key, value in raw.get("output", {}).items():
+        if key not in OUTPUT_KEYS:
+            raise ConfigError(f"unknown key [output] {key!r}; accepted: {', '.join(OUTPUT_KEYS)}")
+        if not isinstance(value, OUTPUT_KEYS[key]):
+            raise ConfigError(
+                f"[output] {key} must be a {OUTPUT_KEYS[key].__name__}, got {value!r}"
+            )
+        output[key] = value
+    return ExperimentConfig(raw, problem, family, options, output)
+
+
+def _build_problem(section: dict[str, Any]) -> Problem:
+    from problems import create_problem
+
+    params = dict(section)
+    name = params.pop("name", None)
+    if name is None:
+        raise ConfigError("[problem] needs name = a registered problem or 'module:Class'")
+    if not isinstance(name, str):
+        raise ConfigError(f"[problem] name must be a string, got {name!r}")
+    try:
+        problem = create_problem(name, **params)
+    except CEMError as exc:
+        raise ConfigError(f"[problem] {exc}") from None
+    except FileNotFoundError as exc:
+        raise ConfigError(f"[problem] file not found: {exc}") from None
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ConfigError(f"[problem] {name}: {exc}") from None
+    if not isinstance(problem, Problem):
+        raise ConfigError(f"[problem] {name!r} did not build a cem.Problem")
+    return problem
+
+
+def _vector(key: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(f"[family] {key} must be a number or an array, got {value!r}") from None
+    if arr.ndim == 0:
+        arr = np.full(shape, float(arr))
+    if arr.shape != shape:
+        raise ConfigError(f"[family] {key} must have shape {shape}, got {arr.shape}")
+    return arr
+
+
+def build_family(section: dict[str, Any] | None, problem: Problem) -> Family:
+    """The family of a ``[family]`` section (scalars broadcast), or the problem's default."""
+    try:
+        default = problem.initial_family()
+    except CEMError as exc:
+        if section is None:
+            raise ConfigError(f"[family] is required: {exc}") from None
+        default = None
+    if section is None:
+        return default
+    params = dict(section)
+    kind = params.pop("type", None)
+    if kind not in FAMILY_TYPES:
+        raise ConfigError(f"[family] type must be one of {', '.join(FAMILY_TYPES)}, got {kind!r}")
+    shape = default.event_shape if default is not None else None
+    accepted = {
+        "bernoulli": {"p"},
+        "categorical": {"n_categories"},
+        "normal": {"mean", "sigma", "min_sigma"},
+        "full_normal": {"mean", "cov", "min_sigma"},
+    }[kind]
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise ConfigError(
+            f"unknown key [family] {unknown[0]!r} for type {kind!r}; accepted: "
+            + ", ".join(sorted(accepted))
+        )
+    if shape is None:
+        lengths = [np.size(v) for v in params.values() if np.ndim(v) == 1]
+        if not lengths:
+            raise ConfigError("[family] needs array parameters: the problem has no default family")
+        shape = (lengths[0],)
+    try:
+        if kind == "bernoulli":
+            return Bernoulli(_vector("p", params.get("p", 0.5), shape))
+        if kind == "categorical":
+            k = params.get("n_categories")
+            if k is None:
+                raise ConfigError("[family] categorical needs n_categories")
+            return Categorical.uniform(_vector("n_categories", k, shape).astype(int))
+        mean = _vector("mean", params.get("mean", 0.0), shape)
+        floor = params.get("min_sigma", 0.0)
+        if kind == "normal":
+            return Normal(mean, _vector("sigma", params.get("sigma", 1.0), shape), floor)
+        cov = params.get("cov", 1.0)
+        cov = float(cov) if np.ndim(cov) == 0 else np.asarray(cov, dtype=float)
+        return FullNormal(mean, cov, floor)
+    except ConfigError as exc:
+        msg = str(exc)
+        raise ConfigError(msg if msg.startswith("[family]") else f"[family] {msg}") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[family] {exc}") from None
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return "[" + ", ".join(_toml_value(v) for v in np.asarray(value).tolist()) + "]"
+    if isinstance(value, np.generic):
+        return _toml_value(value.item())
+    raise ConfigError(f"cannot write {value!r} to TOML")
+
+
+def dump_toml(data: dict[str, dict[str, Any]], header: str = "") -> str:
+    """Write a two-level dictionary as TOML; ``None`` values are written as comments."""
+    lines = [f"# {line}" for line in header.splitlines()]
+    for section, values in data.items():
+        lines.append(f"\n[{section}]")
+        for key, value in values.items():
+            if value is None:
+                lines.append(f"# {key} = (none)")
+            else:
+                lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines).lstrip("\n") + "\n"

@@ -1,0 +1,203 @@
+"""Run directories: resolved config, checkpoints after every iteration, results and plots.
+
+A run directory holds
+
+- ``config.toml``: the config with every option resolved, the seed and the cem version;
+- ``checkpoint.pkl``: the optimizer state after the last finished iteration (written
+  atomically; checkpoints are trusted local files: they are pickles);
+- ``history.csv``, ``result.json``, ``params.npz`` (family parameters per iteration,
+  for small families) and ``convergence.png`` at the end.
+
+Since iteration ``t`` draws from generators spawned from ``(seed, t)`` only, a run
+resumed from its checkpoint ends with exactly the result of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+import cem
+from cem.config import ExperimentConfig, dump_toml
+from cem.errors import ConfigError
+from cem.io import atomic_write_bytes, atomic_write_text
+from cem.loop import CrossEntropyOptimizer
+from cem.result import CEMResult
+
+__all__ = [
+    "CHECKPOINT",
+    "load_run_config",
+    "new_run_dir",
+    "resume",
+    "run_experiment",
+    "write_results",
+]
+
+CHECKPOINT = "checkpoint.pkl"
+#: Family parameters are recorded per iteration when they hold at most this many numbers.
+MAX_RECORDED_PARAMS = 100_000
+
+
+def new_run_dir(parent: Path, stem: str) -> Path:
+    """A fresh ``parent/<stem>-<YYYYmmdd-HHMMSS>`` directory (a suffix avoids collisions)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for k in range(1000):
+        path = parent / (f"{stem}-{stamp}" + (f"-{k}" if k else ""))
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            continue
+    raise ConfigError(f"cannot create a new run directory under {parent}")
+
+
+def _claim(out: Path, force: bool) -> Path:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+        raise ConfigError(f"run directory {out} already exists; pass --force to overwrite it")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _resolved(cfg: ExperimentConfig, seed: int) -> dict[str, dict[str, Any]]:
+    options = dict(cfg.options, seed=seed)
+    raw = {
+        "problem": dict(cfg.raw["problem"]),
+        "optimizer": options,
+        "output": dict(cfg.output),
+    }
+    if "family" in cfg.raw:
+        raw["family"] = dict(cfg.raw["family"])
+    return raw
+
+
+class _Recorder:
+    """Callback that records family parameters and writes the checkpoint each iteration."""
+
+    def __init__(self, run_dir: Path, checkpoint: bool, params: list[dict[str, np.ndarray]]):
+        self.run_dir, self.checkpoint, self.params = run_dir, checkpoint, params
+
+    def __call__(self, opt: CrossEntropyOptimizer) -> None:
+        fam = opt.family.params()
+        if sum(np.size(v) for v in fam.values()) <= MAX_RECORDED_PARAMS:
+            self.params.append({k: np.array(v) for k, v in fam.items()})
+        if self.checkpoint:
+            state = {"optimizer": opt.state_dict(), "params": self.params, "version": 1}
+            atomic_write_bytes(self.run_dir / CHECKPOINT, pickle.dumps(state))
+
+
+def _execute(
+    cfg: ExperimentConfig,
+    run_dir: Path,
+    state: dict[str, Any] | None,
+    quiet: bool,
+    stream: IO[str] | None,
+) -> CEMResult:
+    params: list[dict[str, np.ndarray]] = list(state["params"]) if state else []
+    options = dict(cfg.options, verbose=not quiet)
+    opt = CrossEntropyOptimizer(
+        cfg.problem,
+        cfg.family,
+        callback=_Recorder(run_dir, cfg.output["checkpoint"], params),
+        progress=stream,
+        **options,
+    )
+    if state is not None:
+        opt.load_state_dict(state["optimizer"])
+    result = opt.run()
+    write_results(run_dir, result, params, cfg, plots=cfg.output["plots"])
+    return result
+
+
+def write_results(
+    run_dir: Path,
+    result: CEMResult,
+    params: list[dict[str, np.ndarray]],
+    cfg: ExperimentConfig,
+    plots: bool = True,
+) -> None:
+    """Write ``history.csv``, ``result.json``, ``params.npz`` and ``convergence.png``."""
+    result.history.to_csv(run_dir / "history.csv")
+    x = result.x
+    summary = {
+        "problem": cfg.problem.describe(),
+        "sense": result.sense,
+        "best_score": result.fun,
+        "best_x": None if x is None else np.asarray(x).tolist(),
+        "known_optimum": result.known_optimum,
+        "gap": result.gap,
+        "stop_reason": result.stop_reason,
+        "stop": result.stop,
+        "success": result.success,
+        "nit": result.nit,
+        "nfev": result.nfev,
+        "seconds": result.history[-1].seconds if len(result.history) else 0.0,
+        "seed": cfg.options["seed"],
+        "cem_version": cem.__version__,
+    }
+    atomic_write_text(run_dir / "result.json", json.dumps(summary, indent=2) + "\n")
+    if params:
+        stacked = {k: np.stack([p[k] for p in params]) for k in params[0]}
+        import io
+
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **stacked)
+        atomic_write_bytes(run_dir / "params.npz", buf.getvalue())
+    if plots:
+        from cem.plotting import plot_runs
+
+        plot_runs([run_dir], run_dir / "convergence.png")
+
+
+def run_experiment(
+    cfg: ExperimentConfig,
+    *,
+    out: Path | None = None,
+    force: bool = False,
+    quiet: bool = False,
+    stream: IO[str] | None = None,
+) -> tuple[Path, CEMResult]:
+    """Run a validated config in a new run directory; returns the directory and the result."""
+    seed = cfg.options["seed"]
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2**63)
+        cfg.options["seed"] = seed
+    if out is not None:
+        run_dir = _claim(Path(out), force)
+    else:
+        stem = cfg.source.stem if cfg.source is not None else "run"
+        run_dir = new_run_dir(Path(cfg.output["dir"]), stem)
+    header = f"resolved by cem {cem.__version__}; rerun with: cem run config.toml"
+    atomic_write_text(run_dir / "config.toml", dump_toml(_resolved(cfg, seed), header))
+    return run_dir, _execute(cfg, run_dir, None, quiet, stream)
+
+
+def load_run_config(run_dir: Path) -> ExperimentConfig:
+    """The resolved config of a run directory."""
+    from cem.config import load_config
+
+    path = Path(run_dir) / "config.toml"
+    if not path.is_file():
+        raise ConfigError(f"{run_dir} is not a run directory: no config.toml")
+    return load_config(path)
+
+
+def resume(
+    run_dir: Path, *, quiet: bool = False, stream: IO[str] | None = None
+) -> tuple[Path, CEMResult]:
+    """Continue an interrupted run from its last checkpoint."""
+    run_dir = Path(run_dir)
+    cfg = load_run_config(run_dir)
+    path = run_dir / CHECKPOINT
+    if not path.is_file():
+        raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from")
+    with path.open("rb") as fh:
+        state = pickle.load(fh)
+    if not quiet:
+        print(f"resuming {run_dir} after iteration {state['optimizer']['t']}", file=sys.stderr)
+    return run_dir, _execute(cfg, run_dir, state, quiet, stream)
