@@ -107,8 +107,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, help="seed of the run (overrides [optimizer] seed)")
         p.add_argument("--n-jobs", type=int, dest="n_jobs", help="joblib workers")
         p.add_argument("--max-iter", type=int, dest="max_iter", help="iteration cap")
-        p.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
-                       help="override a config value (TOML syntax), e.g. optimizer.rho=0.05")  # fmt: skip
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="SECTION.KEY=VALUE",
+            help="override a config value (TOML syntax), e.g. optimizer.rho=0.05",
+        )
 
     p = sub.add_parser("run", help="run an experiment config")
     p.add_argument("config", help="TOML config file")
