@@ -261,6 +261,15 @@ class MaxCut(Problem):
             ``"tutorial5"``, ``"synthetic"`` (uses ``n``, ``m``, ``seed``), a bundled
             Gset name such as ``"G1"`` or ``"G14"``, or ``"gset"`` with ``file``.
         """
+        for key, value, low, high in (("n", n, 2, 100_000), ("seed", seed, 0, 2**63 - 1)):
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ConfigError(f"{key} must be an integer in [{low}, {high}], got {value!r}")
+        if m is not None and (not isinstance(m, int) or isinstance(m, bool)):
+            raise ConfigError(f"m must be an integer or omitted, got {m!r}")
+        if not isinstance(instance, str):
+            raise ConfigError(f"instance must be a string, got {instance!r}")
+        if not isinstance(fix_first, bool):
+            raise ConfigError(f"fix_first must be true or false, got {fix_first!r}")
         if instance == "tutorial5":
             prob = cls.tutorial()
         elif instance == "synthetic":
