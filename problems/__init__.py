@@ -28,6 +28,7 @@ BUILTIN: dict[str, str] = {
     "sphere": "problems.continuous:Sphere",
     "rosenbrock": "problems.continuous:Rosenbrock",
     "rastrigin": "problems.continuous:Rastrigin",
+    "tsp": "problems.tsp:TSP.from_config",
 }
 
 
