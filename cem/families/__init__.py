@@ -3,6 +3,8 @@
 from cem.families._base import Family, normalized_weights
 from cem.families.bernoulli import Bernoulli
 from cem.families.categorical import Categorical
+from cem.families.exponential import Exponential
+from cem.families.mixture import NormalMixture
 from cem.families.normal import FullNormal, Normal
 from cem.families.permutation import TransitionMatrix
 
@@ -10,7 +12,9 @@ __all__ = [
     "Family",
     "Bernoulli",
     "Categorical",
+    "Exponential",
     "Normal",
+    "NormalMixture",
     "FullNormal",
     "normalized_weights",
     "TransitionMatrix",

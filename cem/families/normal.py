@@ -50,6 +50,11 @@ class Normal(Family):
     min_sigma : float, default 0.0
         Floor applied to the standard deviations after each fit; a positive floor
         keeps the search alive on noisy objectives.
+    learn_sigma : bool, default True
+        When False, :meth:`fit` updates the mean only (a mean-shift family). That is
+        the CE family of choice for rare events in standard normal space: fitting the
+        variance to a thin tail region gives a light-tailed importance density whose
+        likelihood ratios have infinite variance.
 
     Notes
     -----
@@ -72,7 +77,14 @@ class Normal(Family):
 
     scale_params = ("sigma",)
 
-    def __init__(self, mean: np.ndarray, sigma: np.ndarray | float, min_sigma: float = 0.0):
+    def __init__(
+        self,
+        mean: np.ndarray,
+        sigma: np.ndarray | float,
+        min_sigma: float = 0.0,
+        learn_sigma: bool = True,
+    ):
+        self.learn_sigma = bool(learn_sigma)
         mean = _as_vector("Normal mean", mean)
         sigma = _as_vector("Normal sigma", sigma, mean.size)
         self.min_sigma = _check_floor(min_sigma)
@@ -91,7 +103,7 @@ class Normal(Family):
         return {"mean": self.mean, "sigma": self.sigma}
 
     def with_params(self, **params: np.ndarray) -> Normal:
-        return Normal(params["mean"], params["sigma"], self.min_sigma)
+        return Normal(params["mean"], params["sigma"], self.min_sigma, self.learn_sigma)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self.mean + self.sigma * rng.standard_normal((n, self.mean.size))
@@ -100,8 +112,8 @@ class Normal(Family):
         X = np.asarray(X, dtype=float)
         w = normalized_weights(weights, X.shape[0])
         mean = w @ X
-        var = w @ (X - mean) ** 2
-        return Normal(mean, np.sqrt(var), self.min_sigma)
+        sigma = np.sqrt(w @ (X - mean) ** 2) if self.learn_sigma else self.sigma
+        return Normal(mean, sigma, self.min_sigma, self.learn_sigma)
 
     def log_pdf(self, X: np.ndarray) -> np.ndarray:
         z = (np.asarray(X, dtype=float) - self.mean) / self.sigma

@@ -1,0 +1,51 @@
+"""Families used for likelihood ratios: exact log densities and weighted-MLE updates."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import stats
+
+from cem.families import Exponential, Normal, NormalMixture
+
+
+@given(st.integers(2, 30), st.integers(1, 5), st.integers(0, 2**32 - 1))
+@settings(max_examples=50, deadline=None)
+def test_exponential_fit_is_weighted_mean(n, d, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.exponential(2.0, (n, d))
+    w = rng.random(n) + 0.01
+    np.testing.assert_allclose(Exponential(np.ones(d)).fit(X, w).mean, w @ X / w.sum())
+
+
+@given(arrays(float, 3, elements=st.floats(0.1, 10)), st.integers(0, 2**32 - 1))
+@settings(max_examples=30, deadline=None)
+def test_exponential_log_pdf_matches_scipy(mean, seed):
+    X = np.random.default_rng(seed).exponential(1.0, (5, 3))
+    expected = stats.expon.logpdf(X, scale=mean).sum(axis=1)
+    np.testing.assert_allclose(Exponential(mean).log_pdf(X), expected)
+    assert Exponential(mean).log_pdf(-X)[0] == -np.inf
+
+
+def test_mean_shift_normal_keeps_sigma():
+    X = np.random.default_rng(0).normal(5.0, 0.1, (100, 2))
+    fam = Normal(np.zeros(2), 1.0, learn_sigma=False).fit(X)
+    np.testing.assert_array_equal(fam.sigma, [1.0, 1.0])
+    assert abs(fam.mean[0] - 5.0) < 0.05
+
+
+def test_mixture_log_pdf_and_fit():
+    mix = NormalMixture([0.3, 0.7], [[0.0, 0.0], [3.0, -1.0]], [[1.0, 2.0], [0.5, 0.5]])
+    X = np.random.default_rng(1).normal(size=(7, 2))
+    dens = 0.3 * stats.multivariate_normal([0, 0], np.diag([1, 4])).pdf(X) + 0.7 * (
+        stats.multivariate_normal([3, -1], np.diag([0.25, 0.25])).pdf(X)
+    )
+    np.testing.assert_allclose(mix.log_pdf(X), np.log(dens))
+    sample = mix.sample(40_000, np.random.default_rng(2))
+    fitted = NormalMixture.standard(2, 2).fit(sample)
+    order = np.argsort(fitted.means[:, 0])
+    np.testing.assert_allclose(fitted.weights[order], [0.3, 0.7], atol=0.02)
+    np.testing.assert_allclose(fitted.means[order], mix.means, atol=0.05)
+    np.testing.assert_allclose(fitted.sigmas[order], mix.sigmas, atol=0.05)
