@@ -318,8 +318,9 @@ def crude_monte_carlo(
     batch_size: int | None = None,
     backend: str | None = None,
 ) -> RareEventResult:
-    r"""Crude Monte Carlo: :math:`\hat\ell = H / N` with :math:`SE = \sqrt{\hat\ell (1 - \hat\ell) / N}`.
+    r"""Crude Monte Carlo estimate of the same probability.
 
+    :math:`\hat\ell = H / N` with :math:`SE = \sqrt{\hat\ell (1 - \hat\ell) / N}`.
     With no hit the estimate is 0 and ``no_hit`` is true.
     """
     sign = _signed(direction)

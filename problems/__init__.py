@@ -29,6 +29,7 @@ BUILTIN: dict[str, str] = {
     "rosenbrock": "problems.continuous:Rosenbrock",
     "rastrigin": "problems.continuous:Rastrigin",
     "tsp": "problems.tsp:TSP.from_config",
+    "buffer_allocation": "problems.buffer_allocation:BufferAllocation.from_config",
 }
 
 

@@ -23,6 +23,7 @@ References
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from typing import Any
 
@@ -94,7 +95,7 @@ def _bridge_inner(x1: float, x2: float, g: float, u: np.ndarray) -> float:
     pts = sorted({p for p in (x1 - x2, x2 - x1, g - x2, g - x1) if p > 0} | {0.0})
     edges = [*pts, math.inf]
     total = 0.0
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
+    for a, b in itertools.pairwise(edges):
         mid = a + 1.0 if b == math.inf else 0.5 * (a + b)
         k4 = int(np.argmax([g - x1, g - x2 - mid, 0.0]))
         k5 = int(np.argmax([g - x1 - mid, g - x2, 0.0]))

@@ -1,6 +1,7 @@
 """Parametric sampling families: each knows how to sample, fit (the CE update) and smooth."""
 
 from cem.families._base import Family, normalized_weights
+from cem.families.allocation import SequentialAllocation
 from cem.families.bernoulli import Bernoulli
 from cem.families.categorical import Categorical
 from cem.families.exponential import Exponential
@@ -16,6 +17,7 @@ __all__ = [
     "Normal",
     "NormalMixture",
     "FullNormal",
+    "SequentialAllocation",
     "normalized_weights",
     "TransitionMatrix",
 ]
