@@ -7,6 +7,7 @@ Without a display, matplotlib's non-interactive Agg backend is selected.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -139,8 +140,6 @@ def plot_runs(run_dirs: Sequence[str | os.PathLike[str]], out: str | os.PathLike
         fig = plot_convergence([(r[0], r[1]) for r in runs], known)
     if len(runs) == 1 and runs[0][2].get("problem"):
         fig.suptitle(runs[0][2]["problem"])
-    import io
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)

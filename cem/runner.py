@@ -14,6 +14,7 @@ resumed from its checkpoint ends with exactly the result of an uninterrupted run
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 import sys
@@ -143,8 +144,6 @@ def write_results(
     atomic_write_text(run_dir / "result.json", json.dumps(summary, indent=2) + "\n")
     if params:
         stacked = {k: np.stack([p[k] for p in params]) for k in params[0]}
-        import io
-
         buf = io.BytesIO()
         np.savez_compressed(buf, **stacked)
         atomic_write_bytes(run_dir / "params.npz", buf.getvalue())
