@@ -30,6 +30,7 @@ BUILTIN: dict[str, str] = {
     "rastrigin": "problems.continuous:Rastrigin",
     "tsp": "problems.tsp:TSP.from_config",
     "buffer_allocation": "problems.buffer_allocation:BufferAllocation.from_config",
+    "flowline_pnh": "problems.buffer_allocation:FlowLinePNH",
 }
 
 

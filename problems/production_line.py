@@ -140,6 +140,7 @@ def simulate_throughput(
     *,
     return_se: bool = False,
     n_batches: int = 20,
+    rates: np.ndarray | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Throughput of ``N`` allocations of the same line, simulated together (CRN).
 
@@ -154,6 +155,9 @@ def simulate_throughput(
         ``j`` with the same generator state.
     return_se : bool
         Also return standard errors by batch means over ``n_batches`` batches of parts.
+    rates : array_like (N, m), optional
+        Processing rates per line, replacing ``spec.mu`` (reliable lines only); the
+        common random numbers are then the unit-rate draws, divided by each line's rates.
 
     Returns
     -------
@@ -164,7 +168,16 @@ def simulate_throughput(
     if not (isinstance(n_units, int) and isinstance(warmup, int) and 0 <= warmup < n_units):
         raise ConfigError(f"need integers 0 <= warmup < n_units, got {warmup}, {n_units}")
     N, m = b.shape[0], spec.m
-    Z = effective_times(spec, n_units, rng)
+    if rates is None:
+        Z = effective_times(spec, n_units, rng)[:, :, None]
+    else:
+        rates = np.asarray(rates, dtype=float)
+        if rates.shape != (N, m) or not np.all(rates > 0):
+            raise ConfigError(f"rates must be positive with shape ({N}, {m}), got {rates.shape}")
+        if any(spec.failure_rates):
+            raise ConfigError("per-line rates are supported for reliable lines only")
+        unit = LineSpec((1.0,) * m, processing=spec.processing)
+        Z = effective_times(unit, n_units, rng)[:, :, None] / rates.T[None]
     ring = int(b.max()) + 2
     hist = np.zeros((m, ring, N))  # hist[i, k % ring] = D[k, i] (0 for k < 1)
     cols = np.arange(N)
@@ -174,7 +187,7 @@ def simulate_throughput(
     for k in range(1, n_units + 1):
         upstream = np.zeros(N)  # D[k, 0] = 0: infinite supply
         for i in range(m):
-            done = np.maximum(upstream, prev[i]) + Z[k - 1, i]
+            done = np.maximum(upstream, prev[i]) + Z[k - 1, i]  # Z broadcasts over lines
             if i < m - 1:
                 lag = k - b[:, i] - 1
                 blocked_until = np.where(lag >= 1, hist[i + 1, lag % ring, cols], 0.0)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from cem import maximize
 from cem.errors import ConfigError
 from cem.families import SequentialAllocation
-from problems.buffer_allocation import BufferAllocation, compositions
+from problems.buffer_allocation import BufferAllocation, FlowLinePNH, compositions
 from problems.production_line import (
     LineSpec,
     exact_throughput,
@@ -136,3 +136,27 @@ def test_same_result_for_any_n_jobs():
     b = maximize(prob, n_samples=60, batch_size=20, seed=1, max_iter=3, n_jobs=2)
     assert a.history["gamma"].tolist() == b.history["gamma"].tolist()
     np.testing.assert_array_equal(a.x, b.x)
+
+
+def test_pnh_flow_line_optimum_by_enumeration_and_ce():
+    prob = FlowLinePNH(seed=1)
+    design, value = prob.exact_optimum()
+    # The published optima (6, 7, 7, 12, 8) and (7, 7, 6, 8, 12) have throughput 5.776.
+    assert design.tolist() in ([6, 7, 7, 12, 8], [7, 7, 6, 8, 12])
+    assert value == pytest.approx(5.7761, abs=1e-4)
+    assert prob.exact(np.array([6, 7, 7, 12, 8])) == pytest.approx(value)
+    res = maximize(prob, n_samples=500, rho=0.05, alpha=0.7, seed=1)
+    sel = prob.select_best(np.array([res.x, res.family.mode()]))
+    assert sel.exact >= 0.99 * value  # within 1% of the optimum
+    assert sel.ci[0] <= sel.exact <= sel.ci[1]
+
+
+def test_per_line_rates_equal_separate_specs():
+    rates = np.array([[1.0, 2.0], [2.0, 1.0]])
+    unit = LineSpec((1.0, 1.0))
+    both = simulate_throughput(unit, np.array([[1], [1]]), 2000, 100, np.random.default_rng(3),
+                               rates=rates)  # fmt: skip
+    for k in range(2):
+        one = simulate_throughput(LineSpec(tuple(rates[k])), np.array([[1]]), 2000, 100,
+                                  np.random.default_rng(3))  # fmt: skip
+        assert one[0] == pytest.approx(both[k], rel=1e-12)
