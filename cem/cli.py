@@ -17,16 +17,13 @@ from cem.errors import CEMError
 __all__ = ["main"]
 
 
-def _overrides(args: argparse.Namespace) -> list[str]:
-    sets = list(args.set or [])
-    for flag, key in (("seed", "seed"), ("n_jobs", "n_jobs"), ("max_iter", "max_iter")):
-        value = getattr(args, flag, None)
-        if value is not None:
-            sets.append(f"optimizer.{key}={value}")
-    return sets
+def _cli_values(args: argparse.Namespace) -> dict[str, int | None]:
+    return {k: getattr(args, k, None) for k in ("seed", "n_jobs", "max_iter")}
 
 
 def _summary(run_dir: Path, result: object) -> str:
+    if hasattr(result, "format_table"):  # a rare-event estimate
+        return f"{result.summary()}\nresults: {run_dir}"  # type: ignore[attr-defined]
     r = result  # CEMResult
     lines = [f"best score: {r.fun:.10g}"]  # type: ignore[attr-defined]
     if r.known_optimum is not None:  # type: ignore[attr-defined]
@@ -40,7 +37,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from cem.config import load_config
     from cem.runner import run_experiment
 
-    cfg = load_config(args.config, _overrides(args))
+    cfg = load_config(args.config, args.set, _cli_values(args))
     run_dir, result = run_experiment(cfg, out=args.out, force=args.force, quiet=args.quiet)
     if not args.quiet:
         print(_summary(run_dir, result))
@@ -69,8 +66,9 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from cem.config import load_config
 
-    cfg = load_config(args.config, _overrides(args))
-    print(f"{args.config}: valid ({cfg.problem.describe()}; family {cfg.family!r})")
+    cfg = load_config(args.config, args.set, _cli_values(args))
+    what = f"family {cfg.family!r}" if cfg.kind == "optimize" else "rare-event estimation"
+    print(f"{args.config}: valid ({cfg.problem.describe()}; {what})")
     return 0
 
 

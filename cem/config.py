@@ -18,6 +18,11 @@ A config has four sections::
     plots = true
     checkpoint = true
 
+A rare-event problem (``problems.rare_events``) takes ``[estimator]`` (keys of
+:data:`cem.rare_event.ESTIMATOR_OPTIONS`) instead of ``[family]`` and ``[optimizer]``.
+The command line's ``--seed``, ``--n-jobs`` and ``--max-iter`` go to whichever of the
+two sections the problem uses (``--max-iter`` caps the levels of an estimation).
+
 Every mistake raises :class:`~cem.errors.ConfigError` with one message naming the
 key, what was given and what is accepted.
 """
@@ -36,6 +41,8 @@ from cem.errors import CEMError, ConfigError
 from cem.families import Bernoulli, Categorical, Family, FullNormal, Normal
 from cem.options import resolve_options
 from cem.problem import Problem
+from cem.rare_event import ESTIMATOR_OPTIONS
+from problems.rare_events import RareEventProblem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -52,7 +59,7 @@ __all__ = [
     "parse_config",
 ]
 
-SECTIONS = ("problem", "family", "optimizer", "output")
+SECTIONS = ("problem", "family", "optimizer", "estimator", "output")
 OUTPUT_KEYS = {"dir": str, "plots": bool, "checkpoint": bool}
 FAMILY_TYPES = ("bernoulli", "categorical", "normal", "full_normal")
 
@@ -67,9 +74,17 @@ class ExperimentConfig:
     options: dict[str, Any]
     output: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
+    estimator: dict[str, Any] | None = None
+
+    @property
+    def kind(self) -> str:
+        """``"optimize"`` or ``"estimate"`` (a rare-event probability)."""
+        return "optimize" if self.estimator is None else "estimate"
 
 
-def load_config(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
+def load_config(
+    path: str | Path, overrides: list[str] | None = None, cli: dict[str, Any] | None = None
+) -> ExperimentConfig:
     """Read, override (``section.key=value``) and validate a TOML config file."""
     path = Path(path)
     if not path.is_file():
@@ -78,7 +93,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Experim
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    cfg = parse_config(apply_overrides(raw, overrides or []))
+    cfg = parse_config(apply_overrides(raw, overrides or []), cli)
     cfg.source = path
     return cfg
 
@@ -102,8 +117,13 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     return raw
 
 
-def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
-    """Validate a config dictionary and build its problem and family."""
+def parse_config(raw: dict[str, Any], cli: dict[str, Any] | None = None) -> ExperimentConfig:
+    """Validate a config dictionary and build its problem and family.
+
+    ``cli`` holds the command line's ``seed``, ``n_jobs`` and ``max_iter``, applied to
+    ``[optimizer]`` or ``[estimator]`` according to the problem.
+    """
+    cli = {k: v for k, v in (cli or {}).items() if v is not None}
     for name, value in raw.items():
         if name not in SECTIONS:
             raise ConfigError(
@@ -115,12 +135,40 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
     if "problem" not in raw:
         raise ConfigError("missing section [problem] (with name = a registered problem)")
     problem = _build_problem(raw["problem"])
+    output = _output(raw)
+    if isinstance(problem, RareEventProblem):
+        for section in ("family", "optimizer"):
+            if section in raw:
+                raise ConfigError(
+                    f"[{section}] does not apply to the rare-event problem "
+                    f"{raw['problem']['name']!r}; use [estimator]"
+                )
+        given = dict(raw.get("estimator", {}))
+        given.update({("max_levels" if k == "max_iter" else k): v for k, v in cli.items()})
+        unknown = sorted(set(given) - set(ESTIMATOR_OPTIONS))
+        if unknown:
+            raise ConfigError(
+                f"unknown key [estimator] {unknown[0]!r}; accepted: {', '.join(ESTIMATOR_OPTIONS)}"
+            )
+        estimator = {name: opt.default for name, opt in ESTIMATOR_OPTIONS.items()}
+        for name, value in given.items():
+            try:
+                estimator[name] = ESTIMATOR_OPTIONS[name].validate(value)
+            except ConfigError as exc:
+                raise ConfigError(f"[estimator] {exc}") from None
+        return ExperimentConfig(raw, problem, None, {}, output, estimator=estimator)  # type: ignore[arg-type]
+    if "estimator" in raw:
+        raise ConfigError("[estimator] applies to rare-event problems only; use [optimizer]")
     family = build_family(raw.get("family"), problem)
-    optimizer = dict(raw.get("optimizer", {}))
+    optimizer = {**raw.get("optimizer", {}), **cli}
     try:
         options = resolve_options(optimizer)
     except ConfigError as exc:
         raise ConfigError(f"[optimizer] {exc}") from None
+    return ExperimentConfig(raw, problem, family, options, output)
+
+
+def _output(raw: dict[str, Any]) -> dict[str, Any]:
     output = {"dir": "runs", "plots": True, "checkpoint": True}
     for key, value in raw.get("output", {}).items():
         if key not in OUTPUT_KEYS:
@@ -130,7 +178,7 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
                 f"[output] {key} must be a {OUTPUT_KEYS[key].__name__}, got {value!r}"
             )
         output[key] = value
-    return ExperimentConfig(raw, problem, family, options, output)
+    return output
 
 
 def _build_problem(section: dict[str, Any]) -> Problem:
@@ -150,7 +198,7 @@ def _build_problem(section: dict[str, Any]) -> Problem:
         raise ConfigError(f"[problem] file not found: {exc}") from None
     except (TypeError, ValueError, OverflowError) as exc:
         raise ConfigError(f"[problem] {name}: {exc}") from None
-    if not isinstance(problem, Problem):
+    if not isinstance(problem, (Problem, RareEventProblem)):
         raise ConfigError(f"[problem] {name!r} did not build a cem.Problem")
     return problem
 

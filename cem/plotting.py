@@ -21,7 +21,7 @@ from cem.errors import ConfigError
 from cem.history import History
 from cem.io import atomic_write_bytes
 
-__all__ = ["plot_convergence", "plot_parameter_heatmap", "plot_runs"]
+__all__ = ["plot_convergence", "plot_levels", "plot_parameter_heatmap", "plot_runs"]
 
 
 def _pyplot() -> Any:
@@ -140,6 +140,26 @@ def plot_runs(run_dirs: Sequence[str | os.PathLike[str]], out: str | os.PathLike
         fig = plot_convergence([(r[0], r[1]) for r in runs], known)
     if len(runs) == 1 and runs[0][2].get("problem"):
         fig.suptitle(runs[0][2]["problem"])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return atomic_write_bytes(out, buf.getvalue())
+
+
+def plot_levels(
+    result: Any, gamma: float, out: str | os.PathLike[str], exact: float | None = None
+) -> Path:
+    """The levels gamma_t of a multilevel CE estimation reaching gamma, and the estimate."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2), constrained_layout=True)
+    t = [lv.t for lv in result.levels]
+    ax.plot(t, [lv.gamma for lv in result.levels], "o-", label="level $\\gamma_t$")
+    ax.axhline(gamma, color="k", ls="--", lw=1, label=f"threshold $\\gamma$ = {gamma:g}")
+    ax.set(xlabel="level t", ylabel="$\\gamma_t$",
+           title=f"Multilevel CE: estimate {result.estimate:.4g} (RE {result.rel_error:.3g})"
+           + (f", exact {exact:.4g}" if exact is not None else ""))  # fmt: skip
+    ax.legend()
+    ax.grid(alpha=0.3)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)

@@ -43,11 +43,45 @@ import numpy as np
 from cem.errors import ConfigError, InvalidScoreError, NotRareWarning
 from cem.families import Family
 from cem.loop import check_scores
+from cem.options import Option
 from cem.parallel import batch_sizes, sample_and_score
 
-__all__ = ["LevelRecord", "RareEventResult", "crude_monte_carlo", "estimate_probability"]
+__all__ = [
+    "ESTIMATOR_OPTIONS",
+    "LevelRecord",
+    "RareEventResult",
+    "crude_monte_carlo",
+    "estimate_probability",
+]
 
 _Z95 = 1.959963984540054
+
+
+def _int_at_least(low: int) -> Callable[[object], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+#: Options of :func:`estimate_probability` that configs may set (``[estimator]``).
+ESTIMATOR_OPTIONS: dict[str, Option] = {
+    o.name: o
+    for o in [
+        Option("rho", 0.1, "elite fraction per level", "a number in (0, 1)",
+               lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1),
+        Option("n_samples", 1000, "samples per level (N)", "an integer >= 2", _int_at_least(2)),
+        Option("n_final", 100_000, "samples of the final importance-sampling run (N1)",
+               "an integer >= 2", _int_at_least(2)),
+        Option("max_levels", 100, "cap on the number of levels", "an integer >= 1",
+               _int_at_least(1)),
+        Option("alpha", 1.0, "smoothing weight of the new parameters", "a number in (0, 1]",
+               lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1),
+        Option("seed", None, "seed of the run", "a nonnegative integer or None",
+               _int_at_least(0), optional=True),
+        Option("n_jobs", 1, "joblib workers", "a nonzero integer",
+               lambda v: isinstance(v, int) and not isinstance(v, bool) and v != 0),
+        Option("batch_size", None, "samples per batch", "an integer >= 1 or None",
+               _int_at_least(1), optional=True),
+    ]
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

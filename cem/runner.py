@@ -14,6 +14,7 @@ resumed from its checkpoint ends with exactly the result of an uninterrupted run
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import pickle
@@ -66,10 +67,11 @@ def _claim(out: Path, force: bool) -> Path:
 
 
 def _resolved(cfg: ExperimentConfig, seed: int) -> dict[str, dict[str, Any]]:
-    options = dict(cfg.options, seed=seed)
+    section = "optimizer" if cfg.kind == "optimize" else "estimator"
+    options = dict(cfg.options if cfg.kind == "optimize" else cfg.estimator, seed=seed)
     raw = {
         "problem": dict(cfg.raw["problem"]),
-        "optimizer": options,
+        section: options,
         "output": dict(cfg.output),
     }
     if "family" in cfg.raw:
@@ -162,10 +164,11 @@ def run_experiment(
     stream: IO[str] | None = None,
 ) -> tuple[Path, CEMResult]:
     """Run a validated config in a new run directory; returns the directory and the result."""
-    seed = cfg.options["seed"]
+    options = cfg.options if cfg.kind == "optimize" else cfg.estimator
+    seed = options["seed"]
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**63)
-        cfg.options["seed"] = seed
+        options["seed"] = seed
     if out is not None:
         run_dir = _claim(Path(out), force)
     else:
@@ -173,7 +176,56 @@ def run_experiment(
         run_dir = new_run_dir(Path(cfg.output["dir"]), stem)
     header = f"resolved by cem {cem.__version__}; rerun with: cem run config.toml"
     atomic_write_text(run_dir / "config.toml", dump_toml(_resolved(cfg, seed), header))
+    if cfg.kind == "estimate":
+        return run_dir, _estimate(cfg, run_dir, quiet, stream)
     return run_dir, _execute(cfg, run_dir, None, quiet, stream)
+
+
+def _estimate(cfg: ExperimentConfig, run_dir: Path, quiet: bool, stream: IO[str] | None):
+    """Run a rare-event estimation; write ``result.json``, ``levels.csv`` and the plot."""
+    problem = cfg.problem
+    result = problem.estimate(**cfg.estimator)
+    if not quiet:
+        print(result.format_table(), file=stream or sys.stdout, flush=True)
+    try:
+        exact = problem.exact()
+    except NotImplementedError:
+        exact = None
+    summary = {
+        "problem": problem.describe(),
+        "gamma": problem.gamma,
+        "estimate": result.estimate,
+        "log_estimate": result.log_estimate,
+        "std_error": result.std_error,
+        "rel_error": result.rel_error,
+        "ci95": list(result.ci),
+        "ess": result.ess,
+        "hits": result.hits,
+        "n_final": result.n_final,
+        "levels": len(result.levels),
+        "evaluations": result.evaluations,
+        "seconds": result.seconds,
+        "exact": exact,
+        "error_in_se": None
+        if exact is None or not result.std_error
+        else (result.estimate - exact) / result.std_error,
+        "seed": cfg.estimator["seed"],
+        "cem_version": cem.__version__,
+    }
+    atomic_write_text(run_dir / "result.json", json.dumps(summary, indent=2) + "\n")
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    names = list(result.levels[0].params) if result.levels else []
+    writer.writerow(["t", "gamma", *names])
+    for lv in result.levels:  # parameters as JSON arrays
+        params = [json.dumps(np.asarray(lv.params[k]).tolist()) for k in names]
+        writer.writerow([lv.t, repr(lv.gamma), *params])
+    atomic_write_text(run_dir / "levels.csv", buf.getvalue())
+    if cfg.output["plots"]:
+        from cem.plotting import plot_levels
+
+        plot_levels(result, problem.gamma, run_dir / "convergence.png", exact=exact)
+    return result
 
 
 def load_run_config(run_dir: Path) -> ExperimentConfig:
@@ -192,6 +244,8 @@ def resume(
     """Continue an interrupted run from its last checkpoint."""
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
+    if cfg.kind == "estimate":
+        raise ConfigError(f"{run_dir} is a rare-event estimation; run it again instead")
     path = run_dir / CHECKPOINT
     if not path.is_file():
         raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from")

@@ -31,6 +31,11 @@ BUILTIN: dict[str, str] = {
     "tsp": "problems.tsp:TSP.from_config",
     "buffer_allocation": "problems.buffer_allocation:BufferAllocation.from_config",
     "flowline_pnh": "problems.buffer_allocation:FlowLinePNH",
+    "bridge_network": "problems.rare_events:BridgeNetwork",
+    "sum_of_exponentials": "problems.rare_events:SumOfExponentials",
+    "linear_limit_state": "problems.rare_events:LinearLimitState",
+    "mm1_overflow": "problems.rare_events:MM1Overflow",
+    "series_system": "problems.rare_events:SeriesSystem",
 }
 
 

@@ -77,7 +77,8 @@ class RareEventProblem:
         )  # fmt: skip
 
     def describe(self) -> str:
-        return (type(self).__doc__ or type(self).__name__).strip().splitlines()[0]
+        first = (type(self).__doc__ or type(self).__name__).strip().splitlines()[0]
+        return f"{first.replace('``', '').rstrip('.')} (gamma = {self.gamma:g})"
 
 
 BRIDGE_MEANS = (0.25, 0.4, 0.1, 0.3, 0.2)

@@ -17,15 +17,30 @@ from cem.history import History
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((REPO / "configs").glob("*.toml"))
 RUN_FILES = ("config.toml", "history.csv", "result.json", "convergence.png", "checkpoint.pkl")
+ESTIMATE_FILES = ("config.toml", "levels.csv", "result.json", "convergence.png")
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
 def test_every_shipped_config_runs(config, tmp_path):
     out = tmp_path / "run"
     assert main(["run", str(config), "--out", str(out), "--max-iter", "3", "--quiet"]) == 0
-    for name in RUN_FILES:
-        assert (out / name).is_file(), name
-    assert len(History.read_csv(out / "history.csv")) <= 3
+    if "[estimator]" in config.read_text():
+        for name in ESTIMATE_FILES:
+            assert (out / name).is_file(), name
+        assert json.loads((out / "result.json").read_text())["levels"] <= 3
+    else:
+        for name in RUN_FILES:
+            assert (out / name).is_file(), name
+        assert len(History.read_csv(out / "history.csv")) <= 3
+
+
+def test_rare_event_config_matches_the_exact_value(tmp_path):
+    out = tmp_path / "run"
+    cfg = str(REPO / "configs" / "rare_bridge_network.toml")
+    assert main(["run", cfg, "--out", str(out), "--quiet"]) == 0
+    result = json.loads((out / "result.json").read_text())
+    assert abs(result["error_in_se"]) <= 3 and result["rel_error"] <= 0.05
+    assert main(["resume", str(out)]) == 2
 
 
 def test_tutorial_config_reaches_the_known_optimum(tmp_path, capsys):

@@ -70,6 +70,14 @@ def _other_cases():
         yield f"family-{k}", {"family": fam}
     for key, value in [("dir", 5), ("plots", "yes"), ("checkpoint", 1), ("where", "x")]:
         yield f"output-{key}", {"output": {key: value}}
+    yield "estimator-for-optimizer", {"estimator": {"rho": 0.1}}
+    rare = {"name": "bridge_network", "gamma": 2.0}
+    for key, value in [("rho", 1.5), ("n_final", 1), ("n_samples", "many"), ("alpha", 0),
+                       ("levels", 3), ("seed", -2), ("max_levels", 0)]:  # fmt: skip
+        yield f"estimator-{key}-{value!r}", {"problem": ("replace", rare), "optimizer": None,
+                                             "estimator": {key: value}}  # fmt: skip
+    yield "rare-with-optimizer", {"problem": ("replace", rare), "optimizer": {"rho": 0.1}}
+    yield "rare-bad-param", {"problem": ("replace", {**rare, "edges": 5}), "optimizer": None}
 
 
 def _merge(base, change):
