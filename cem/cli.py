@@ -78,7 +78,9 @@ def _cmd_problems(args: argparse.Namespace) -> int:
     for name, path in sorted(available_problems().items()):
         try:
             factory = resolve(name)
-            doc = (inspect.getdoc(factory) or "").splitlines()
+            owner = getattr(factory, "__self__", None)  # a classmethod factory: its class
+            doc = inspect.getdoc(owner if isinstance(owner, type) else factory) or ""
+            doc = doc.replace("``", "").splitlines()
             params = [p for p in inspect.signature(factory).parameters if p not in ("self", "cls")]
         except CEMError as exc:
             doc, params = [f"(cannot load: {exc})"], []
