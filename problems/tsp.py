@@ -6,11 +6,13 @@ The optional local search (``polish``) is 2-opt plus or-opt for symmetric instan
 or-opt (moving a segment of 1 to 3 cities, orientation kept) for asymmetric ones; every
 round applies the best improving move of each tour, all tours at once.
 
-Default CE settings follow the literature for the TSP (de Boer et al. 2005, Sec. 3.3 and
-4.3; Rubinstein & Kroese 2004, Ch. 4): ``N = 5 n^2`` and ``rho = 0.01``. The smoothing is
-slower than the tutorial's ``alpha = 0.7`` and the stall window longer (``alpha = 0.3``,
-``d = 10``): on ftv33, ``alpha = 0.7, d = 5`` fixed the transition matrix prematurely in 3
-of 3 seeds (gaps 6.6-7.2%), while ``alpha = 0.3, d = 10`` reached the optimum in 2 of 3.
+Default CE settings (:meth:`TSP.default_options`) follow the literature for the TSP
+(de Boer et al. 2005, Sec. 3.3 and 4.3; Rubinstein & Kroese 2004, Ch. 4): a sample size
+proportional to the number of free parameters, ``N = 5 n^2`` (capped so that a batch of
+tours stays near 40 MB), and ``rho = 0.01``. The smoothing is slower than the tutorial's
+``alpha = 0.7`` and the stall window longer (``alpha = 0.3``, ``d = 10``): on ftv33,
+``alpha = 0.7, d = 5`` fixed the transition matrix prematurely in 3 of 3 seeds (gaps
+6.6-7.2%), while ``alpha = 0.3, d = 10`` reached the optimum in 2 of 3.
 
 References
 ----------
@@ -18,7 +20,8 @@ References
    cross-entropy method", Ann. Oper. Res. 134:19-67, 2005.
 .. [2] G. A. Croes, "A method for solving traveling-salesman problems", Oper. Res.
    6(6):791-812, 1958 (2-opt).
-.. [3] I. Or, *Traveling salesman-type combinatorial problems and their relation to the
+.. [3] R. Y. Rubinstein, D. P. Kroese, *The Cross-Entropy Method*, Springer, 2004, Ch. 4.
+.. [4] I. Or, *Traveling salesman-type combinatorial problems and their relation to the
    logistics of regional blood banking*, PhD thesis, Northwestern University, 1976 (or-opt).
 """
 
@@ -32,11 +35,19 @@ import networkx as nx
 import numpy as np
 
 from cem.errors import ConfigError
-from cem.families import TransitionMatrix
+from cem.families import NodePlacement, TransitionMatrix
 from cem.problem import Problem
 from problems.tsplib import bundled_instance_path, load_optima, read_tsplib, tour_length
 
 __all__ = ["TSP", "or_opt", "two_opt"]
+
+#: Cap on ``N * n`` (tour entries per iteration) for the default sample size.
+_MAX_ENTRIES = 5_000_000
+
+
+def _others(nodes: Any, v: Any) -> int:
+    """Number of ``nodes`` other than ``v`` (neighbours without the self-loop)."""
+    return len(set(nodes) - {v})
 
 
 def _reverse_segments(tours: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -88,6 +99,8 @@ def or_opt(d: np.ndarray, tours: np.ndarray, lengths: np.ndarray, max_rounds: in
     A segment :math:`s_1..s_L` (``L`` = 1, 2, 3) between :math:`p` and :math:`q` moves
     between consecutive cities :math:`a, b` elsewhere in the tour; the length changes by
     :math:`d_{pq} + d_{a s_1} + d_{s_L b} - d_{p s_1} - d_{s_L q} - d_{ab}`.
+    Segments are runs of consecutive positions of the array (they do not wrap past the
+    last position); every round applies each tour's best improving move.
 
     Returns the improved tours and their lengths.
     """
@@ -135,18 +148,32 @@ def or_opt(d: np.ndarray, tours: np.ndarray, lengths: np.ndarray, max_rounds: in
 
 
 class TSP(Problem):
-    """Shortest closed tour through all cities (minimize).
+    r"""Shortest closed tour through all cities (minimize).
 
     Parameters
     ----------
     distances : array_like (n, n) or networkx.Graph
-        Distances ``d[i, j]`` from city ``i`` to city ``j``; for a graph, the edge
-        attribute ``"weight"`` (a directed graph gives an ATSP). A graph must be
-        complete: a missing edge has no distance and raises.
+        Distances ``d[i, j]`` from city ``i`` to city ``j``, finite and nonnegative off the
+        diagonal (the diagonal is ignored and set to 0). A symmetric matrix gives a TSP,
+        any other an ATSP. For a graph, the edge attribute ``"weight"`` (default 1) in the
+        order of ``graph.nodes``; a directed graph gives an ATSP. The graph must be
+        complete: a missing edge raises :class:`~cem.errors.ConfigError` (it is not read
+        as an infinite distance); the message says when no tour is possible at all (a
+        node with fewer than two neighbours, or no way into or out of a node). To forbid
+        an edge, give it a large weight. Node attributes ``"pos"`` become :attr:`coords`.
     known_optimum : float, optional
     coords : array_like (n, 2), optional
         City coordinates, for plots.
     name : str, optional
+    family : {"transition", "placement"}, default "transition"
+        The starting family of :meth:`initial_family`: a
+        :class:`~cem.families.TransitionMatrix` or a
+        :class:`~cem.families.NodePlacement` (city 0 fixed at position 0).
+
+    Notes
+    -----
+    The score of a tour :math:`t` is :math:`S(t) = \sum_{k=0}^{n-1} d_{t_k t_{k+1}}` with
+    :math:`t_n = t_0`.
 
     Examples
     --------
@@ -164,67 +191,142 @@ class TSP(Problem):
         known_optimum: float | None = None,
         coords: np.ndarray | None = None,
         name: str | None = None,
+        family: str = "transition",
     ) -> None:
+        if family not in ("transition", "placement"):
+            raise ConfigError(f"family must be 'transition' or 'placement', got {family!r}")
+        if coords is None and isinstance(distances, nx.Graph):
+            pos = [distances.nodes[v].get("pos") for v in distances.nodes]
+            coords = None if any(p is None for p in pos) else np.asarray(pos, dtype=float)
         d = self._as_matrix(distances)
         self.n = d.shape[0]
         self.distances = d
         self.symmetric = bool(np.array_equal(d, d.T))
         self.known_optimum = None if known_optimum is None else float(known_optimum)
-        self.coords = None if coords is None else np.asarray(coords, dtype=float)
+        if coords is not None:
+            coords = np.asarray(coords, dtype=float)
+            if coords.shape != (self.n, 2):
+                raise ConfigError(f"coords must have shape ({self.n}, 2), got {coords.shape}")
+        self.coords = coords
+        self.family = family
         self.name = name or f"{'tsp' if self.symmetric else 'atsp'}-{self.n}"
 
     @staticmethod
-    def _as_matrix(distances: Any) -> np.ndarray:
+    def _graph_matrix(g: nx.Graph) -> np.ndarray:
+        n = g.number_of_nodes()
+        if n < 3:
+            raise ConfigError(f"distances: a tour needs at least 3 cities, the graph has {n}")
+        loops = nx.number_of_selfloops(g)
+        missing = n * (n - 1) // (1 if g.is_directed() else 2) - (g.number_of_edges() - loops)
+        if missing > 0:
+            if g.is_directed():
+                deg = {
+                    v: min(_others(g.successors(v), v), _others(g.predecessors(v), v)) for v in g
+                }
+                need, what = 1, "an edge in and an edge out"
+            else:
+                deg = {v: _others(g.neighbors(v), v) for v in g}
+                need, what = 2, "two neighbours"
+            stuck = [v for v, k in deg.items() if k < need]
+            connected = (nx.is_strongly_connected(g) if g.is_directed()
+                         else nx.is_connected(g))  # fmt: skip
+            if stuck or not connected:
+                why = (f"node {stuck[0]!r} lacks {what}" if stuck
+                       else "the graph is not (strongly) connected")  # fmt: skip
+                raise ConfigError(f"distances: the graph has no tour through every city ({why})")
+            raise ConfigError(
+                f"distances: the graph must be complete; it has {n} nodes and lacks {missing} "
+                "edges (missing edges are not read as infinite distances: add them with a "
+                "large weight to forbid them)"
+            )
+        return nx.to_numpy_array(g, weight="weight", nonedge=np.nan)
+
+    @classmethod
+    def _as_matrix(cls, distances: Any) -> np.ndarray:
         if isinstance(distances, nx.Graph):
-            n = distances.number_of_nodes()
-            missing = n * (n - 1) // (1 if distances.is_directed() else 2)
-            missing -= distances.number_of_edges()
-            if n < 3 or missing > 0:
-                raise ConfigError(
-                    f"the graph must be complete with at least 3 nodes to hold a tour through "
-                    f"every city; it has {n} nodes and lacks {missing} edges"
-                )
-            d = nx.to_numpy_array(distances, weight="weight", nonedge=np.nan)
+            d = cls._graph_matrix(distances)
         else:
-            d = np.asarray(distances, dtype=float)
+            try:
+                d = np.asarray(distances, dtype=float)
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    "distances must be a numeric matrix or a networkx graph"
+                ) from None
         if d.ndim != 2 or d.shape[0] != d.shape[1] or d.shape[0] < 3:
-            raise ConfigError(f"distances must be a square matrix with n >= 3, got {d.shape}")
+            raise ConfigError(f"distances must be a square matrix with n >= 3, got shape {d.shape}")
         off = ~np.eye(d.shape[0], dtype=bool)
-        if not np.all(np.isfinite(d[off])) or np.any(d[off] < 0):
-            raise ConfigError("distances must be finite and nonnegative off the diagonal")
+        if np.isnan(d[off]).any():
+            i, j = np.argwhere(np.isnan(d) & off)[0]
+            raise ConfigError(f"distances must not hold NaN; d[{i}, {j}] is NaN")
+        if not np.all(np.isfinite(d[off])):
+            i, j = np.argwhere(~np.isfinite(d) & off)[0]
+            raise ConfigError(f"distances must be finite; d[{i}, {j}] = {d[i, j]}")
+        if np.any(d[off] < 0):
+            i, j = np.argwhere((d < 0) & off)[0]
+            raise ConfigError(f"distances must be nonnegative; d[{i}, {j}] = {d[i, j]:g}")
         d = d.copy()
         np.fill_diagonal(d, 0.0)
         return d
 
     @classmethod
-    def from_tsplib(cls, path: str | os.PathLike[str], known_optimum: float | None = None) -> TSP:
-        """A TSPLIB ``.tsp``/``.atsp`` file; the optimum is looked up when bundled."""
+    def from_tsplib(
+        cls,
+        path: str | os.PathLike[str],
+        known_optimum: float | None = None,
+        family: str = "transition",
+    ) -> TSP:
+        """A TSPLIB ``.tsp``/``.atsp`` file.
+
+        The optimum is looked up by the instance's ``NAME`` in the bundled ``OPTIMA.csv``
+        (or, when the file sits beside an ``OPTIMA.csv``, in that one) unless given.
+        """
         inst = read_tsplib(path)
         if inst.distances is None:
             raise ConfigError(f"{Path(path).name} holds no distances (a tour file?)")
         if known_optimum is None:
             known_optimum = load_optima().get(inst.name)
-        return cls(inst.distances, known_optimum, inst.coords, inst.name)
+            beside = Path(path).parent / "OPTIMA.csv"
+            if known_optimum is None and beside.is_file():
+                known_optimum = load_optima(beside).get(inst.name)
+        return cls(inst.distances, known_optimum, inst.coords, inst.name, family)
 
     @classmethod
-    def from_config(cls, instance: str = "br17", file: str | None = None) -> TSP:
-        """Build from config keys: a bundled TSPLIB name (``"br17"``, ``"ftv33"``,
-        ``"berlin52"``, ``"eil51"``), or ``file`` = a TSPLIB path."""
+    def from_config(
+        cls, instance: str = "br17", file: str | None = None, family: str = "transition"
+    ) -> TSP:
+        """Build from ``[problem]`` config keys.
+
+        Parameters
+        ----------
+        instance : str, default "br17"
+            A bundled TSPLIB instance: ``"br17"``, ``"ftv33"``, ``"berlin52"``, ``"eil51"``.
+        file : str, optional
+            Path of any TSPLIB ``.tsp``/``.atsp`` file; overrides ``instance``.
+        family : {"transition", "placement"}, default "transition"
+        """
         if file is not None:
             if not isinstance(file, str):
                 raise ConfigError(f"file must be a path string, got {file!r}")
-            return cls.from_tsplib(file)
+            return cls.from_tsplib(file, family=family)
         if not isinstance(instance, str):
             raise ConfigError(f"instance must be a string, got {instance!r}")
-        return cls.from_tsplib(bundled_instance_path(instance))
+        return cls.from_tsplib(bundled_instance_path(instance), family=family)
 
-    def initial_family(self) -> TransitionMatrix:
-        """The uniform transition matrix."""
+    def initial_family(self) -> TransitionMatrix | NodePlacement:
+        """The uniform family: ``P_ij = 1/(n-1)`` off the diagonal (transitions), or city 0
+        at position 0 and uniform placements elsewhere."""
+        if self.family == "placement":
+            return NodePlacement.uniform(self.n, first=0)
         return TransitionMatrix.uniform(self.n)
 
     def default_options(self) -> dict[str, Any]:
-        """Default CE settings: ``N = 5 n^2``, ``rho = 0.01``, ``alpha = 0.3``, ``d = 10``."""
-        return {"n_samples": 5 * self.n**2, "rho": 0.01, "alpha": 0.3, "stall_iters": 10}
+        """Default CE settings from the literature (see the module notes).
+
+        ``n_samples = min(5 n^2, max(1000, 5e6 / n))``, ``rho = 0.01``, ``alpha = 0.3``,
+        ``stall_iters = 10``.
+        """
+        n_samples = min(5 * self.n**2, max(1000, _MAX_ENTRIES // self.n))
+        return {"n_samples": n_samples, "rho": 0.01, "alpha": 0.3, "stall_iters": 10}
 
     def score(self, X: np.ndarray) -> np.ndarray:
         """Tour lengths of a batch ``(N, n)`` of permutations."""
@@ -234,7 +336,9 @@ class TSP(Problem):
         return tour_length(self.distances, tours).astype(float)
 
     def polish(self, X: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """2-opt then or-opt until neither improves (or-opt only for an ATSP)."""
+        """Local search on a batch of tours: :func:`two_opt` then :func:`or_opt` until
+        neither improves (or-opt only for an ATSP, where reversing a path changes its
+        length). The tours are returned rotated to start at city 0, like sampled ones."""
         tours, lengths = np.asarray(X, dtype=np.int64), np.asarray(scores, dtype=float)
         while True:
             before = lengths.copy()
@@ -242,7 +346,10 @@ class TSP(Problem):
                 tours, lengths = two_opt(self.distances, tours, lengths)
             tours, lengths = or_opt(self.distances, tours, lengths)
             if np.all(lengths >= before - 1e-9):
-                return tours, lengths
+                break
+        shift = np.argmax(tours == 0, axis=1)
+        idx = (np.arange(self.n)[None, :] + shift[:, None]) % self.n
+        return np.take_along_axis(tours, idx, axis=1), lengths
 
     def describe(self) -> str:
         opt = f", optimum {self.known_optimum:g}" if self.known_optimum is not None else ""

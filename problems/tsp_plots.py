@@ -1,51 +1,163 @@
-"""Pictures for the TSP: the best tour on the map, and the transition matrix concentrating."""
+r"""Pictures for the TSP: a tour on the map, and the CE distribution concentrating.
+
+:func:`plot_tour` draws the cities and a closed route, titled with its length and the gap
+to the optimum. :func:`plot_transition_matrices` draws heat maps of the transition matrix
+:math:`P` at a few iterations: the uniform start, the spread-out middle and the (nearly)
+degenerate end, where each row holds one transition of probability close to 1.
+
+Matplotlib uses the Agg backend when no display is available.
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from cem.errors import ConfigError
 from cem.plotting import _pyplot
 from problems.tsp import TSP
 
-__all__ = ["plot_tour", "plot_transition_matrices"]
+__all__ = ["city_layout", "plot_tour", "plot_transition_matrices"]
+
+
+def city_layout(problem: TSP) -> tuple[np.ndarray, bool]:
+    r"""City positions: the problem's coordinates, or a classical MDS layout.
+
+    Without coordinates (explicit-matrix instances such as the ATSP files), the cities are
+    placed by classical multidimensional scaling of the symmetrized distances
+    :math:`\bar d = (d + d^\top)/2`: with :math:`J = I - \frac1n 1 1^\top` and
+    :math:`B = -\frac12 J \bar d^{\,2} J`, the positions are the two leading eigenvectors
+    of :math:`B` scaled by the square roots of their eigenvalues (Torgerson 1952).
+
+    Returns
+    -------
+    xy : ndarray (n, 2)
+    from_coords : bool
+        Whether ``xy`` are the problem's own coordinates.
+    """
+    if problem.coords is not None:
+        return problem.coords, True
+    d = 0.5 * (problem.distances + problem.distances.T)
+    n = d.shape[0]
+    J = np.eye(n) - 1.0 / n
+    B = -0.5 * J @ (d**2) @ J
+    vals, vecs = np.linalg.eigh(B)
+    top = np.argsort(vals)[::-1][:2]
+    return vecs[:, top] * np.sqrt(np.maximum(vals[top], 0.0)), False
 
 
 def plot_tour(problem: TSP, tour: np.ndarray, ax: Any | None = None) -> Any:
-    """Cities and the closed route; the title gives the length and the gap to the optimum."""
-    if problem.coords is None:
-        raise ValueError(f"{problem.name} has no city coordinates to draw")
+    """Cities and the closed route; the title gives the length and the gap to the optimum.
+
+    Parameters
+    ----------
+    problem : TSP
+    tour : array_like (n,)
+        A permutation of the cities.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure otherwise.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    Asymmetric instances are drawn with arrows (the direction matters). Instances without
+    coordinates are laid out by :func:`city_layout` (classical MDS), which only suggests
+    the geometry.
+    """
+    tour = np.asarray(tour, dtype=np.int64)
+    if tour.shape != (problem.n,) or not np.array_equal(np.sort(tour), np.arange(problem.n)):
+        raise ConfigError(f"tour must be a permutation of 0..{problem.n - 1}")
     plt = _pyplot()
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.5, 5.5), constrained_layout=True)
+        fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
     else:
         fig = ax.figure
-    tour = np.asarray(tour)
-    xy = problem.coords[np.r_[tour, tour[:1]]]
-    ax.plot(xy[:, 0], xy[:, 1], "-", color="tab:blue", lw=1.2, zorder=1)
-    ax.scatter(problem.coords[:, 0], problem.coords[:, 1], s=18, color="k", zorder=2)
-    ax.scatter(*problem.coords[tour[0]], s=60, color="tab:red", zorder=3, label="start")
+    xy, real = city_layout(problem)
+    route = xy[np.r_[tour, tour[:1]]]
+    if problem.symmetric:
+        ax.plot(route[:, 0], route[:, 1], "-", color="tab:blue", lw=1.4, zorder=1)
+    else:
+        for a, b in itertools.pairwise(route):
+            ax.annotate(
+                "", xy=b, xytext=a, zorder=1,
+                arrowprops={"arrowstyle": "-|>", "color": "tab:blue", "lw": 1.2,
+                            "shrinkA": 4, "shrinkB": 4, "mutation_scale": 10},
+            )  # fmt: skip
+    ax.scatter(xy[:, 0], xy[:, 1], s=22, color="k", zorder=2, label="city")
+    ax.scatter(*xy[tour[0]], s=80, color="tab:red", zorder=3, label=f"start (city {tour[0]})")
     length = float(problem.score(tour[None])[0])
     title = f"{problem.name}: tour length {length:g}"
     if problem.known_optimum:
         gap = 100 * (length - problem.known_optimum) / problem.known_optimum
-        title += f" (optimum {problem.known_optimum:g}, gap {gap:.2f}%)"
-    ax.set(title=title, xlabel="x", ylabel="y", aspect="equal")
-    ax.legend(loc="best", fontsize="small")
+        title += f"\noptimum {problem.known_optimum:g}, gap {gap:.2f}%"
+    ax.set_title(title)
+    if real:
+        ax.set(xlabel="x", ylabel="y")
+    else:
+        ax.set(xlabel="MDS axis 1 (layout from distances)", ylabel="MDS axis 2")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(loc="upper right", fontsize="small", framealpha=0.9)
     return fig
 
 
-def plot_transition_matrices(matrices: Sequence[np.ndarray], iterations: Sequence[int]) -> Any:
-    """Heat maps of the transition matrix P at a few iterations, side by side."""
+def plot_transition_matrices(
+    matrices: Sequence[np.ndarray],
+    iterations: Sequence[int],
+    order: np.ndarray | None = None,
+) -> Any:
+    r"""Heat maps of the transition matrix :math:`P` at a few iterations, side by side.
+
+    Parameters
+    ----------
+    matrices : sequence of (n, n) arrays
+        Transition matrices (e.g. ``optimizer.family.P`` saved by a callback).
+    iterations : sequence of int
+        The iteration of each matrix, for the panel titles.
+    order : array_like (n,), optional
+        Reorder rows and columns by this tour (e.g. the best tour found): a matrix
+        concentrated on that tour is then the band just above the diagonal (plus the
+        closing corner), which makes convergence easy to see.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    The colour scale is logarithmic from :math:`10^{-3}` to 1, so that the uniform start
+    (:math:`1/(n-1)`) and the small probabilities left late in the run stay visible.
+    Each panel's title gives the mean over rows of :math:`\max_j P_{ij}` (1 when
+    degenerate) and the sum of the row entropies.
+    """
+    from matplotlib.colors import LogNorm
+    from scipy.special import entr
+
+    if len(matrices) != len(iterations) or not matrices:
+        raise ConfigError("matrices and iterations must be non-empty and of the same length")
     plt = _pyplot()
     k = len(matrices)
-    fig, axes = plt.subplots(1, k, figsize=(3.3 * k + 1, 3.4), constrained_layout=True)
+    fig, axes = plt.subplots(1, k, figsize=(3.4 * k + 1.2, 4.0), constrained_layout=True)
     axes = np.atleast_1d(axes)
+    norm = LogNorm(vmin=1e-3, vmax=1.0)
+    image = None
     for ax, P, t in zip(axes, matrices, iterations, strict=True):
-        image = ax.imshow(P, cmap="magma", vmin=0, vmax=1, interpolation="nearest")
-        ax.set(title=f"iteration {t}", xlabel="to city j", ylabel="from city i")
-    fig.colorbar(image, ax=list(axes), label="transition probability $P_{ij}$")
-    fig.suptitle("The CE transition matrix concentrates on a tour")
+        P = np.asarray(P, dtype=float)
+        if order is not None:
+            idx = np.asarray(order, dtype=np.int64)
+            P = P[np.ix_(idx, idx)]
+        image = ax.imshow(np.maximum(P, 1e-3), cmap="viridis", norm=norm, interpolation="nearest")
+        ax.set_title(
+            f"iteration {t}\nmean row max {P.max(axis=1).mean():.2f}, entropy {entr(P).sum():.1f}",
+            fontsize="medium",
+        )
+        which = "position in best tour" if order is not None else "city"
+        ax.set(xlabel=f"to ({which})", ylabel=f"from ({which})")
+    fig.colorbar(image, ax=list(axes), label="$P_{ij}$ (log scale)", shrink=0.85)
+    fig.suptitle("The CE transition matrix concentrates on a tour", fontsize="large")
     return fig

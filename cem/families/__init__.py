@@ -7,7 +7,7 @@ from cem.families.categorical import Categorical
 from cem.families.exponential import Exponential
 from cem.families.mixture import NormalMixture
 from cem.families.normal import FullNormal, Normal
-from cem.families.permutation import TransitionMatrix
+from cem.families.permutation import NodePlacement, TransitionMatrix
 
 __all__ = [
     "Family",
@@ -20,4 +20,5 @@ __all__ = [
     "SequentialAllocation",
     "normalized_weights",
     "TransitionMatrix",
+    "NodePlacement",
 ]
