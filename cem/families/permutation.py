@@ -24,6 +24,8 @@ References
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import numpy as np
 from scipy.special import entr
 
@@ -94,11 +96,62 @@ def _masked_log_prob(rows: np.ndarray, chosen: np.ndarray, unvisited: np.ndarray
         return np.log(num) - np.log(den)
 
 
-def _row_entropy(P: np.ndarray) -> float:
-    return float(entr(P).sum())
+class _TourMatrix(Family):
+    r"""Shared part of the tour families: an ``(n, n)`` matrix ``P`` and tours of ``n`` cities.
+
+    Subclasses give ``_sample_block`` (one block of tours) and ``_cells`` (the flat index
+    into ``P`` of each entry a tour uses); the CE update is the weighted frequency of each
+    cell in the elite, :math:`\hat P = \sum_i w_i \, [\text{tour } i \text{ uses the cell}]`.
+    """
+
+    P: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of cities."""
+        return self.P.shape[0]
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        return (self.n,)
+
+    def params(self) -> dict[str, np.ndarray]:
+        return {"P": self.P}
+
+    def with_params(self, **params: np.ndarray) -> _TourMatrix:
+        return type(self)(params["P"])
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``n`` tours, shape ``(n, self.n)`` of int64, in blocks that advance together."""
+        blocks = [self._sample_block(min(_BLOCK, n - s), rng) for s in range(0, n, _BLOCK)]
+        return np.concatenate(blocks) if blocks else np.zeros((0, self.n), dtype=np.int64)
+
+    @abstractmethod
+    def _sample_block(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` tours, built together."""
+
+    @abstractmethod
+    def _cells(self, tours: np.ndarray) -> np.ndarray:
+        """Flat indices into ``P`` of the cells each tour uses, shape ``(N, n)``."""
+
+    def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> _TourMatrix:
+        tours = _check_tours(X, self.n)
+        m = self.n
+        w = normalized_weights(weights, tours.shape[0])
+        flat = self._cells(tours).ravel()
+        counts = np.bincount(flat, weights=np.repeat(w, m), minlength=m * m).reshape(m, m)
+        return type(self)(np.minimum(counts, 1.0))
+
+    def entropy(self) -> float:
+        """Sum of the row entropies of ``P`` in nats (a proxy; see the class notes)."""
+        return float(entr(self.P).sum())
+
+    def is_degenerate(self, tol: float = 1e-6) -> bool:
+        """Whether every row of ``P`` has an entry of probability at least ``1 - tol``."""
+        return bool(np.all(self.P.max(axis=1) >= 1.0 - tol))
 
 
-class TransitionMatrix(Family):
+class TransitionMatrix(_TourMatrix):
     r"""Tours from a node-transition matrix ``P``, visited cities masked out.
 
     A tour :math:`t = (t_0, \dots, t_{n-1})` starts at :math:`t_0 = 0`; fixing the start
@@ -161,33 +214,11 @@ class TransitionMatrix(Family):
             raise ConfigError(f"a transition matrix needs n >= 2 cities, got n={n!r}")
         return cls((1.0 - np.eye(n)) / (n - 1))
 
-    @property
-    def n(self) -> int:
-        """Number of cities."""
-        return self.P.shape[0]
-
-    @property
-    def event_shape(self) -> tuple[int, ...]:
-        return (self.n,)
-
-    def params(self) -> dict[str, np.ndarray]:
-        return {"P": self.P}
-
-    def with_params(self, **params: np.ndarray) -> TransitionMatrix:
-        return TransitionMatrix(params["P"])
-
-    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Draw ``n`` tours starting at city 0, shape ``(n, self.n)`` of int64.
-
-        Blocks of tours advance together. Each tour keeps its unvisited cities in a
-        compact column; the chosen city is swapped with the column's last entry and the
-        column shortens by one, so step ``k`` costs ``O(n - k)`` per tour.
-        """
-        blocks = [self._sample_block(min(_BLOCK, n - s), rng) for s in range(0, n, _BLOCK)]
-        return np.concatenate(blocks) if blocks else np.zeros((0, self.n), dtype=np.int64)
-
     def _sample_block(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        # Layout (candidates, tours): every operation runs along the contiguous tour axis.
+        # Tours start at city 0. Each tour keeps its unvisited cities in a compact column;
+        # the chosen city is swapped with the column's last entry and the column shortens
+        # by one, so step k costs O(n - k) per tour. Layout (candidates, tours): every
+        # operation runs along the contiguous tour axis.
         m = self.n
         flat = self.P.ravel()
         tours = np.zeros((m, n), dtype=np.int64)
@@ -202,13 +233,8 @@ class TransitionMatrix(Family):
             remaining = remaining[:-1]
         return tours.T.copy()
 
-    def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> TransitionMatrix:
-        tours = _check_tours(X, self.n)
-        m = self.n
-        w = normalized_weights(weights, tours.shape[0])
-        flat = (tours * m + np.roll(tours, -1, axis=1)).ravel()
-        counts = np.bincount(flat, weights=np.repeat(w, m), minlength=m * m).reshape(m, m)
-        return TransitionMatrix(np.minimum(counts, 1.0))
+    def _cells(self, tours: np.ndarray) -> np.ndarray:
+        return tours * self.n + np.roll(tours, -1, axis=1)  # transitions t_k -> t_{k+1}
 
     def log_pdf(self, X: np.ndarray) -> np.ndarray:
         r"""Log probability of each tour under the masked sequential sampler.
@@ -231,10 +257,6 @@ class TransitionMatrix(Family):
             unvisited[rows, nxt] = False
         return logp
 
-    def entropy(self) -> float:
-        """Sum of the row entropies of ``P`` in nats (a proxy; see the class notes)."""
-        return _row_entropy(self.P)
-
     def mode(self) -> np.ndarray:
         """The greedy tour: from city 0, always the most probable unvisited city."""
         m = self.n
@@ -246,12 +268,8 @@ class TransitionMatrix(Family):
             unvisited[tour[step]] = False
         return tour
 
-    def is_degenerate(self, tol: float = 1e-6) -> bool:
-        """Whether every row has a transition of probability at least ``1 - tol``."""
-        return bool(np.all(self.P.max(axis=1) >= 1.0 - tol))
 
-
-class NodePlacement(Family):
+class NodePlacement(_TourMatrix):
     r"""Tours from a node-placement matrix ``P[position, city]``, used cities masked out.
 
     Position :math:`k = 0, \dots, n-1` receives city :math:`j` among the unused cities
@@ -309,26 +327,6 @@ class NodePlacement(Family):
         P[0, first] = 1.0
         return cls(P)
 
-    @property
-    def n(self) -> int:
-        """Number of cities."""
-        return self.P.shape[0]
-
-    @property
-    def event_shape(self) -> tuple[int, ...]:
-        return (self.n,)
-
-    def params(self) -> dict[str, np.ndarray]:
-        return {"P": self.P}
-
-    def with_params(self, **params: np.ndarray) -> NodePlacement:
-        return NodePlacement(params["P"])
-
-    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Draw ``n`` tours, position by position, shape ``(n, self.n)`` of int64."""
-        blocks = [self._sample_block(min(_BLOCK, n - s), rng) for s in range(0, n, _BLOCK)]
-        return np.concatenate(blocks) if blocks else np.zeros((0, self.n), dtype=np.int64)
-
     def _sample_block(self, n: int, rng: np.random.Generator) -> np.ndarray:
         m = self.n
         tours = np.zeros((m, n), dtype=np.int64)
@@ -341,13 +339,8 @@ class NodePlacement(Family):
             remaining = remaining[:-1]
         return tours.T.copy()
 
-    def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> NodePlacement:
-        tours = _check_tours(X, self.n)
-        m = self.n
-        w = normalized_weights(weights, tours.shape[0])
-        flat = (np.arange(m)[None, :] * m + tours).ravel()
-        counts = np.bincount(flat, weights=np.repeat(w, m), minlength=m * m).reshape(m, m)
-        return NodePlacement(np.minimum(counts, 1.0))
+    def _cells(self, tours: np.ndarray) -> np.ndarray:
+        return np.arange(self.n) * self.n + tours  # city t_k at position k
 
     def log_pdf(self, X: np.ndarray) -> np.ndarray:
         r"""Log probability of each tour under the masked sequential sampler,
@@ -364,10 +357,6 @@ class NodePlacement(Family):
             unvisited[rows, nxt] = False
         return logp
 
-    def entropy(self) -> float:
-        """Sum of the row entropies of ``P`` in nats (a proxy; see the class notes)."""
-        return _row_entropy(self.P)
-
     def mode(self) -> np.ndarray:
         """The greedy tour: each position takes its most probable unused city."""
         m = self.n
@@ -377,7 +366,3 @@ class NodePlacement(Family):
             tour[step] = np.argmax(np.where(unused, self.P[step], -1.0))
             unused[tour[step]] = False
         return tour
-
-    def is_degenerate(self, tol: float = 1e-6) -> bool:
-        """Whether every position has a city of probability at least ``1 - tol``."""
-        return bool(np.all(self.P.max(axis=1) >= 1.0 - tol))
