@@ -39,7 +39,7 @@ import numpy as np
 
 from cem.errors import CEMError, ConfigError
 from cem.families import Bernoulli, Categorical, Family, FullNormal, Normal
-from cem.options import resolve_options
+from cem.options import resolve_options, validate_table
 from cem.problem import Problem
 from cem.rare_event import ESTIMATOR_OPTIONS
 from problems.rare_events import RareEventProblem
@@ -145,17 +145,10 @@ def parse_config(raw: dict[str, Any], cli: dict[str, Any] | None = None) -> Expe
                 )
         given = dict(raw.get("estimator", {}))
         given.update({("max_levels" if k == "max_iter" else k): v for k, v in cli.items()})
-        unknown = sorted(set(given) - set(ESTIMATOR_OPTIONS))
-        if unknown:
-            raise ConfigError(
-                f"unknown key [estimator] {unknown[0]!r}; accepted: {', '.join(ESTIMATOR_OPTIONS)}"
-            )
-        estimator = {name: opt.default for name, opt in ESTIMATOR_OPTIONS.items()}
-        for name, value in given.items():
-            try:
-                estimator[name] = ESTIMATOR_OPTIONS[name].validate(value)
-            except ConfigError as exc:
-                raise ConfigError(f"[estimator] {exc}") from None
+        try:
+            estimator = validate_table(given, ESTIMATOR_OPTIONS, "key")
+        except ConfigError as exc:
+            raise ConfigError(f"[estimator] {exc}") from None
         return ExperimentConfig(raw, problem, None, {}, output, estimator=estimator)  # type: ignore[arg-type]
     if "estimator" in raw:
         raise ConfigError("[estimator] applies to rare-event problems only; use [optimizer]")

@@ -14,7 +14,7 @@ from typing import Any
 
 from cem.errors import ConfigError
 
-__all__ = ["Option", "OPTIONS", "resolve_options", "options_table"]
+__all__ = ["OPTIONS", "Option", "options_table", "resolve_options", "validate_table"]
 
 
 @dataclass(frozen=True)
@@ -99,22 +99,36 @@ OPTIONS: dict[str, Option] = {
 }  # fmt: skip
 
 
-def resolve_options(given: Mapping[str, Any]) -> dict[str, Any]:
-    """Defaults updated with ``given``, every value validated.
+def validate_table(
+    given: Mapping[str, Any], table: Mapping[str, Option], kind: str
+) -> dict[str, Any]:
+    """The defaults of ``table`` updated with ``given``, every value validated.
 
     Raises
     ------
     ConfigError
-        For an unknown name (the message lists the known ones) or an unaccepted value.
+        For an unknown name (the message names ``kind`` and lists the known names) or an
+        unaccepted value.
     """
-    unknown = sorted(set(given) - set(OPTIONS))
+    unknown = sorted(set(given) - set(table))
     if unknown:
-        raise ConfigError(
-            f"unknown optimizer option {unknown[0]!r}; accepted: {', '.join(OPTIONS)}"
-        )
-    resolved = {name: opt.default for name, opt in OPTIONS.items()}
+        raise ConfigError(f"unknown {kind} {unknown[0]!r}; accepted: {', '.join(table)}")
+    resolved = {name: opt.default for name, opt in table.items()}
     for name, value in given.items():
-        resolved[name] = OPTIONS[name].validate(value)
+        resolved[name] = table[name].validate(value)
+    return resolved
+
+
+def resolve_options(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The optimizer's defaults updated with ``given``, validated (:func:`validate_table`).
+
+    Raises
+    ------
+    ConfigError
+        For an unknown name (the message lists the known ones), an unaccepted value, or
+        ``n_elite`` above ``n_samples``.
+    """
+    resolved = validate_table(given, OPTIONS, "optimizer option")
     if resolved["n_elite"] is not None and resolved["n_elite"] > resolved["n_samples"]:
         raise ConfigError(
             f"n_elite must be at most n_samples={resolved['n_samples']}, got {resolved['n_elite']}"
