@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,7 +82,7 @@ def _cmd_problems(args: argparse.Namespace) -> int:
             factory = resolve(name)
             owner = getattr(factory, "__self__", None)  # a classmethod factory: its class
             doc = inspect.getdoc(owner if isinstance(owner, type) else factory) or ""
-            doc = doc.replace("``", "").splitlines()
+            doc = re.sub(r":math:`([^`]*)`", r"\1", doc).replace("``", "").splitlines()
             params = [p for p in inspect.signature(factory).parameters if p not in ("self", "cls")]
         except CEMError as exc:
             doc, params = [f"(cannot load: {exc})"], []
@@ -154,6 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cem: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which has exited
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

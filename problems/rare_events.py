@@ -192,10 +192,11 @@ class SumOfExponentials(RareEventProblem):
 
 
 class LinearLimitState(RareEventProblem):
-    r"""Linear limit state in standard normal space: :math:`P(a^\top Z / \|a\| \ge \beta)`.
+    r"""Linear limit state in standard normal space: P(a·Z >= beta |a|) = Phi(-beta).
 
-    The exact value is :math:`\Phi(-\beta)`. The importance family is a mean-shift normal
-    (unit variance kept), the CE-optimal family for this event.
+    The probability :math:`P(a^\top Z / \|a\| \ge \beta)` is exactly :math:`\Phi(-\beta)`.
+    The importance family is a mean-shift normal (unit variance kept), the CE-optimal
+    family for this event.
     """
 
     def __init__(self, beta: float = 4.0, a: tuple[float, ...] = (1.0, 1.0, 1.0)) -> None:
@@ -218,7 +219,9 @@ class LinearLimitState(RareEventProblem):
 
 
 class SeriesSystem(RareEventProblem):
-    r"""Two failure regions: :math:`P(\max(Z_1, Z_2) \ge \beta) = 1 - \Phi(\beta)^2`.
+    r"""Two failure regions: P(max(Z1, Z2) >= beta) = 1 - Phi(beta)^2 for a series system.
+
+    The exact value is :math:`P(\max(Z_1, Z_2) \ge \beta) = 1 - \Phi(\beta)^2`.
 
     A single normal family fitted to elite samples from both regions lands between them
     or on one of them, and then misses the other (an underestimate); the default importance
