@@ -270,7 +270,7 @@ def exact_throughput(spec: LineSpec, buffers: np.ndarray) -> float:
     start = ((WORKING,) + (IDLE,) * (spec.m - 1), (0,) * (spec.m - 1))
     index = {start: 0}
     queue = deque([start])
-    rows, cols, rates, exit_rate = [], [], [], []
+    rows, cols, rates = [], [], []
     departures = []
     while queue:
         state = queue.popleft()
@@ -289,12 +289,13 @@ def exact_throughput(spec: LineSpec, buffers: np.ndarray) -> float:
     n = len(index)
     Q = sp.coo_matrix((rates, (rows, cols)), shape=(n, n)).tocsr()
     Q = Q - sp.diags(np.asarray(Q.sum(axis=1)).ravel())
-    A = Q.T.tolil()
-    A[0, :] = 1.0  # replace one balance equation by the normalization
-    rhs = np.zeros(n)
-    rhs[0] = 1.0
-    pi = spsolve(A.tocsc(), rhs)
-    del exit_rate
+    # pi Q = 0 with pi_0 = 1: the balance equations of states 1..n-1 in the unknowns
+    # pi_1..pi_{n-1} (a sparse system; a dense normalization row would fill the LU in),
+    # then sum(pi) = 1.
+    A = Q.T.tocsc()
+    pi = np.ones(n)
+    pi[1:] = spsolve(A[1:, 1:], -A[1:, 0].toarray().ravel())
+    pi /= pi.sum()
     return float(sum(pi[k] * rate for k, rate in departures))
 
 
