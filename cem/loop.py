@@ -182,8 +182,7 @@ class CrossEntropyOptimizer:
         elite = s >= gamma
         X_elite, s_elite = X[elite], s[elite]
         if self.options["polish"] == "elite":
-            X_elite, polished = self.problem.polish(X_elite, self.sign * s_elite)
-            s_elite = self.sign * check_scores(polished, X_elite.shape[0], "raise")
+            X_elite, s_elite = self._polish_distinct(X_elite, s_elite)
         self.t += 1
         self.evals += X.shape[0]
         k = int(np.argmax(s_elite))
@@ -207,6 +206,20 @@ class CrossEntropyOptimizer:
         if self.callback is not None and self.callback(self):
             self._stop["callback"] = "the callback asked to stop"
         return record
+
+    def _polish_distinct(self, X: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""The problem's local search on each distinct row of ``X`` once.
+
+        A concentrated family draws the same candidate many times, and ties at
+        :math:`\gamma_t` can put most of them in the elite; polishing each distinct one
+        once (the local search is deterministic) and copying the result keeps the cost
+        at the number of distinct elite candidates.
+        """
+        distinct, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
+        polished, scores = self.problem.polish(distinct, self.sign * s[first])
+        scores = self.sign * check_scores(scores, distinct.shape[0], "raise")
+        inverse = inverse.reshape(-1)
+        return np.asarray(polished)[inverse], scores[inverse]
 
     # ------------------------------------------------------------------ stopping
     def stop(self) -> dict[str, str]:

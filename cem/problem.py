@@ -37,7 +37,11 @@ class Problem:
         raise NotImplementedError(f"{type(self).__name__} has no default family; pass one")
 
     def polish(self, X: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Improve candidates by local search; returns new candidates and their scores."""
+        """Improve candidates by local search; returns new candidates and their scores.
+
+        The search must be deterministic (the same candidate always gives the same
+        result): with ``polish="elite"`` each distinct elite candidate is polished once.
+        """
         raise NotImplementedError(f"{type(self).__name__} has no local search (polish)")
 
     @property

@@ -43,6 +43,8 @@ __all__ = ["TSP", "or_opt", "two_opt"]
 
 #: Cap on ``N * n`` (tour entries per iteration) for the default sample size.
 _MAX_ENTRIES = 5_000_000
+#: Tours polished together hold at most this many ``(n, n)`` move entries.
+_POLISH_ENTRIES = 2_000_000
 
 
 def _others(nodes: Any, v: Any) -> int:
@@ -340,6 +342,18 @@ class TSP(Problem):
         neither improves (or-opt only for an ATSP, where reversing a path changes its
         length). The tours are returned rotated to start at city 0, like sampled ones."""
         tours, lengths = np.asarray(X, dtype=np.int64), np.asarray(scores, dtype=float)
+        step = max(1, _POLISH_ENTRIES // self.n**2)  # bounds the (tours, n, n) move arrays
+        parts = [
+            self._polish_block(tours[s : s + step], lengths[s : s + step])
+            for s in range(0, tours.shape[0], step)
+        ]
+        if not parts:
+            return tours, lengths
+        return np.concatenate([t for t, _ in parts]), np.concatenate([v for _, v in parts])
+
+    def _polish_block(
+        self, tours: np.ndarray, lengths: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         while True:
             before = lengths.copy()
             if self.symmetric:

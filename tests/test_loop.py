@@ -176,3 +176,25 @@ def test_non_vectorized_callable_and_polish_best():
                         polish="best")  # fmt: skip
     assert polished.fun >= maximize(MaxCut.synthetic(n=30, m=15, seed=0), n_samples=50, seed=0,
                                     max_iter=2).fun  # fmt: skip
+
+
+def test_elite_polish_runs_once_per_distinct_candidate():
+    class Counting(MaxCut):
+        def polish(self, X, scores):
+            self.rows.append(X.shape[0])
+            return super().polish(X, scores)
+
+    prob = Counting.synthetic(n=12, m=6, seed=0)
+    prob.rows = []
+    opt = CrossEntropyOptimizer(prob, n_samples=400, rho=0.1, seed=3, max_iter=15, polish="elite")
+    res = opt.run()
+    # the family concentrates: late elites are many copies of a few cuts, polished once each
+    assert prob.rows[-1] < 40
+    assert len(prob.rows) == res.nit
+    # and the polished elite is what a polish of every copy gives
+    X = np.repeat(np.eye(12)[:3], 5, axis=0)
+    s = prob.score(X)
+    X_all, s_all = MaxCut.polish(prob, X, s)
+    X_once, s_once = opt._polish_distinct(X, s)
+    np.testing.assert_array_equal(X_all, X_once)
+    np.testing.assert_array_equal(s_all, s_once)
