@@ -13,9 +13,10 @@ Usage::
    throughput and the enumerated optimum, and on 6-machine lines (B = 20).
 4. The "bowl" on the balanced 6-machine line, from the exact CTMC (about half a minute
    per allocation; ``--no-exact`` skips it): the equal split, CE's allocation, and
-   allocations with more or less buffer in the middle, for B = 20 and B = 22. The
-   middle-heavy shape shows where B does not split evenly; all these throughputs lie
-   within 0.3% of each other, a difference a simulation of 10^4 parts barely resolves.
+   allocations with more or less buffer in the middle, for B = 20 and B = 22. Buffer in
+   the middle is worth more than at the ends: end-heavy allocations lose most, and the
+   units that do not split evenly go to the middle buffers. Near-equal allocations differ
+   by less than a simulation of 10^4 parts resolves.
 
 Prints Markdown tables and writes ``results/buffer_allocation.csv`` (and
 ``results/buffer_allocation_bowl.csv``).
