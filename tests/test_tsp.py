@@ -322,3 +322,15 @@ def test_symmetric_polish_is_a_two_opt_and_or_opt_local_optimum():
     _, s3 = or_opt(tsp.distances, Y, s)
     np.testing.assert_array_equal(s2, s)
     np.testing.assert_array_equal(s3, s)
+
+
+def test_polish_in_blocks_equals_one_block(monkeypatch):
+    import problems.tsp as tsp_module
+
+    tsp = TSP.from_config("eil51")
+    X = tsp.initial_family().sample(7, np.random.default_rng(2))
+    whole = tsp.polish(X, tsp.score(X))
+    monkeypatch.setattr(tsp_module, "_POLISH_ENTRIES", 2 * 51**2)  # blocks of 2 tours
+    blocks = tsp.polish(X, tsp.score(X))
+    np.testing.assert_array_equal(whole[0], blocks[0])
+    np.testing.assert_array_equal(whole[1], blocks[1])
