@@ -134,6 +134,39 @@ class _TourMatrix(Family):
     def _cells(self, tours: np.ndarray) -> np.ndarray:
         """Flat indices into ``P`` of the cells each tour uses, shape ``(N, n)``."""
 
+    @abstractmethod
+    def _rows(self, step: int, previous: np.ndarray) -> np.ndarray:
+        """Unnormalized probabilities of each city at ``step``, one row per tour, given
+        the city each tour placed at ``step - 1`` (``previous``; ignored at step 0)."""
+
+    def log_pdf(self, X: np.ndarray) -> np.ndarray:
+        r"""Log probability of each tour under the masked sequential sampler,
+        :math:`\sum_k \log (r_{k, t_k} / \sum_{l \in U_k} r_{k l})` with :math:`r_k` the
+        step's row of ``P`` and :math:`U_k` the cities not yet placed (a uniform step where
+        that mass is zero); ``-inf`` for a tour that the family cannot draw."""
+        tours = _check_tours(X, self.n)
+        n, m = tours.shape
+        rows = np.arange(n)
+        unvisited = np.ones((n, m), dtype=bool)
+        logp = np.zeros(n)
+        for step in range(m):
+            nxt = tours[:, step]
+            previous = tours[:, step - 1] if step else nxt
+            logp = logp + _masked_log_prob(self._rows(step, previous), nxt, unvisited)
+            unvisited[rows, nxt] = False
+        return logp
+
+    def mode(self) -> np.ndarray:
+        """The greedy tour: each step takes its most probable city not yet placed."""
+        m = self.n
+        tour = np.zeros(m, dtype=np.int64)
+        unused = np.ones(m, dtype=bool)
+        for step in range(m):
+            row = self._rows(step, tour[step - 1 : step] if step else tour[:1])[0]
+            tour[step] = np.argmax(np.where(unused, row, -1.0))
+            unused[tour[step]] = False
+        return tour
+
     def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> _TourMatrix:
         tours = _check_tours(X, self.n)
         m = self.n
@@ -236,37 +269,11 @@ class TransitionMatrix(_TourMatrix):
     def _cells(self, tours: np.ndarray) -> np.ndarray:
         return tours * self.n + np.roll(tours, -1, axis=1)  # transitions t_k -> t_{k+1}
 
-    def log_pdf(self, X: np.ndarray) -> np.ndarray:
-        r"""Log probability of each tour under the masked sequential sampler.
-
-        .. math:: \log f(t; P) = \sum_{k=1}^{n-1} \log \frac{P_{t_{k-1} t_k}}
-                  {\sum_{l \in U_k} P_{t_{k-1} l}}
-
-        (uniform steps where the unvisited mass is zero); ``-inf`` for a tour that does
-        not start at city 0 or is impossible under ``P``.
-        """
-        tours = _check_tours(X, self.n)
-        n, m = tours.shape
-        rows = np.arange(n)
-        unvisited = np.ones((n, m), dtype=bool)
-        unvisited[rows, tours[:, 0]] = False
-        logp = np.where(tours[:, 0] == 0, 0.0, -np.inf)
-        for step in range(1, m):
-            nxt = tours[:, step]
-            logp = logp + _masked_log_prob(self.P[tours[:, step - 1]], nxt, unvisited)
-            unvisited[rows, nxt] = False
-        return logp
-
-    def mode(self) -> np.ndarray:
-        """The greedy tour: from city 0, always the most probable unvisited city."""
-        m = self.n
-        tour = np.zeros(m, dtype=np.int64)
-        unvisited = np.ones(m, dtype=bool)
-        unvisited[0] = False
-        for step in range(1, m):
-            tour[step] = np.argmax(np.where(unvisited, self.P[tour[step - 1]], -1.0))
-            unvisited[tour[step]] = False
-        return tour
+    def _rows(self, step: int, previous: np.ndarray) -> np.ndarray:
+        # step 0 is city 0; then the row of the city just left
+        if step == 0:
+            return np.broadcast_to(np.eye(1, self.n), (len(previous), self.n))
+        return self.P[previous]
 
 
 class NodePlacement(_TourMatrix):
@@ -342,27 +349,5 @@ class NodePlacement(_TourMatrix):
     def _cells(self, tours: np.ndarray) -> np.ndarray:
         return np.arange(self.n) * self.n + tours  # city t_k at position k
 
-    def log_pdf(self, X: np.ndarray) -> np.ndarray:
-        r"""Log probability of each tour under the masked sequential sampler,
-        :math:`\sum_k \log (P_{k t_k} / \sum_{l \in U_k} P_{kl})`."""
-        tours = _check_tours(X, self.n)
-        n, m = tours.shape
-        rows = np.arange(n)
-        unvisited = np.ones((n, m), dtype=bool)
-        logp = np.zeros(n)
-        for step in range(m):
-            nxt = tours[:, step]
-            row = np.broadcast_to(self.P[step], (n, m))
-            logp = logp + _masked_log_prob(row, nxt, unvisited)
-            unvisited[rows, nxt] = False
-        return logp
-
-    def mode(self) -> np.ndarray:
-        """The greedy tour: each position takes its most probable unused city."""
-        m = self.n
-        tour = np.zeros(m, dtype=np.int64)
-        unused = np.ones(m, dtype=bool)
-        for step in range(m):
-            tour[step] = np.argmax(np.where(unused, self.P[step], -1.0))
-            unused[tour[step]] = False
-        return tour
+    def _rows(self, step: int, previous: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(self.P[step], (len(previous), self.n))  # position step's row
