@@ -121,7 +121,11 @@ class CrossEntropyOptimizer:
         self.options = resolve_options(options)
         self.family = family if family is not None else self.problem.initial_family()
         if not isinstance(self.family, Family):
-            raise ConfigError(f"family must be a cem Family, got {type(self.family).__name__}")
+            raise ConfigError(
+                f"family must be a cem Family instance from cem.families (e.g. "
+                f"Bernoulli(np.full(n, 0.5)) or Normal(mean, sigma)), got "
+                f"{type(self.family).__name__} {self.family!r:.40}"
+            )
         if self.options["polish"] != "none" and not self.problem.can_polish:
             raise ConfigError(
                 f"polish={self.options['polish']!r} needs a problem with a local search; "
