@@ -7,7 +7,7 @@ A config has four sections::
     instance = "synthetic"   # every other key is a parameter of the problem's factory
 
     [family]             # optional override of the problem's starting family
-    type = "bernoulli"   # bernoulli | categorical | normal | full_normal
+    type = "bernoulli"   # bernoulli | categorical | normal | full_normal | truncated_normal
     p = 0.5              # scalars are broadcast to the problem's dimension
 
     [optimizer]          # keys of cem.options.OPTIONS
@@ -38,7 +38,14 @@ from typing import Any
 import numpy as np
 
 from cem.errors import CEMError, ConfigError
-from cem.families import Bernoulli, Categorical, Family, FullNormal, Normal
+from cem.families import (
+    Bernoulli,
+    Categorical,
+    Family,
+    FullNormal,
+    Normal,
+    TruncatedNormal,
+)
 from cem.options import resolve_options, validate_table
 from cem.problem import Problem
 from cem.rare_event import ESTIMATOR_OPTIONS
@@ -61,7 +68,7 @@ __all__ = [
 
 SECTIONS = ("problem", "family", "optimizer", "estimator", "output")
 OUTPUT_KEYS = {"dir": str, "plots": bool, "checkpoint": bool}
-FAMILY_TYPES = ("bernoulli", "categorical", "normal", "full_normal")
+FAMILY_TYPES = ("bernoulli", "categorical", "normal", "full_normal", "truncated_normal")
 
 
 @dataclass
@@ -228,6 +235,7 @@ def build_family(section: dict[str, Any] | None, problem: Problem) -> Family:
         "categorical": {"n_categories"},
         "normal": {"mean", "sigma", "min_sigma"},
         "full_normal": {"mean", "cov", "min_sigma"},
+        "truncated_normal": {"mean", "sigma", "low", "high", "min_sigma"},
     }[kind]
     unknown = sorted(set(params) - accepted)
     if unknown:
@@ -250,8 +258,13 @@ def build_family(section: dict[str, Any] | None, problem: Problem) -> Family:
             return Categorical.uniform(_vector("n_categories", k, shape).astype(int))
         mean = _vector("mean", params.get("mean", 0.0), shape)
         floor = params.get("min_sigma", 0.0)
-        if kind == "normal":
-            return Normal(mean, _vector("sigma", params.get("sigma", 1.0), shape), floor)
+        if kind in ("normal", "truncated_normal"):
+            sigma = _vector("sigma", params.get("sigma", 1.0), shape)
+            if kind == "normal":
+                return Normal(mean, sigma, floor)
+            low = _vector("low", params.get("low", -np.inf), shape)
+            high = _vector("high", params.get("high", np.inf), shape)
+            return TruncatedNormal(mean, sigma, low, high, floor)
         cov = params.get("cov", 1.0)
         cov = float(cov) if np.ndim(cov) == 0 else np.asarray(cov, dtype=float)
         return FullNormal(mean, cov, floor)

@@ -8,6 +8,7 @@ from cem.families.exponential import Exponential
 from cem.families.mixture import NormalMixture
 from cem.families.normal import FullNormal, Normal
 from cem.families.permutation import NodePlacement, TransitionMatrix
+from cem.families.truncated import TruncatedNormal
 
 __all__ = [
     "Family",
@@ -17,6 +18,7 @@ __all__ = [
     "Normal",
     "NormalMixture",
     "FullNormal",
+    "TruncatedNormal",
     "SequentialAllocation",
     "normalized_weights",
     "TransitionMatrix",
