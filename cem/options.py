@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cem.errors import ConfigError
+from cem.parallel import backend_config
 
 __all__ = ["OPTIONS", "Option", "options_table", "resolve_options", "validate_table"]
 
@@ -125,14 +126,17 @@ def resolve_options(given: Mapping[str, Any]) -> dict[str, Any]:
     Raises
     ------
     ConfigError
-        For an unknown name (the message lists the known ones), an unaccepted value, or
-        ``n_elite`` above ``n_samples``.
+        For an unknown name (the message lists the known ones), an unaccepted value,
+        ``n_elite`` above ``n_samples``, or a joblib backend that cannot be used.
     """
     resolved = validate_table(given, OPTIONS, "optimizer option")
     if resolved["n_elite"] is not None and resolved["n_elite"] > resolved["n_samples"]:
         raise ConfigError(
             f"n_elite must be at most n_samples={resolved['n_samples']}, got {resolved['n_elite']}"
         )
+    if resolved["backend"] is not None:
+        with backend_config(resolved["backend"]):
+            pass  # an unusable backend fails here, before any sample is drawn
     return resolved
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from cem.errors import ConfigError
 
 __all__ = [
+    "backend_config",
     "default_batch_size",
     "batch_sizes",
     "iteration_seed",
@@ -80,13 +81,35 @@ def map_batches(
 ) -> list[Any]:
     """``[func(*a) for a in args]``, in joblib workers unless ``n_jobs == 1``.
 
-    Results come back in the order of ``args``.
+    Results come back in the order of ``args``. ``backend`` is any joblib backend name;
+    ``"dask"`` (registered by joblib on first use) sends the batches to the workers of the
+    active ``dask.distributed.Client``.
     """
     if (n_jobs in (None, 1) and backend is None) or len(args) == 1:
         return [func(*a) for a in args]
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=n_jobs, backend=backend)(delayed(func)(*a) for a in args)
+    with backend_config(backend, n_jobs):
+        return Parallel()(delayed(func)(*a) for a in args)
+
+
+def backend_config(backend: str | None, n_jobs: int | None = None) -> Any:
+    """A ``joblib.parallel_config`` context for ``backend`` (``None``: joblib's default).
+
+    Raises
+    ------
+    ConfigError
+        When joblib cannot use the backend: an unknown name, ``"dask"`` without the
+        ``dask`` extra installed or without an active ``dask.distributed.Client``.
+    """
+    from joblib import parallel_config
+
+    given = {"backend": backend, "n_jobs": n_jobs}
+    try:
+        return parallel_config(**{k: v for k, v in given.items() if v is not None})
+    except (ValueError, ImportError) as exc:
+        message = " ".join(str(exc).split())
+        raise ConfigError(f"backend={backend!r} cannot be used: {message}") from None
 
 
 def _sample(family: Any, n: int, rng: np.random.Generator) -> np.ndarray:

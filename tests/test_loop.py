@@ -198,3 +198,25 @@ def test_elite_polish_runs_once_per_distinct_candidate():
     X_once, s_once = opt._polish_distinct(X, s)
     np.testing.assert_array_equal(X_all, X_once)
     np.testing.assert_array_equal(s_all, s_once)
+
+
+def test_unusable_backend_is_a_config_error():
+    prob = MaxCut.synthetic(n=20, m=10, seed=0)
+    with pytest.raises(ConfigError, match=r"backend='nope' cannot be used: .*loky"):
+        CrossEntropyOptimizer(prob, n_samples=600, n_jobs=2, backend="nope")
+
+
+def test_dask_backend_gives_the_same_run():
+    distributed = pytest.importorskip("distributed")
+    prob = MaxCut.synthetic(n=60, m=30, seed=2)
+    kw = dict(n_samples=1000, batch_size=128, seed=11, max_iter=4)
+    serial = maximize(prob, **kw)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        remote = maximize(prob, n_jobs=-1, backend="dask", **kw)
+    assert _without_seconds(serial.history) == _without_seconds(remote.history)
+    np.testing.assert_array_equal(serial.x, remote.x)
