@@ -7,20 +7,48 @@ Every user mistake (a config key, a missing file, a bad value) ends with one lin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from cem.errors import CEMError
+from cem.errors import CEMError, ConfigError
 
 __all__ = ["main"]
 
 
-def _cli_values(args: argparse.Namespace) -> dict[str, int | None]:
-    return {k: getattr(args, k, None) for k in ("seed", "n_jobs", "max_iter")}
+def _cli_values(args: argparse.Namespace) -> dict[str, int | str | None]:
+    values = {k: getattr(args, k, None) for k in ("seed", "n_jobs", "max_iter")}
+    if getattr(args, "dask", None) is not None:  # all of the cluster unless --n-jobs says
+        values.update(backend="dask", n_jobs=-1 if values["n_jobs"] is None else values["n_jobs"])
+    return values
+
+
+@contextlib.contextmanager
+def _dask_client(address: str | None) -> Iterator[None]:
+    """With ``--dask``: a ``dask.distributed.Client`` for the command's duration.
+
+    An empty ``address`` lets Dask choose: the scheduler named by its configuration
+    (e.g. ``DASK_SCHEDULER_ADDRESS``), else a local cluster on this machine.
+    """
+    if address is None:
+        yield
+        return
+    try:
+        import distributed
+    except ImportError:
+        raise ConfigError(
+            "--dask needs the dask extra: pip install 'cem-framework[dask]'"
+        ) from None
+    try:
+        client = distributed.Client(address or None)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--dask: cannot reach the Dask scheduler {address!r}: {exc}") from None
+    with client:
+        yield
 
 
 def _summary(run_dir: Path, result: object) -> str:
@@ -39,8 +67,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from cem.config import load_config
     from cem.runner import run_experiment
 
-    cfg = load_config(args.config, args.set, _cli_values(args))
-    run_dir, result = run_experiment(cfg, out=args.out, force=args.force, quiet=args.quiet)
+    with _dask_client(args.dask):
+        cfg = load_config(args.config, args.set, _cli_values(args))
+        run_dir, result = run_experiment(cfg, out=args.out, force=args.force, quiet=args.quiet)
     if not args.quiet:
         print(_summary(run_dir, result))
     return 0
@@ -49,7 +78,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_resume(args: argparse.Namespace) -> int:
     from cem.runner import resume
 
-    run_dir, result = resume(Path(args.run_dir), quiet=args.quiet)
+    with _dask_client(args.dask):
+        run_dir, result = resume(Path(args.run_dir), quiet=args.quiet)
     if not args.quiet:
         print(_summary(run_dir, result))
     return 0
@@ -68,7 +98,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from cem.config import load_config
 
-    cfg = load_config(args.config, args.set, _cli_values(args))
+    with _dask_client(args.dask):
+        cfg = load_config(args.config, args.set, _cli_values(args))
     what = f"family {cfg.family!r}" if cfg.kind == "optimize" else "rare-event estimation"
     print(f"{args.config}: valid ({cfg.problem.describe()}; {what})")
     return 0
@@ -105,10 +136,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def add_dask(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--dask",
+            nargs="?",
+            const="",
+            metavar="ADDRESS",
+            help="run the batches on Dask: the scheduler at ADDRESS, or the one Dask's "
+            "configuration names (DASK_SCHEDULER_ADDRESS), or a local cluster "
+            "(needs the dask extra)",
+        )
+
     def add_overrides(p: argparse.ArgumentParser) -> None:
         p.add_argument("--seed", type=int, help="seed of the run (overrides [optimizer] seed)")
         p.add_argument("--n-jobs", type=int, dest="n_jobs", help="joblib workers")
         p.add_argument("--max-iter", type=int, dest="max_iter", help="iteration cap")
+        add_dask(p)
         p.add_argument(
             "--set",
             action="append",
@@ -127,6 +170,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("resume", help="continue an interrupted run from its checkpoint")
     p.add_argument("run_dir")
     p.add_argument("--quiet", action="store_true")
+    add_dask(p)
     p.set_defaults(func=_cmd_resume)
 
     p = sub.add_parser("plot", help="redraw the plots of one or more runs (overlaid)")

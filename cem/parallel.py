@@ -10,7 +10,8 @@ and scores to the bit for ``n_jobs = 1, 2, -1`` or any joblib backend (for
 example Dask's, via ``joblib.parallel_config(backend="dask")``).
 
 With ``n_jobs=1`` and no backend the batches run in the calling process: no pool,
-no pickling.
+no pickling. Every batch runs with single-threaded BLAS (:func:`single_threaded_blas`),
+since a matrix product's rounding depends on the number of threads that share it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from cem.errors import ConfigError
 
 __all__ = [
     "backend_config",
+    "single_threaded_blas",
     "default_batch_size",
     "batch_sizes",
     "iteration_seed",
@@ -85,12 +87,33 @@ def map_batches(
     ``"dask"`` (registered by joblib on first use) sends the batches to the workers of the
     active ``dask.distributed.Client``.
     """
-    if (n_jobs in (None, 1) and backend is None) or len(args) == 1:
-        return [func(*a) for a in args]
-    from joblib import Parallel, delayed
+    with single_threaded_blas():
+        if (n_jobs in (None, 1) and backend is None) or len(args) == 1:
+            return [func(*a) for a in args]
+        from joblib import Parallel, delayed
 
-    with backend_config(backend, n_jobs):
-        return Parallel()(delayed(func)(*a) for a in args)
+        with backend_config(backend, n_jobs):
+            return Parallel()(delayed(_in_worker)(func, *a) for a in args)
+
+
+def single_threaded_blas() -> Any:
+    """Limit BLAS/OpenMP to one thread (a context manager that restores the limits).
+
+    A matrix product's last bits depend on how many threads share it, so every batch is
+    computed single-threaded, wherever it runs: in this process (``n_jobs=1``, the
+    threading backend) or in a worker process (:func:`_in_worker`). The cores are used
+    by running batches in parallel instead.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
+def _in_worker(func: Callable[..., Any], *args: Any) -> Any:
+    # Set for good, not restored: a worker may run several batches at once in threads,
+    # and a restore by one of them would change the limit under another.
+    single_threaded_blas()
+    return func(*args)
 
 
 def backend_config(backend: str | None, n_jobs: int | None = None) -> Any:
@@ -109,7 +132,8 @@ def backend_config(backend: str | None, n_jobs: int | None = None) -> Any:
         return parallel_config(**{k: v for k, v in given.items() if v is not None})
     except (ValueError, ImportError) as exc:
         message = " ".join(str(exc).split())
-        raise ConfigError(f"backend={backend!r} cannot be used: {message}") from None
+        hint = " (on the command line: cem run/resume --dask)" if backend == "dask" else ""
+        raise ConfigError(f"backend={backend!r} cannot be used: {message}{hint}") from None
 
 
 def _sample(family: Any, n: int, rng: np.random.Generator) -> np.ndarray:

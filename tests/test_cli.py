@@ -212,3 +212,28 @@ def test_killed_run_resumes_to_the_identical_result(plugin_dir, tmp_path):
 
 def test_resume_errors(tmp_path):
     assert main(["resume", str(tmp_path)]) == 2
+
+
+def _history_without_seconds(run_dir: Path) -> list[list[str]]:
+    lines = (run_dir / "history.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    keep = [i for i, name in enumerate(header) if name != "seconds"]
+    return [[row.split(",")[i] for i in keep] for row in lines]
+
+
+def test_dask_flag_runs_on_a_local_cluster_with_the_same_result(tmp_path):
+    pytest.importorskip("distributed")
+    config = str(REPO / "configs" / "maxcut_tutorial.toml")
+    local, remote = tmp_path / "local", tmp_path / "dask"
+    assert main(["run", config, "--out", str(local), "--quiet", "--max-iter", "3"]) == 0
+    argv = ["run", config, "--out", str(remote), "--quiet", "--max-iter", "3", "--dask"]
+    assert main(argv) == 0
+    assert 'backend = "dask"' in (remote / "config.toml").read_text()
+    assert _history_without_seconds(local) == _history_without_seconds(remote)
+
+
+def test_dask_backend_without_a_client_says_how(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    config = str(REPO / "configs" / "maxcut_tutorial.toml")
+    assert main(["validate", config, "--set", 'optimizer.backend="dask"']) == 2
+    assert "--dask" in capsys.readouterr().err

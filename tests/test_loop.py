@@ -220,3 +220,13 @@ def test_dask_backend_gives_the_same_run():
         remote = maximize(prob, n_jobs=-1, backend="dask", **kw)
     assert _without_seconds(serial.history) == _without_seconds(remote.history)
     np.testing.assert_array_equal(serial.x, remote.x)
+
+
+@pytest.mark.parametrize(("n_jobs", "backend"), [(2, None), (2, "threading")])
+def test_same_run_when_scores_use_multithreaded_blas(n_jobs, backend):
+    # 256 x 400 by 400 x 400 products: large enough for BLAS to split them over threads,
+    # which changes their last bits unless every batch runs single-threaded
+    prob = MaxCut.synthetic(n=400, m=200, seed=0)
+    kw = dict(n_samples=1000, seed=1, max_iter=2)
+    serial, parallel = maximize(prob, **kw), maximize(prob, n_jobs=n_jobs, backend=backend, **kw)
+    assert _without_seconds(serial.history) == _without_seconds(parallel.history)
