@@ -108,8 +108,8 @@ def validate_table(
     Raises
     ------
     ConfigError
-        For an unknown name (the message names ``kind`` and lists the known names) or an
-        unaccepted value.
+        For an unknown name (the message names ``kind`` and lists the known names), an
+        unaccepted value, or a ``backend`` that joblib cannot use.
     """
     unknown = sorted(set(given) - set(table))
     if unknown:
@@ -117,6 +117,9 @@ def validate_table(
     resolved = {name: opt.default for name, opt in table.items()}
     for name, value in given.items():
         resolved[name] = table[name].validate(value)
+    if resolved.get("backend") is not None:
+        with backend_config(resolved["backend"]):
+            pass  # an unusable joblib backend fails here, before any sample is drawn
     return resolved
 
 
@@ -134,9 +137,6 @@ def resolve_options(given: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError(
             f"n_elite must be at most n_samples={resolved['n_samples']}, got {resolved['n_elite']}"
         )
-    if resolved["backend"] is not None:
-        with backend_config(resolved["backend"]):
-            pass  # an unusable backend fails here, before any sample is drawn
     return resolved
 
 

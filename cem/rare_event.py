@@ -43,7 +43,7 @@ import numpy as np
 from cem.errors import ConfigError, InvalidScoreError, NotRareWarning
 from cem.families import Family
 from cem.loop import check_scores
-from cem.options import Option
+from cem.options import OPTIONS, Option
 from cem.parallel import batch_sizes, sample_and_score
 
 __all__ = [
@@ -76,10 +76,9 @@ ESTIMATOR_OPTIONS: dict[str, Option] = {
                lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1),
         Option("seed", None, "seed of the run", "a nonnegative integer or None",
                _int_at_least(0), optional=True),
-        Option("n_jobs", 1, "joblib workers", "a nonzero integer",
-               lambda v: isinstance(v, int) and not isinstance(v, bool) and v != 0),
-        Option("batch_size", None, "samples per batch", "an integer >= 1 or None",
-               _int_at_least(1), optional=True),
+        OPTIONS["n_jobs"],
+        OPTIONS["batch_size"],
+        OPTIONS["backend"],
     ]
 }  # fmt: skip
 
