@@ -51,7 +51,13 @@ from scipy.sparse.linalg import spsolve
 
 from cem.errors import ConfigError
 
-__all__ = ["LineSpec", "exact_throughput", "simulate_throughput", "two_machine_throughput"]
+__all__ = [
+    "LineSpec",
+    "exact_throughput",
+    "simulate_throughput",
+    "stationary_distribution",
+    "two_machine_throughput",
+]
 
 IDLE, WORKING, DOWN, BLOCKED = 0, 1, 2, 3
 
@@ -261,8 +267,10 @@ def _pull(i: int, s: list[int], b: list[int], caps: tuple[int, ...]) -> None:
 def exact_throughput(spec: LineSpec, buffers: np.ndarray) -> float:
     """Exact long-run throughput of a line with exponential processing (CTMC).
 
-    States reachable from the empty line are enumerated breadth-first; the generator
-    is assembled as a sparse matrix and :math:`\\pi Q = 0, \\sum \\pi = 1` solved by LU.
+    States reachable from the empty line are enumerated breadth-first, the generator
+    is assembled as a sparse matrix, and the stationary distribution
+    (:math:`\\pi Q = 0, \\sum \\pi = 1`) found by :func:`stationary_distribution`; the
+    throughput is the stationary rate of departures from the last machine.
     """
     if spec.processing != "exponential":
         raise ConfigError("exact_throughput needs processing='exponential'")
@@ -287,16 +295,48 @@ def exact_throughput(spec: LineSpec, buffers: np.ndarray) -> float:
         if len(index) > 2_000_000:
             raise ConfigError("the line's Markov chain is too large for the exact solver")
     n = len(index)
-    Q = sp.coo_matrix((rates, (rows, cols)), shape=(n, n)).tocsr()
-    Q = Q - sp.diags(np.asarray(Q.sum(axis=1)).ravel())
-    # pi Q = 0 with pi_0 = 1: the balance equations of states 1..n-1 in the unknowns
-    # pi_1..pi_{n-1} (a sparse system; a dense normalization row would fill the LU in),
-    # then sum(pi) = 1.
-    A = Q.T.tocsc()
-    pi = np.ones(n)
-    pi[1:] = spsolve(A[1:, 1:], -A[1:, 0].toarray().ravel())
-    pi /= pi.sum()
-    return float(sum(pi[k] * rate for k, rate in departures))
+    pi = stationary_distribution(sp.coo_matrix((rates, (rows, cols)), shape=(n, n)).tocsr())
+    states, rate = np.array(departures).T
+    return float(pi[states.astype(np.int64)] @ rate)
+
+
+#: Chains with at most this many states are solved directly (sparse LU); larger ones
+#: by power iteration, since the LU of a multi-buffer line fills in.
+DIRECT_STATES = 5_000
+#: Power iteration stops when the L1 norm of pi P - pi falls below this.
+POWER_TOL = 1e-13
+
+
+def stationary_distribution(R: sp.csr_matrix, max_sweeps: int = 1_000_000) -> np.ndarray:
+    r"""Stationary distribution of an irreducible CTMC with off-diagonal rates ``R``.
+
+    Up to :data:`DIRECT_STATES` states: the balance equations :math:`\pi Q = 0` of states
+    :math:`1..n-1` with :math:`\pi_0 = 1`, a sparse LU solve (no dense normalization
+    row), then :math:`\sum \pi = 1`. Beyond: power iteration on the uniformized chain
+    :math:`P = I + Q / \Lambda`, :math:`\Lambda = 1.01 \max_i q_i` (aperiodic through
+    its self-loops), until :math:`\|\pi P - \pi\|_1 <` :data:`POWER_TOL`.
+
+    Raises
+    ------
+    ConfigError
+        If the power iteration has not converged after ``max_sweeps`` sweeps.
+    """
+    n = R.shape[0]
+    out = np.asarray(R.sum(axis=1)).ravel()
+    if n <= DIRECT_STATES:
+        A = (R - sp.diags(out)).T.tocsc()
+        pi = np.ones(n)
+        pi[1:] = spsolve(A[1:, 1:], -A[1:, 0].toarray().ravel())
+        return pi / pi.sum()
+    lam = 1.01 * out.max()
+    PT = (R.T / lam + sp.diags(1.0 - out / lam)).tocsr()
+    pi = np.full(n, 1.0 / n)
+    for _ in range(max_sweeps):
+        new = PT @ pi
+        if np.abs(new - pi).sum() < POWER_TOL:
+            return new / new.sum()
+        pi = new
+    raise ConfigError(f"the stationary distribution did not converge in {max_sweeps} sweeps")
 
 
 def two_machine_throughput(mu1: float, mu2: float, b: int) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -160,3 +161,15 @@ def test_per_line_rates_equal_separate_specs():
         one = simulate_throughput(LineSpec(tuple(rates[k])), np.array([[1]]), 2000, 100,
                                   np.random.default_rng(3))  # fmt: skip
         assert one[0] == pytest.approx(both[k], rel=1e-12)
+
+
+def test_power_iteration_agrees_with_the_direct_solve(monkeypatch):
+    import problems.production_line as production_line
+
+    spec = LineSpec((1.0, 1.2, 0.9, 1.1), (0.05, 0.1, 0.0, 0.02), (0.5, 0.6, 1.0, 0.4))
+    direct = exact_throughput(spec, [2, 3, 1])
+    monkeypatch.setattr(production_line, "DIRECT_STATES", 0)
+    assert exact_throughput(spec, [2, 3, 1]) == pytest.approx(direct, rel=1e-10, abs=0)
+    stuck = sp.csr_matrix(np.array([[0.0, 1.0], [3.0, 0.0]]))  # far from uniform
+    with pytest.raises(ConfigError, match="did not converge in 3 sweeps"):
+        production_line.stationary_distribution(stuck, max_sweeps=3)
