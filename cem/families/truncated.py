@@ -74,9 +74,6 @@ class TruncatedNormal(Normal):
         high.flags.writeable = False
         self.low, self.high = low, high
 
-    def params(self) -> dict[str, np.ndarray]:
-        return {"mean": self.mean, "sigma": self.sigma}
-
     def with_params(self, **params: np.ndarray) -> TruncatedNormal:
         return TruncatedNormal(params["mean"], params["sigma"], self.low, self.high, self.min_sigma)
 
