@@ -11,7 +11,7 @@ from cem.history import History, IterationRecord
 from cem.loop import CrossEntropyOptimizer
 from cem.optimize import maximize, minimize, optimize
 from cem.problem import FunctionProblem, Problem
-from cem.result import CEMResult
+from cem.result import EstimateResult, OptimizeResult, Result
 
 __version__ = "0.1.0"
 
@@ -22,7 +22,9 @@ __all__ = [
     "optimize",
     "Problem",
     "FunctionProblem",
-    "CEMResult",
+    "OptimizeResult",
+    "EstimateResult",
+    "Result",
     "History",
     "IterationRecord",
     "Family",

@@ -15,7 +15,9 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from cem import __version__
 from cem.errors import CEMError, ConfigError
+from cem.result import EstimateResult, OptimizeResult, Result
 
 __all__ = ["main"]
 
@@ -51,14 +53,16 @@ def _dask_client(address: str | None) -> Iterator[None]:
         yield
 
 
-def _summary(run_dir: Path, result: object) -> str:
-    if hasattr(result, "format_table"):  # a rare-event estimate
-        return f"{result.summary()}\nresults: {run_dir}"  # type: ignore[attr-defined]
-    r = result  # CEMResult
-    lines = [f"best score: {r.fun:.10g}"]  # type: ignore[attr-defined]
-    if r.known_optimum is not None:  # type: ignore[attr-defined]
-        lines.append(f"known optimum: {r.known_optimum:.10g}  (gap {100 * r.gap:.4g}%)")  # type: ignore[attr-defined]
-    lines.append(f"stopped: {r.message}  after {r.nit} iterations, {r.nfev} evaluations")  # type: ignore[attr-defined]
+def _summary(run_dir: Path, result: Result) -> str:
+    if isinstance(result, EstimateResult):
+        return f"{result.summary()}\nresults: {run_dir}"
+    assert isinstance(result, OptimizeResult)
+    lines = [f"best score: {result.fun:.10g}"]
+    if result.known_optimum is not None and result.gap is not None:
+        lines.append(f"known optimum: {result.known_optimum:.10g}  (gap {100 * result.gap:.4g}%)")
+    lines.append(
+        f"stopped: {result.message}  after {result.nit} iterations, {result.nfev} evaluations"
+    )
     lines.append(f"results: {run_dir}")
     return "\n".join(lines)
 
@@ -106,7 +110,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_problems(args: argparse.Namespace) -> int:
-    from problems import available_problems, resolve
+    from cem.registry import available_problems, resolve
 
     for name, path in sorted(available_problems().items()):
         try:
@@ -134,6 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cem", description="The cross-entropy method: run and inspect experiments."
     )
+    parser.add_argument("--version", action="version", version=f"cem {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add_dask(p: argparse.ArgumentParser) -> None:

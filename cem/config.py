@@ -7,7 +7,7 @@ A config has four sections::
     instance = "synthetic"   # every other key is a parameter of the problem's factory
 
     [family]             # optional override of the problem's starting family
-    type = "bernoulli"   # bernoulli | categorical | normal | full_normal | truncated_normal
+    type = "bernoulli"   # a registered family: cem.registry.FAMILIES or a plug-in
     p = 0.5              # scalars are broadcast to the problem's dimension
 
     [optimizer]          # keys of cem.options.OPTIONS
@@ -18,8 +18,9 @@ A config has four sections::
     plots = true
     checkpoint = true
 
-A rare-event problem (``problems.rare_events``) takes ``[estimator]`` (keys of
-:data:`cem.rare_event.ESTIMATOR_OPTIONS`) instead of ``[family]`` and ``[optimizer]``.
+A rare-event problem (:class:`cem.rare_event.RareEventProblem`) takes ``[estimator]``
+(keys of :data:`cem.rare_event.ESTIMATOR_OPTIONS`) instead of ``[optimizer]``; its
+``[family]`` is the importance family the levels start from.
 The command line's ``--seed``, ``--n-jobs`` and ``--max-iter`` go to whichever of the
 two sections the problem uses (``--max-iter`` caps the levels of an estimation).
 
@@ -29,6 +30,7 @@ key, what was given and what is accepted.
 
 from __future__ import annotations
 
+import inspect
 import math
 import sys
 from dataclasses import dataclass, field
@@ -38,18 +40,11 @@ from typing import Any
 import numpy as np
 
 from cem.errors import CEMError, ConfigError
-from cem.families import (
-    Bernoulli,
-    Categorical,
-    Family,
-    FullNormal,
-    Normal,
-    TruncatedNormal,
-)
+from cem.families import Family
 from cem.options import resolve_options, validate_table
-from cem.problem import Problem
-from cem.rare_event import ESTIMATOR_OPTIONS
-from problems.rare_events import RareEventProblem
+from cem.problem import Problem, check_family
+from cem.rare_event import ESTIMATOR_OPTIONS, RareEventProblem
+from cem.registry import available_families, bind_parameters, create_problem, resolve_family
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -68,7 +63,6 @@ __all__ = [
 
 SECTIONS = ("problem", "family", "optimizer", "estimator", "output")
 OUTPUT_KEYS = {"dir": str, "plots": bool, "checkpoint": bool}
-FAMILY_TYPES = ("bernoulli", "categorical", "normal", "full_normal", "truncated_normal")
 
 
 @dataclass
@@ -76,7 +70,7 @@ class ExperimentConfig:
     """A validated config: the problem built, the family, the optimizer options."""
 
     raw: dict[str, Any]
-    problem: Problem
+    problem: Problem | RareEventProblem
     family: Family
     options: dict[str, Any]
     output: dict[str, Any] = field(default_factory=dict)
@@ -144,23 +138,23 @@ def parse_config(raw: dict[str, Any], cli: dict[str, Any] | None = None) -> Expe
     problem = _build_problem(raw["problem"])
     output = _output(raw)
     if isinstance(problem, RareEventProblem):
-        for section in ("family", "optimizer"):
-            if section in raw:
-                raise ConfigError(
-                    f"[{section}] does not apply to the rare-event problem "
-                    f"{raw['problem']['name']!r}; use [estimator]"
-                )
+        if "optimizer" in raw:
+            raise ConfigError(
+                f"[optimizer] does not apply to the rare-event problem "
+                f"{raw['problem']['name']!r}; use [estimator]"
+            )
         given = dict(raw.get("estimator", {}))
         given.update({("max_levels" if k == "max_iter" else k): v for k, v in cli.items()})
         try:
             estimator = validate_table(given, ESTIMATOR_OPTIONS, "key")
         except ConfigError as exc:
             raise ConfigError(f"[estimator] {exc}") from None
-        return ExperimentConfig(raw, problem, None, {}, output, estimator=estimator)  # type: ignore[arg-type]
+        family = build_family(raw.get("family"), problem)
+        return ExperimentConfig(raw, problem, family, {}, output, estimator=estimator)
     if "estimator" in raw:
         raise ConfigError("[estimator] applies to rare-event problems only; use [optimizer]")
     family = build_family(raw.get("family"), problem)
-    optimizer = {**raw.get("optimizer", {}), **cli}
+    optimizer = {**problem.default_options(), **raw.get("optimizer", {}), **cli}
     try:
         options = resolve_options(optimizer)
     except ConfigError as exc:
@@ -181,9 +175,7 @@ def _output(raw: dict[str, Any]) -> dict[str, Any]:
     return output
 
 
-def _build_problem(section: dict[str, Any]) -> Problem:
-    from problems import create_problem
-
+def _build_problem(section: dict[str, Any]) -> Problem | RareEventProblem:
     params = dict(section)
     name = params.pop("name", None)
     if name is None:
@@ -203,7 +195,8 @@ def _build_problem(section: dict[str, Any]) -> Problem:
     return problem
 
 
-def _vector(key: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+def _broadcast(key: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """A ``[family]`` array parameter: a scalar is broadcast to ``shape``."""
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -215,64 +208,87 @@ def _vector(key: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
     return arr
 
 
-def build_family(section: dict[str, Any] | None, problem: Problem) -> Family:
-    """The family of a ``[family]`` section (scalars broadcast), or the problem's default."""
+def _array_parameters(factory: Any) -> set[str]:
+    """The factory's parameters annotated as arrays (``np.ndarray`` in the annotation)."""
+    sig = inspect.signature(factory)
+    return {name for name, p in sig.parameters.items() if "ndarray" in str(p.annotation)}
+
+
+def build_family(section: dict[str, Any] | None, problem: Problem | RareEventProblem) -> Family:
+    """The family of a ``[family]`` section, or the problem's default.
+
+    ``type`` names a registered family (:data:`cem.registry.FAMILIES`, or a plug-in of
+    the ``cem.families`` entry-point group); the other keys are the parameters of its
+    factory, checked against its signature. A scalar given for an array parameter is
+    broadcast to the shape of the default family's parameter of that name, else to the
+    problem's event shape; a required parameter that is not given is taken from the
+    default family when it has one of that name. The family must be of a kind the
+    problem accepts (:func:`cem.problem.check_family`).
+    """
+    default: Family | None
     try:
-        default = problem.initial_family()
+        default = (
+            problem.importance_family()
+            if isinstance(problem, RareEventProblem)
+            else problem.initial_family()
+        )
     except CEMError as exc:
         if section is None:
             raise ConfigError(f"[family] is required: {exc}") from None
         default = None
     if section is None:
+        assert default is not None
         return default
     params = dict(section)
     kind = params.pop("type", None)
-    if kind not in FAMILY_TYPES:
-        raise ConfigError(f"[family] type must be one of {', '.join(FAMILY_TYPES)}, got {kind!r}")
-    shape = default.event_shape if default is not None else None
-    accepted = {
-        "bernoulli": {"p"},
-        "categorical": {"n_categories"},
-        "normal": {"mean", "sigma", "min_sigma"},
-        "full_normal": {"mean", "cov", "min_sigma"},
-        "truncated_normal": {"mean", "sigma", "low", "high", "min_sigma"},
-    }[kind]
-    unknown = sorted(set(params) - accepted)
-    if unknown:
+    if not isinstance(kind, str):
         raise ConfigError(
-            f"unknown key [family] {unknown[0]!r} for type {kind!r}; accepted: "
-            + ", ".join(sorted(accepted))
+            f"[family] type must be one of {', '.join(available_families())}, got {kind!r}"
         )
-    if shape is None:
-        lengths = [np.size(v) for v in params.values() if np.ndim(v) == 1]
-        if not lengths:
-            raise ConfigError("[family] needs array parameters: the problem has no default family")
-        shape = (lengths[0],)
     try:
-        if kind == "bernoulli":
-            return Bernoulli(_vector("p", params.get("p", 0.5), shape))
-        if kind == "categorical":
-            k = params.get("n_categories")
-            if k is None:
-                raise ConfigError("[family] categorical needs n_categories")
-            return Categorical.uniform(_vector("n_categories", k, shape).astype(int))
-        mean = _vector("mean", params.get("mean", 0.0), shape)
-        floor = params.get("min_sigma", 0.0)
-        if kind in ("normal", "truncated_normal"):
-            sigma = _vector("sigma", params.get("sigma", 1.0), shape)
-            if kind == "normal":
-                return Normal(mean, sigma, floor)
-            low = _vector("low", params.get("low", -np.inf), shape)
-            high = _vector("high", params.get("high", np.inf), shape)
-            return TruncatedNormal(mean, sigma, low, high, floor)
-        cov = params.get("cov", 1.0)
-        cov = float(cov) if np.ndim(cov) == 0 else np.asarray(cov, dtype=float)
-        return FullNormal(mean, cov, floor)
+        factory = resolve_family(kind)
     except ConfigError as exc:
-        msg = str(exc)
-        raise ConfigError(msg if msg.startswith("[family]") else f"[family] {msg}") from None
-    except (TypeError, ValueError) as exc:
         raise ConfigError(f"[family] {exc}") from None
+    label = f"[family] type {kind!r}"
+    bind_parameters(factory, {**params, **_defaults_for(factory, params, default)}, label)
+    defaults = default.params() if default is not None else {}
+    shape = default.event_shape if default is not None else _shape_from(params)
+    arrays = _array_parameters(factory)
+    for key, value in list(params.items()):
+        if key in arrays:
+            target = np.shape(defaults[key]) if key in defaults else shape
+            params[key] = _broadcast(key, value, tuple(target))
+    params.update(_defaults_for(factory, params, default))
+    try:
+        family = factory(**params)
+    except CEMError as exc:
+        msg = str(exc)
+        raise ConfigError(msg if msg.startswith("[family]") else f"{label}: {msg}") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{label}: {exc}") from None
+    if not isinstance(family, Family):
+        raise ConfigError(f"{label} did not build a cem Family")
+    check_family(problem, family)
+    return family
+
+
+def _defaults_for(factory: Any, params: dict[str, Any], default: Family | None) -> dict[str, Any]:
+    """Required parameters missing from ``params`` that the default family can supply."""
+    if default is None:
+        return {}
+    have = default.params()
+    out = {}
+    for name, p in inspect.signature(factory).parameters.items():
+        if p.default is p.empty and name not in params and name in have:
+            out[name] = np.array(have[name])
+    return out
+
+
+def _shape_from(params: dict[str, Any]) -> tuple[int, ...]:
+    lengths = [np.size(v) for v in params.values() if np.ndim(v) == 1]
+    if not lengths:
+        raise ConfigError("[family] needs array parameters: the problem has no default family")
+    return (lengths[0],)
 
 
 def _toml_value(value: Any) -> str:

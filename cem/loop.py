@@ -27,9 +27,9 @@ from cem.errors import CEMWarning, ConfigError, InvalidScoreError
 from cem.families import Family
 from cem.history import History, IterationRecord
 from cem.options import resolve_options
-from cem.parallel import batch_sizes, sample_and_score, sample_batches
-from cem.problem import Problem, as_problem
-from cem.result import CEMResult
+from cem.parallel import RNGLike, batch_sizes, root_seed, sample_and_score, sample_batches
+from cem.problem import Problem, as_problem, check_family
+from cem.result import OptimizeResult
 
 __all__ = ["CrossEntropyOptimizer", "check_scores"]
 
@@ -86,9 +86,13 @@ class CrossEntropyOptimizer:
         ``callback(optimizer)`` after every iteration; returning ``True`` stops.
     progress : file-like, optional
         Where ``verbose`` writes its per-iteration table (default ``sys.stdout``).
+    rng : None, int, SeedSequence or Generator
+        The run's randomness (SPEC 7, :func:`cem.parallel.as_seed_sequence`). A seeded
+        run gives the same result to the bit for any ``n_jobs`` and backend.
     **options
         See :data:`cem.options.OPTIONS` (``n_samples``, ``rho``, ``n_elite``,
-        ``alpha``, ``beta``, ``q``, stopping rules, ``seed``, ``n_jobs``, ...).
+        ``alpha``, ``beta``, ``q``, stopping rules, ``n_jobs``, ...); ``seed`` is the
+        configs' spelling of an integer ``rng``.
 
     References
     ----------
@@ -101,7 +105,7 @@ class CrossEntropyOptimizer:
     >>> from cem import CrossEntropyOptimizer
     >>> from cem.families import Normal
     >>> opt = CrossEntropyOptimizer(lambda X: -np.sum((X - 1) ** 2, axis=1),
-    ...                             Normal(np.zeros(2), 5.0), n_samples=200, seed=1)
+    ...                             Normal(np.zeros(2), 5.0), n_samples=200, rng=1)
     >>> res = opt.run()
     >>> bool(np.allclose(res.x, 1, atol=1e-3))
     True
@@ -115,24 +119,20 @@ class CrossEntropyOptimizer:
         sense: Literal["max", "min"] | None = None,
         callback: Callable[[CrossEntropyOptimizer], bool | None] | None = None,
         progress: IO[str] | None = None,
+        rng: RNGLike = None,
         **options: Any,
     ) -> None:
         self.problem = as_problem(problem, family, sense)
-        self.options = resolve_options(options)
+        self.options = resolve_options({**self.problem.default_options(), **options})
         self.family = family if family is not None else self.problem.initial_family()
-        if not isinstance(self.family, Family):
-            raise ConfigError(
-                f"family must be a cem Family instance from cem.families (e.g. "
-                f"Bernoulli(np.full(n, 0.5)) or Normal(mean, sigma)), got "
-                f"{type(self.family).__name__} {self.family!r:.40}"
-            )
+        check_family(self.problem, self.family)
         if self.options["polish"] != "none" and not self.problem.can_polish:
             raise ConfigError(
                 f"polish={self.options['polish']!r} needs a problem with a local search; "
                 f"{type(self.problem).__name__} has none (use polish='none')"
             )
         self.sign = 1.0 if self.problem.sense == "max" else -1.0
-        self.seed = np.random.SeedSequence(self.options["seed"])
+        self.seed = root_seed(rng, self.options["seed"])
         self.callback, self.progress = callback, progress
         n = self.options["n_samples"]
         self.n_elite = self.options["n_elite"] or max(1, math.ceil(self.options["rho"] * n))
@@ -259,7 +259,7 @@ class CrossEntropyOptimizer:
         )
         return self.tell(X, scores)
 
-    def run(self) -> CEMResult:
+    def run(self) -> OptimizeResult:
         """Iterate until a stopping rule fires; returns :meth:`result`."""
         if self.options["verbose"]:
             self._print_header()
@@ -267,7 +267,7 @@ class CrossEntropyOptimizer:
             self.step()
         return self.result()
 
-    def result(self) -> CEMResult:
+    def result(self) -> OptimizeResult:
         """The result so far (best point, score, stop reason, history, final family)."""
         fired = self.stop()
         x, best = self.best_x, self.best_score
@@ -281,15 +281,16 @@ class CrossEntropyOptimizer:
         gap = None
         if known is not None and fun is not None:
             gap = abs(fun - known) / abs(known) if known != 0 else abs(fun - known)
-        return CEMResult(
+        return OptimizeResult(
             x=x,
             fun=fun,
             nit=self.t,
             nfev=self.evals,
             stop=fired,
-            stop_reason=next(iter(fired), "not stopped"),
+            status=next(iter(fired), "not stopped"),
             message="; ".join(fired.values()) or "not stopped",
             success=bool(_CONVERGED & fired.keys()),
+            seconds=self.history[-1].seconds if len(self.history) else 0.0,
             family=self.family,
             history=self.history,
             known_optimum=known,
@@ -302,8 +303,8 @@ class CrossEntropyOptimizer:
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue the run exactly (see :meth:`load_state_dict`).
 
-        The random state is implied by ``(seed entropy, t)``: iteration ``t``'s
-        generators are spawned from them (:func:`cem.parallel.iteration_seed`).
+        The random state is implied by the root seed and ``t``: iteration ``t``'s
+        generators are its children (:func:`cem.parallel.child_seed`).
         """
         return {
             "t": self.t,
@@ -317,6 +318,7 @@ class CrossEntropyOptimizer:
             "elapsed": self._elapsed
             + (time.perf_counter() - self._started if self._started is not None else 0.0),
             "seed_entropy": self.seed.entropy,
+            "seed_spawn_key": tuple(self.seed.spawn_key),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -327,7 +329,9 @@ class CrossEntropyOptimizer:
         self.best_x, self.best_score = state["best_x"], float(state["best_score"])
         self._stall, self._stop = int(state["stall"]), dict(state["stop"])
         self._elapsed, self._started = float(state["elapsed"]), None
-        self.seed = np.random.SeedSequence(state["seed_entropy"])
+        self.seed = np.random.SeedSequence(
+            state["seed_entropy"], spawn_key=tuple(state.get("seed_spawn_key", ()))
+        )
 
     # ------------------------------------------------------------------ helpers
     def _alpha(self, t: int) -> float | dict[str, float]:

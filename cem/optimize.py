@@ -10,7 +10,7 @@ import numpy as np
 from cem.families import Family
 from cem.loop import CrossEntropyOptimizer
 from cem.problem import Problem
-from cem.result import CEMResult
+from cem.result import OptimizeResult
 
 __all__ = ["optimize", "maximize", "minimize"]
 
@@ -19,7 +19,7 @@ def optimize(
     problem: Problem | Callable[[np.ndarray], Any],
     family: Family | None = None,
     **options: Any,
-) -> CEMResult:
+) -> OptimizeResult:
     """Run the CE method on ``problem`` in its own sense (``problem.sense``).
 
     Parameters
@@ -33,7 +33,7 @@ def optimize(
 
     Returns
     -------
-    CEMResult
+    OptimizeResult
     """
     return CrossEntropyOptimizer(problem, family, **options).run()
 
@@ -42,7 +42,7 @@ def maximize(
     problem: Problem | Callable[[np.ndarray], Any],
     family: Family | None = None,
     **options: Any,
-) -> CEMResult:
+) -> OptimizeResult:
     r"""Maximize ``problem`` with the CE method.
 
     Examples
@@ -62,6 +62,6 @@ def minimize(
     problem: Problem | Callable[[np.ndarray], Any],
     family: Family | None = None,
     **options: Any,
-) -> CEMResult:
+) -> OptimizeResult:
     """Minimize ``problem`` with the CE method (see :func:`maximize`)."""
     return CrossEntropyOptimizer(problem, family, sense="min", **options).run()

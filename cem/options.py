@@ -12,10 +12,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from cem.errors import ConfigError
 from cem.parallel import backend_config
 
-__all__ = ["OPTIONS", "Option", "options_table", "resolve_options", "validate_table"]
+__all__ = [
+    "OPTIONS",
+    "Option",
+    "is_int",
+    "is_real",
+    "options_table",
+    "resolve_options",
+    "validate_table",
+]
 
 
 @dataclass(frozen=True)
@@ -43,55 +53,61 @@ class Option:
         return value
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+def is_int(v: Any) -> bool:
+    """Whether ``v`` is an integer (Python or numpy), not a bool."""
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
-def _is_real(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+def is_real(v: Any) -> bool:
+    """Whether ``v`` is a finite real number (Python or numpy), not a bool."""
+    return (
+        isinstance(v, (int, float, np.integer, np.floating))
+        and not isinstance(v, (bool, np.bool_))
+        and math.isfinite(v)
+    )
 
 
 OPTIONS: dict[str, Option] = {
     o.name: o
     for o in [
         Option("n_samples", 1000, "samples drawn per iteration (N)", "an integer >= 1",
-               lambda v: _is_int(v) and v >= 1),
+               lambda v: is_int(v) and v >= 1),
         Option("rho", 0.1, "elite fraction: gamma_t is the (1 - rho) sample quantile",
-               "a number in (0, 1)", lambda v: _is_real(v) and 0 < v < 1),
+               "a number in (0, 1)", lambda v: is_real(v) and 0 < v < 1),
         Option("n_elite", None, "number of elite samples; overrides rho when given",
-               "an integer in [1, n_samples] or None", lambda v: _is_int(v) and v >= 1,
+               "an integer in [1, n_samples] or None", lambda v: is_int(v) and v >= 1,
                optional=True),
         Option("alpha", 0.7, "smoothing weight of the new parameters", "a number in (0, 1]",
-               lambda v: _is_real(v) and 0 < v <= 1),
+               lambda v: is_real(v) and 0 < v <= 1),
         Option("beta", None, "dynamic smoothing of scale parameters: "
                "beta_t = beta - beta * (1 - 1/t)**q", "a number in (0, 1] or None",
-               lambda v: _is_real(v) and 0 < v <= 1, optional=True),
+               lambda v: is_real(v) and 0 < v <= 1, optional=True),
         Option("q", 5.0, "exponent q of the dynamic smoothing rule", "a number > 0",
-               lambda v: _is_real(v) and v > 0),
+               lambda v: is_real(v) and v > 0),
         Option("max_iter", 1000, "stop after this many iterations", "an integer >= 1",
-               lambda v: _is_int(v) and v >= 1),
+               lambda v: is_int(v) and v >= 1),
         Option("stall_iters", 5, "stop when gamma_t is unchanged for this many iterations (d)",
-               "an integer >= 1 or None", lambda v: _is_int(v) and v >= 1, optional=True),
+               "an integer >= 1 or None", lambda v: is_int(v) and v >= 1, optional=True),
         Option("gamma_tol", 0.0, "|gamma_t - gamma_{t-1}| <= gamma_tol counts as unchanged",
-               "a number >= 0", lambda v: _is_real(v) and v >= 0),
+               "a number >= 0", lambda v: is_real(v) and v >= 0),
         Option("degenerate_tol", 1e-6, "stop when the family is degenerate to this tolerance",
-               "a number >= 0 or None", lambda v: _is_real(v) and v >= 0, optional=True),
+               "a number >= 0 or None", lambda v: is_real(v) and v >= 0, optional=True),
         Option("max_evals", None, "stop before the evaluation budget would be exceeded",
-               "an integer >= 1 or None", lambda v: _is_int(v) and v >= 1, optional=True),
+               "an integer >= 1 or None", lambda v: is_int(v) and v >= 1, optional=True),
         Option("target", None, "stop when the best score reaches this value",
-               "a finite number or None", _is_real, optional=True),
+               "a finite number or None", is_real, optional=True),
         Option("max_time", None, "stop after this many wall-clock seconds",
-               "a number > 0 or None", lambda v: _is_real(v) and v > 0, optional=True),
+               "a number > 0 or None", lambda v: is_real(v) and v > 0, optional=True),
         Option("nan_policy", "raise", "what a NaN score does: raise an error, or count as worst",
                "'raise' or 'worst'", lambda v: v in ("raise", "worst")),
         Option("polish", "none", "apply the problem's local search to the elite or the final best",
                "'none', 'elite' or 'best'", lambda v: v in ("none", "elite", "best")),
         Option("seed", None, "seed of the run's SeedSequence (None draws fresh entropy)",
-               "a nonnegative integer or None", lambda v: _is_int(v) and v >= 0, optional=True),
+               "a nonnegative integer or None", lambda v: is_int(v) and v >= 0, optional=True),
         Option("n_jobs", 1, "joblib workers for sampling and scoring (-1: all cores)",
-               "a nonzero integer", lambda v: _is_int(v) and v != 0),
+               "a nonzero integer", lambda v: is_int(v) and v != 0),
         Option("batch_size", None, "samples per batch (None: max(256, ceil(N/16)))",
-               "an integer >= 1 or None", lambda v: _is_int(v) and v >= 1, optional=True),
+               "an integer >= 1 or None", lambda v: is_int(v) and v >= 1, optional=True),
         Option("backend", None, "joblib backend name (e.g. 'loky', 'threading', 'dask')",
                "a string or None", lambda v: isinstance(v, str) and v != "", optional=True),
         Option("verbose", False, "print one line per iteration", "true or false",

@@ -10,7 +10,7 @@ import numpy as np
 from cem.errors import ConfigError
 from cem.families import Family
 
-__all__ = ["Problem", "FunctionProblem", "as_problem", "SENSES"]
+__all__ = ["Problem", "FunctionProblem", "as_problem", "check_family", "SENSES"]
 
 SENSES = ("max", "min")
 
@@ -20,13 +20,31 @@ class Problem:
 
     Subclasses implement :meth:`score` (vectorized: ``(N, ...) -> (N,)``) and
     :meth:`initial_family`, and set :attr:`sense`. Optional: :attr:`known_optimum`,
-    :meth:`polish` (a local search), :meth:`describe`.
+    :attr:`family_types`, :attr:`score_label`, :meth:`polish` (a local search),
+    :meth:`default_options`, :meth:`plot_solution`, :meth:`describe`.
     """
 
     #: ``"max"`` or ``"min"``.
     sense: Literal["max", "min"] = "max"
     #: Optimal (or best-known) score, when known.
     known_optimum: float | None = None
+    #: The family classes whose samples :meth:`score` understands.
+    family_types: tuple[type[Family], ...] = (Family,)
+    #: What the score is, for plot labels and summaries ("cut weight", "tour length").
+    score_label: str = "score"
+
+    def default_options(self) -> dict[str, Any]:
+        """Optimizer options that suit this problem, merged under the user's options."""
+        return {}
+
+    def plot_solution(self, x: np.ndarray, ax: Any) -> None:
+        """Draw the solution ``x`` (a tour, a partition, ...) on the matplotlib axes ``ax``."""
+        raise NotImplementedError(f"{type(self).__name__} has no picture of a solution")
+
+    @property
+    def can_plot(self) -> bool:
+        """Whether :meth:`plot_solution` is implemented."""
+        return type(self).plot_solution is not Problem.plot_solution
 
     def score(self, X: np.ndarray) -> np.ndarray:
         """Scores of the ``N`` candidates in ``X``, shape ``(N,)``."""
@@ -117,3 +135,43 @@ def as_problem(
             )
         return obj
     return FunctionProblem(obj, family, sense or "max")
+
+
+def check_family(problem: Any, family: Family) -> None:
+    """Refuse a family whose samples the problem cannot score.
+
+    The family must be an instance of one of ``problem.family_types`` and, when the
+    problem has a default family, have its event shape.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the problem, the family and the accepted kinds.
+    """
+    if not isinstance(family, Family):
+        raise ConfigError(
+            f"family must be a cem Family instance from cem.families (e.g. "
+            f"Bernoulli(np.full(n, 0.5)) or Normal(mean, sigma)), got "
+            f"{type(family).__name__} {family!r:.40}"
+        )
+    accepted = getattr(problem, "family_types", (Family,))
+    name = type(problem).__name__
+    if not isinstance(family, accepted):
+        kinds = ", ".join(t.__name__ for t in accepted)
+        raise ConfigError(
+            f"problem {name} cannot score samples of a {type(family).__name__} family; "
+            f"accepted families: {kinds}"
+        )
+    try:
+        default = (
+            problem.importance_family()
+            if hasattr(problem, "importance_family")
+            else problem.initial_family()
+        )
+    except (NotImplementedError, ConfigError):
+        return
+    if default is not family and default.event_shape != family.event_shape:
+        raise ConfigError(
+            f"problem {name} needs samples of shape {default.event_shape}; the "
+            f"{type(family).__name__} family draws shape {family.event_shape}"
+        )

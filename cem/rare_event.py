@@ -35,21 +35,29 @@ import math
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
 from cem.errors import ConfigError, InvalidScoreError, NotRareWarning
 from cem.families import Family
 from cem.loop import check_scores
-from cem.options import OPTIONS, Option
-from cem.parallel import batch_sizes, sample_and_score
+from cem.options import OPTIONS, Option, is_int, is_real, validate_table
+from cem.parallel import (
+    RNGLike,
+    as_seed_sequence,
+    batch_sizes,
+    child_seed,
+    root_seed,
+    sample_and_score,
+)
+from cem.result import EstimateResult, level_line
 
 __all__ = [
     "ESTIMATOR_OPTIONS",
     "LevelRecord",
-    "RareEventResult",
+    "RareEventProblem",
     "crude_monte_carlo",
     "estimate_probability",
 ]
@@ -58,7 +66,7 @@ _Z95 = 1.959963984540054
 
 
 def _int_at_least(low: int) -> Callable[[object], bool]:
-    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low
+    return lambda v: is_int(v) and v >= low
 
 
 #: Options of :func:`estimate_probability` that configs may set (``[estimator]``).
@@ -66,14 +74,14 @@ ESTIMATOR_OPTIONS: dict[str, Option] = {
     o.name: o
     for o in [
         Option("rho", 0.1, "elite fraction per level", "a number in (0, 1)",
-               lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1),
+               lambda v: is_real(v) and 0 < v < 1),
         Option("n_samples", 1000, "samples per level (N)", "an integer >= 2", _int_at_least(2)),
         Option("n_final", 100_000, "samples of the final importance-sampling run (N1)",
                "an integer >= 2", _int_at_least(2)),
         Option("max_levels", 100, "cap on the number of levels", "an integer >= 1",
                _int_at_least(1)),
         Option("alpha", 1.0, "smoothing weight of the new parameters", "a number in (0, 1]",
-               lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1),
+               lambda v: is_real(v) and 0 < v <= 1),
         Option("seed", None, "seed of the run", "a nonnegative integer or None",
                _int_at_least(0), optional=True),
         OPTIONS["n_jobs"],
@@ -92,78 +100,6 @@ class LevelRecord:
     params: dict[str, np.ndarray]
 
 
-@dataclass
-class RareEventResult:
-    """An estimate of a (rare-event) probability with its error bars.
-
-    Attributes
-    ----------
-    estimate, log_estimate : float
-        :math:`\\hat\\ell` and :math:`\\log \\hat\\ell` (``-inf`` when no hit).
-    std_error, rel_error : float
-        Standard error and relative error :math:`\\widehat{SE} / \\hat\\ell`.
-    ci : tuple of float
-        95% normal confidence interval, clipped at 0.
-    ess : float
-        Effective sample size :math:`(\\sum W_k)^2 / \\sum W_k^2` over the hits.
-    hits : int
-        Final samples in the event.
-    n_final : int
-    levels : list of LevelRecord
-    evaluations : int
-    seconds : float
-    method : str
-        ``"ce-is"`` or ``"crude"``.
-    family : Family
-        The importance-sampling family of the final run.
-    """
-
-    estimate: float
-    log_estimate: float
-    std_error: float
-    rel_error: float
-    ci: tuple[float, float]
-    ess: float
-    hits: int
-    n_final: int
-    levels: list[LevelRecord] = field(default_factory=list)
-    evaluations: int = 0
-    seconds: float = 0.0
-    method: str = "ce-is"
-    family: Family | None = None
-
-    @property
-    def no_hit(self) -> bool:
-        return self.hits == 0
-
-    def format_table(self) -> str:
-        """The level table (t, gamma_t, parameters) and the final line, as in the CE tutorial."""
-        lines = [_level_line(lv, header=k == 0) for k, lv in enumerate(self.levels)]
-        return "\n".join([*lines, self.summary()])
-
-    def summary(self) -> str:
-        if self.no_hit:
-            return f"{self.method}: no hit in {self.n_final} samples ({self.seconds:.2f} s)"
-        return (
-            f"{self.method}: estimate {self.estimate:.6g} (log {self.log_estimate:.6g}), "
-            f"RE {self.rel_error:.3g}, 95% CI [{self.ci[0]:.6g}, {self.ci[1]:.6g}], "
-            f"{self.hits} hits of {self.n_final}, {self.evaluations} evaluations, "
-            f"{self.seconds:.2f} s"
-        )
-
-    def __repr__(self) -> str:
-        return f"RareEventResult({self.summary()})"
-
-
-def _level_line(level: LevelRecord, header: bool = False) -> str:
-    text = "  ".join(
-        f"{k}=" + np.array2string(np.asarray(v), precision=4, max_line_width=1000)
-        for k, v in level.params.items()
-    )
-    line = f"{level.t:>4} {level.gamma:>12.6g}  {text}"
-    return f"{'t':>4} {'gamma_t':>12}  parameters\n{line}" if header else line
-
-
 def _signed(direction: str) -> float:
     if direction not in ("ge", "le"):
         raise ConfigError(f"direction must be 'ge' (S >= gamma) or 'le' (S <= gamma), got "
@@ -173,8 +109,7 @@ def _signed(direction: str) -> float:
 
 def _check_support(nominal: Family, family: Family, seed: np.random.SeedSequence) -> None:
     """Reject an importance family that gives zero density where the nominal has mass."""
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed.entropy, spawn_key=(
-        *seed.spawn_key, 2**31))))  # fmt: skip
+    rng = np.random.Generator(np.random.PCG64(child_seed(seed, 2**31)))
     X = nominal.sample(1000, rng)
     with np.errstate(divide="ignore", invalid="ignore"):
         logq = family.log_pdf(X)
@@ -218,17 +153,10 @@ def estimate_probability(
     *,
     direction: Literal["ge", "le"] = "ge",
     family: Family | None = None,
-    rho: float = 0.1,
-    n_samples: int = 1000,
-    n_final: int = 100_000,
-    max_levels: int = 100,
-    alpha: float = 1.0,
-    seed: int | None = None,
-    n_jobs: int = 1,
-    batch_size: int | None = None,
-    backend: str | None = None,
+    rng: RNGLike = None,
     verbose: bool = False,
-) -> RareEventResult:
+    **options: Any,
+) -> EstimateResult:
     """Estimate ``P(S(X) >= gamma)`` (or ``<=``) under ``nominal`` by multilevel CE-IS.
 
     Parameters
@@ -244,18 +172,19 @@ def estimate_probability(
     family : Family, optional
         Starting importance family (default: the nominal); for example a
         :class:`~cem.families.NormalMixture` for events with several failure regions.
-    rho, n_samples, max_levels, alpha
-        Elite fraction, samples per level, level cap and smoothing weight.
-    n_final : int
-        Samples of the final importance-sampling run (``N1``).
-    seed, n_jobs, batch_size, backend
-        Reproducible batches as in :mod:`cem.parallel` (same result for any ``n_jobs``).
+    rng : None, int, SeedSequence or Generator
+        The run's randomness (SPEC 7, :func:`cem.parallel.as_seed_sequence`); the same
+        integer gives the same result for any ``n_jobs``.
     verbose : bool
         Print the level table.
+    **options
+        :data:`ESTIMATOR_OPTIONS`: ``rho``, ``n_samples`` (per level), ``n_final`` (the
+        final run's ``N1``), ``max_levels``, ``alpha``, ``n_jobs``, ``batch_size``,
+        ``backend``; ``seed`` is the configs' spelling of an integer ``rng``.
 
     Returns
     -------
-    RareEventResult
+    EstimateResult
 
     Warns
     -----
@@ -267,24 +196,20 @@ def estimate_probability(
     >>> import numpy as np
     >>> from cem.families import Exponential
     >>> res = estimate_probability(lambda X: X.sum(axis=1), Exponential(np.ones(2)), 20.0,
-    ...                            n_final=20_000, seed=0)
+    ...                            n_final=20_000, rng=0)
     >>> exact = 21 * np.exp(-20.0)  # P(Erlang(2) >= 20)
     >>> bool(abs(res.estimate - exact) < 3 * res.std_error)
     True
     """
-    for name, value, ok, accepted in (
-        ("rho", rho, 0 < rho < 1, "a number in (0, 1)"),
-        ("n_samples", n_samples, isinstance(n_samples, int) and n_samples >= 2, "an integer >= 2"),
-        ("n_final", n_final, isinstance(n_final, int) and n_final >= 2, "an integer >= 2"),
-        ("max_levels", max_levels, isinstance(max_levels, int) and max_levels >= 1, "an int >= 1"),
-        ("alpha", alpha, 0 < alpha <= 1, "a number in (0, 1]"),
-        ("gamma", gamma, np.isfinite(gamma), "a finite number"),
-    ):
-        if not ok:
-            raise ConfigError(f"{name} must be {accepted}, got {value!r}")
+    o = validate_table(options, ESTIMATOR_OPTIONS, "estimator option")
+    rho, n_samples, n_final, max_levels, alpha = (
+        o["rho"], o["n_samples"], o["n_final"], o["max_levels"], o["alpha"])  # fmt: skip
+    n_jobs, batch_size, backend = o["n_jobs"], o["batch_size"], o["backend"]
+    if not is_real(gamma):
+        raise ConfigError(f"gamma must be a finite number, got {gamma!r}")
     sign = _signed(direction)
     target = sign * float(gamma)
-    root = np.random.SeedSequence(seed)
+    root = root_seed(rng, o["seed"])
     v = nominal if family is None else family
     if family is not None:
         _check_support(nominal, family, root)
@@ -313,10 +238,12 @@ def estimate_probability(
             LevelRecord(t, sign * gamma_t, {k: np.array(a) for k, a in v.params().items()})
         )
         if verbose:
-            print(_level_line(levels[-1], header=t == 1), flush=True)
+            print(level_line(levels[-1], header=t == 1), flush=True)
         if gamma_t >= target:
+            status = "done"
             break
     else:
+        status = "max_levels"
         warnings.warn(f"gamma_t did not reach gamma in max_levels={max_levels} levels; "
                       "the final run samples from the last level's family", NotRareWarning,
                       stacklevel=2)  # fmt: skip
@@ -330,13 +257,37 @@ def estimate_probability(
         raise InvalidScoreError("likelihood ratios are NaN: check the families' log_pdf")
     log_est, est, se, rel, ess = _final_estimate(log_w, n_final)
     return _result(log_est, est, se, rel, ess, int(hits.sum()), n_final, levels, evaluations,
-                   time.perf_counter() - start, "ce-is", v)  # fmt: skip
+                   time.perf_counter() - start, "ce-is", v, status)  # fmt: skip
 
 
-def _result(log_est, est, se, rel, ess, hits, n, levels, evaluations, seconds, method, family):
+def _result(
+    log_est: float,
+    est: float,
+    se: float,
+    rel: float,
+    ess: float,
+    hits: int,
+    n: int,
+    levels: list[LevelRecord],
+    evaluations: int,
+    seconds: float,
+    method: str,
+    family: Family,
+    status: str = "done",
+) -> EstimateResult:
     ci = (max(0.0, est - _Z95 * se), est + _Z95 * se)
-    return RareEventResult(est, log_est, se, rel, ci, ess, hits, n, levels, evaluations,
-                           seconds, method, family)  # fmt: skip
+    message = {
+        "done": "final importance-sampling run finished",
+        "max_levels": "gamma_t did not reach gamma within max_levels; final run done anyway",
+    }[status]
+    if hits == 0:
+        message += "; no sample hit the event"
+    return EstimateResult(
+        estimate=est, log_estimate=log_est, std_error=se, rel_error=rel, ci=ci, ess=ess,
+        hits=hits, n_final=n, levels=levels, nit=len(levels), nfev=evaluations,
+        seconds=seconds, method=method, family=family, status=status, message=message,
+        success=hits > 0,
+    )  # fmt: skip
 
 
 def crude_monte_carlo(
@@ -346,11 +297,11 @@ def crude_monte_carlo(
     *,
     direction: Literal["ge", "le"] = "ge",
     n_samples: int = 1_000_000,
-    seed: int | None = None,
+    rng: RNGLike = None,
     n_jobs: int = 1,
     batch_size: int | None = None,
     backend: str | None = None,
-) -> RareEventResult:
+) -> EstimateResult:
     r"""Crude Monte Carlo estimate of the same probability.
 
     :math:`\hat\ell = H / N` with :math:`SE = \sqrt{\hat\ell (1 - \hat\ell) / N}`.
@@ -360,7 +311,7 @@ def crude_monte_carlo(
     if not (isinstance(n_samples, int) and n_samples >= 2):
         raise ConfigError(f"n_samples must be an integer >= 2, got {n_samples!r}")
     start = time.perf_counter()
-    root = np.random.SeedSequence(seed)
+    root = as_seed_sequence(rng)
     batch_size = batch_size or 100_000
     _, parts = sample_and_score(nominal, score, n_samples, root, 0, batch_size=batch_size,
                                 n_jobs=n_jobs, backend=backend)  # fmt: skip
@@ -371,3 +322,58 @@ def crude_monte_carlo(
     rel = se / p if hits else math.inf
     return _result(log_est, p, se, rel, float(hits), hits, n_samples, [], n_samples,
                    time.perf_counter() - start, "crude", nominal)  # fmt: skip
+
+
+class RareEventProblem:
+    r"""A rare event :math:`\{S(X) \ge \gamma\}` (or :math:`\le`) under a nominal family.
+
+    Subclasses give the vectorized :meth:`score`, the :meth:`nominal_family` and
+    ``gamma``, and :meth:`log_exact` when the probability has a closed form; the
+    estimators of this module do the rest.
+    """
+
+    #: The threshold :math:`\gamma`.
+    gamma: float
+    #: ``"ge"`` for :math:`S \ge \gamma`, ``"le"`` for :math:`S \le \gamma`.
+    direction: Literal["ge", "le"] = "ge"
+    #: The family classes whose samples :meth:`score` understands.
+    family_types: tuple[type[Family], ...] = (Family,)
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        """The performance :math:`S(X)` of each row, shape ``(N,)``."""
+        raise NotImplementedError
+
+    def nominal_family(self) -> Family:
+        """The distribution of :math:`X`, with an exact (normalised) ``log_pdf``."""
+        raise NotImplementedError
+
+    def importance_family(self) -> Family:
+        """The family the CE levels start from and refit (default: the nominal)."""
+        return self.nominal_family()
+
+    def exact(self) -> float:
+        r"""The exact probability, :math:`\exp` of :meth:`log_exact`."""
+        return math.exp(self.log_exact())
+
+    def log_exact(self) -> float:
+        """The logarithm of the exact probability, where a closed form exists."""
+        raise NotImplementedError
+
+    def estimate(
+        self, family: Family | None = None, rng: RNGLike = None, **options: Any
+    ) -> EstimateResult:
+        """:func:`estimate_probability` with this problem's families and options.
+
+        ``family`` replaces :meth:`importance_family` as the levels' starting family.
+        """
+        if family is None:
+            family = self.importance_family()
+        return estimate_probability(
+            self.score, self.nominal_family(), self.gamma, direction=self.direction,
+            family=family, rng=rng, **options,
+        )  # fmt: skip
+
+    def describe(self) -> str:
+        """A one-line description: the class's first doc line and gamma."""
+        first = (type(self).__doc__ or type(self).__name__).strip().splitlines()[0]
+        return f"{first.replace('``', '').rstrip('.')} (gamma = {self.gamma:g})"

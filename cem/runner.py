@@ -30,7 +30,8 @@ from cem.config import ExperimentConfig, dump_toml
 from cem.errors import ConfigError
 from cem.io import atomic_write_bytes, atomic_write_text
 from cem.loop import CrossEntropyOptimizer
-from cem.result import CEMResult
+from cem.rare_event import RareEventProblem
+from cem.result import EstimateResult, OptimizeResult, Result
 
 __all__ = [
     "CHECKPOINT",
@@ -100,7 +101,7 @@ def _execute(
     state: dict[str, Any] | None,
     quiet: bool,
     stream: IO[str] | None,
-) -> CEMResult:
+) -> OptimizeResult:
     params: list[dict[str, np.ndarray]] = list(state["params"]) if state else []
     options = dict(cfg.options, verbose=not quiet)
     opt = CrossEntropyOptimizer(
@@ -119,7 +120,7 @@ def _execute(
 
 def write_results(
     run_dir: Path,
-    result: CEMResult,
+    result: OptimizeResult,
     params: list[dict[str, np.ndarray]],
     cfg: ExperimentConfig,
     plots: bool = True,
@@ -127,23 +128,14 @@ def write_results(
     """Write ``history.csv``, ``result.json``, ``params.npz`` and ``convergence.png``."""
     result.history.to_csv(run_dir / "history.csv")
     x = result.x
-    summary = {
-        "problem": cfg.problem.describe(),
+    _write_summary(run_dir, cfg, result, {
         "sense": result.sense,
         "best_score": result.fun,
         "best_x": None if x is None else np.asarray(x).tolist(),
         "known_optimum": result.known_optimum,
         "gap": result.gap,
-        "stop_reason": result.stop_reason,
         "stop": result.stop,
-        "success": result.success,
-        "nit": result.nit,
-        "nfev": result.nfev,
-        "seconds": result.history[-1].seconds if len(result.history) else 0.0,
-        "seed": cfg.options["seed"],
-        "cem_version": cem.__version__,
-    }
-    atomic_write_text(run_dir / "result.json", json.dumps(summary, indent=2) + "\n")
+    })  # fmt: skip
     if params:
         stacked = {k: np.stack([p[k] for p in params]) for k in params[0]}
         buf = io.BytesIO()
@@ -155,6 +147,27 @@ def write_results(
         plot_runs([run_dir], run_dir / "convergence.png")
 
 
+def _write_summary(
+    run_dir: Path, cfg: ExperimentConfig, result: Result, specific: dict[str, Any]
+) -> None:
+    """Write ``result.json``: the keys every result shares, then the kind's own ones."""
+    options = cfg.options if cfg.kind == "optimize" else cfg.estimator
+    assert options is not None
+    summary = {
+        "problem": cfg.problem.describe(),
+        **specific,
+        "status": result.status,
+        "message": result.message,
+        "success": result.success,
+        "nit": result.nit,
+        "nfev": result.nfev,
+        "seconds": result.seconds,
+        "seed": options["seed"],
+        "cem_version": cem.__version__,
+    }
+    atomic_write_text(run_dir / "result.json", json.dumps(summary, indent=2) + "\n")
+
+
 def run_experiment(
     cfg: ExperimentConfig,
     *,
@@ -162,7 +175,7 @@ def run_experiment(
     force: bool = False,
     quiet: bool = False,
     stream: IO[str] | None = None,
-) -> tuple[Path, CEMResult]:
+) -> tuple[Path, Result]:
     """Run a validated config in a new run directory; returns the directory and the result."""
     options = cfg.options if cfg.kind == "optimize" else cfg.estimator
     seed = options["seed"]
@@ -181,18 +194,20 @@ def run_experiment(
     return run_dir, _execute(cfg, run_dir, None, quiet, stream)
 
 
-def _estimate(cfg: ExperimentConfig, run_dir: Path, quiet: bool, stream: IO[str] | None):
+def _estimate(
+    cfg: ExperimentConfig, run_dir: Path, quiet: bool, stream: IO[str] | None
+) -> EstimateResult:
     """Run a rare-event estimation; write ``result.json``, ``levels.csv`` and the plot."""
     problem = cfg.problem
-    result = problem.estimate(**cfg.estimator)
+    assert isinstance(problem, RareEventProblem)
+    result = problem.estimate(family=cfg.family, **cfg.estimator)
     if not quiet:
         print(result.format_table(), file=stream or sys.stdout, flush=True)
     try:
         exact = problem.exact()
     except NotImplementedError:
         exact = None
-    summary = {
-        "problem": problem.describe(),
+    _write_summary(run_dir, cfg, result, {
         "gamma": problem.gamma,
         "estimate": result.estimate,
         "log_estimate": result.log_estimate,
@@ -202,17 +217,11 @@ def _estimate(cfg: ExperimentConfig, run_dir: Path, quiet: bool, stream: IO[str]
         "ess": result.ess,
         "hits": result.hits,
         "n_final": result.n_final,
-        "levels": len(result.levels),
-        "evaluations": result.evaluations,
-        "seconds": result.seconds,
         "exact": exact,
         "error_in_se": None
         if exact is None or not result.std_error
         else (result.estimate - exact) / result.std_error,
-        "seed": cfg.estimator["seed"],
-        "cem_version": cem.__version__,
-    }
-    atomic_write_text(run_dir / "result.json", json.dumps(summary, indent=2) + "\n")
+    })  # fmt: skip
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     names = list(result.levels[0].params) if result.levels else []
@@ -240,7 +249,7 @@ def load_run_config(run_dir: Path) -> ExperimentConfig:
 
 def resume(
     run_dir: Path, *, quiet: bool = False, stream: IO[str] | None = None
-) -> tuple[Path, CEMResult]:
+) -> tuple[Path, OptimizeResult]:
     """Continue an interrupted run from its last checkpoint."""
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)

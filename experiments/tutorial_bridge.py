@@ -18,7 +18,7 @@ import argparse
 from pathlib import Path
 
 from cem.io import atomic_write_text
-from problems.rare_events import BridgeNetwork
+from cem.problems.rare_events import BridgeNetwork
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -22,7 +22,7 @@ import numpy as np
 from cem import CrossEntropyOptimizer
 from cem.io import atomic_write_text
 from cem.plotting import plot_convergence, plot_parameter_heatmap
-from problems.maxcut import MaxCut
+from cem.problems.maxcut import MaxCut
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -36,7 +36,7 @@ from scipy import stats
 from cem.errors import ConfigError
 from cem.families import Categorical, SequentialAllocation
 from cem.problem import Problem
-from problems.production_line import LineSpec, exact_throughput, simulate_throughput
+from cem.problems.production_line import LineSpec, exact_throughput, simulate_throughput
 
 __all__ = ["INSTANCES", "BufferAllocation", "FlowLinePNH", "Selection", "compositions"]
 
@@ -87,6 +87,8 @@ class BufferAllocation(Problem):
     """
 
     sense = "max"
+    family_types = (SequentialAllocation,)
+    score_label = "throughput"
 
     def __init__(
         self,
@@ -213,6 +215,8 @@ class FlowLinePNH(Problem):
     """
 
     sense = "max"
+    family_types = (Categorical,)
+    score_label = "throughput"
 
     def __init__(self, n_units: int = 10_000, warmup: int = 500, seed: int = 0,
                  rate_budget: int = 20, buffer_budget: int = 20) -> None:  # fmt: skip

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from cem.errors import ConfigError
-from cem.families import Family, FullNormal, Normal
+from cem.families import Family, FullNormal, Normal, NormalMixture, TruncatedNormal
 from cem.problem import Problem
 
 __all__ = ["Bimodal", "Sphere", "Rosenbrock", "Rastrigin"]
@@ -43,6 +43,10 @@ def _as_batch(X: np.ndarray, dim: int) -> np.ndarray:
     return X
 
 
+#: The families whose samples are real vectors.
+CONTINUOUS_FAMILIES = (Normal, FullNormal, TruncatedNormal, NormalMixture)
+
+
 class Bimodal(Problem):
     r"""The CE tutorial's 1-D bimodal function (maximize).
 
@@ -53,6 +57,8 @@ class Bimodal(Problem):
     """
 
     sense = "max"
+    family_types = CONTINUOUS_FAMILIES
+    score_label = "S(x)"
     #: The global maximizer, the root of :math:`S'` near 2 (about :math:`2 - 3.6 \cdot 10^{-7}`).
     maximizer = float(
         brentq(
@@ -79,6 +85,8 @@ class Sphere(Problem):
     r"""Shifted sphere :math:`S(x) = \sum_i (x_i - c_i)^2` (minimize; optimum 0 at ``c``)."""
 
     sense = "min"
+    family_types = CONTINUOUS_FAMILIES
+    score_label = "S(x)"
     known_optimum = 0.0
 
     def __init__(
@@ -107,6 +115,8 @@ class Rosenbrock(Problem):
     """
 
     sense = "min"
+    family_types = CONTINUOUS_FAMILIES
+    score_label = "S(x)"
     known_optimum = 0.0
 
     def __init__(
@@ -133,6 +143,8 @@ class Rastrigin(Problem):
     """
 
     sense = "min"
+    family_types = CONTINUOUS_FAMILIES
+    score_label = "S(x)"
     known_optimum = 0.0
 
     def __init__(self, dim: int = 5, mean: float = 3.0, sigma: float = 5.0) -> None:

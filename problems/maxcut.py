@@ -172,13 +172,15 @@ class MaxCut(Problem):
     Examples
     --------
     >>> import numpy as np
-    >>> from problems.maxcut import MaxCut
+    >>> from cem.problems.maxcut import MaxCut
     >>> prob = MaxCut.tutorial()
     >>> float(prob.score(np.array([[0, 0, 1, 1, 1]]))[0])
     28.0
     """
 
     sense = "max"
+    family_types = (Bernoulli,)
+    score_label = "cut weight"
 
     def __init__(
         self,

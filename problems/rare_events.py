@@ -25,60 +25,24 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from typing import Any
 
 import numpy as np
 from scipy import integrate, stats
 
 from cem.errors import ConfigError
-from cem.families import Exponential, Family, Normal, NormalMixture
+from cem.families import Exponential, Family, FullNormal, Normal, NormalMixture
 from cem.families._base import normalized_weights
-from cem.rare_event import RareEventResult, estimate_probability
+from cem.rare_event import RareEventProblem
 
 __all__ = [
     "BirthDeathWalk",
     "BridgeNetwork",
     "LinearLimitState",
     "MM1Overflow",
-    "RareEventProblem",
     "SeriesSystem",
     "SumOfExponentials",
     "bridge_probability",
 ]
-
-
-class RareEventProblem:
-    """A score, a nominal family and a threshold; ``exact()`` when a closed form exists."""
-
-    gamma: float
-    direction = "ge"
-
-    def score(self, X: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def nominal_family(self) -> Family:
-        raise NotImplementedError
-
-    def importance_family(self) -> Family:
-        """The family the CE levels start from and refit (default: the nominal)."""
-        return self.nominal_family()
-
-    def exact(self) -> float:
-        return math.exp(self.log_exact())
-
-    def log_exact(self) -> float:
-        raise NotImplementedError
-
-    def estimate(self, **options: Any) -> RareEventResult:
-        """:func:`~cem.rare_event.estimate_probability` with this problem's families."""
-        return estimate_probability(
-            self.score, self.nominal_family(), self.gamma, direction=self.direction,
-            family=self.importance_family(), **options,
-        )  # fmt: skip
-
-    def describe(self) -> str:
-        first = (type(self).__doc__ or type(self).__name__).strip().splitlines()[0]
-        return f"{first.replace('``', '').rstrip('.')} (gamma = {self.gamma:g})"
 
 
 BRIDGE_MEANS = (0.25, 0.4, 0.1, 0.3, 0.2)
@@ -146,6 +110,8 @@ class BridgeNetwork(RareEventProblem):
     :math:`u = (0.25, 0.4, 0.1, 0.3, 0.2)`; the tutorial's threshold is :math:`\gamma = 2`.
     """
 
+    family_types = (Exponential,)
+
     def __init__(self, gamma: float = 2.0, means: tuple[float, ...] = BRIDGE_MEANS) -> None:
         self.gamma, self.means = float(gamma), tuple(float(m) for m in means)
         if len(self.means) != 5:
@@ -168,6 +134,8 @@ class BridgeNetwork(RareEventProblem):
 
 class SumOfExponentials(RareEventProblem):
     r"""Sum of ``n`` iid exponentials with mean ``mean`` exceeding ``gamma`` (Erlang tail)."""
+
+    family_types = (Exponential,)
 
     def __init__(self, n: int = 10, gamma: float = 50.0, mean: float = 1.0) -> None:
         self.n, self.gamma, self.mean = int(n), float(gamma), float(mean)
@@ -199,6 +167,8 @@ class LinearLimitState(RareEventProblem):
     family for this event.
     """
 
+    family_types = (Normal, FullNormal, NormalMixture)
+
     def __init__(self, beta: float = 4.0, a: tuple[float, ...] = (1.0, 1.0, 1.0)) -> None:
         self.gamma = float(beta)
         self.a = np.asarray(a, dtype=float)
@@ -227,6 +197,8 @@ class SeriesSystem(RareEventProblem):
     or on one of them, and then misses the other (an underestimate); the default importance
     family here is a two-component :class:`NormalMixture` of unit-variance components.
     """
+
+    family_types = (Normal, FullNormal, NormalMixture)
 
     def __init__(self, beta: float = 3.5, mixture: bool = True) -> None:
         self.gamma, self.mixture = float(beta), bool(mixture)
@@ -339,6 +311,8 @@ class MM1Overflow(RareEventProblem):
     together; the CE family tilts the up probability (:class:`BirthDeathWalk`), whose
     optimum swaps the two rates.
     """
+
+    family_types = (BirthDeathWalk,)
 
     def __init__(self, arrival: float = 1.0, service: float = 2.0, level: int = 20) -> None:
         if arrival <= 0 or service <= 0 or arrival == service:

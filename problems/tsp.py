@@ -37,7 +37,7 @@ import numpy as np
 from cem.errors import ConfigError
 from cem.families import NodePlacement, TransitionMatrix
 from cem.problem import Problem
-from problems.tsplib import bundled_instance_path, load_optima, read_tsplib, tour_length
+from cem.problems.tsplib import bundled_instance_path, load_optima, read_tsplib, tour_length
 
 __all__ = ["TSP", "or_opt", "two_opt"]
 
@@ -186,6 +186,8 @@ class TSP(Problem):
     """
 
     sense = "min"
+    family_types = (TransitionMatrix, NodePlacement)
+    score_label = "tour length"
 
     def __init__(
         self,

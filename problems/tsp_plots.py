@@ -18,7 +18,7 @@ import numpy as np
 
 from cem.errors import ConfigError
 from cem.plotting import _pyplot
-from problems.tsp import TSP
+from cem.problems.tsp import TSP
 
 __all__ = ["city_layout", "plot_tour", "plot_transition_matrices"]
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from cem import maximize
 from cem.errors import ConfigError
 from cem.families import SequentialAllocation
-from problems.buffer_allocation import BufferAllocation, FlowLinePNH, compositions
-from problems.production_line import (
+from cem.problems.buffer_allocation import BufferAllocation, FlowLinePNH, compositions
+from cem.problems.production_line import (
     LineSpec,
     exact_throughput,
     simulate_throughput,
@@ -164,7 +164,7 @@ def test_per_line_rates_equal_separate_specs():
 
 
 def test_power_iteration_agrees_with_the_direct_solve(monkeypatch):
-    import problems.production_line as production_line
+    import cem.problems.production_line as production_line
 
     spec = LineSpec((1.0, 1.2, 0.9, 1.1), (0.05, 0.1, 0.0, 0.02), (0.5, 0.6, 1.0, 0.4))
     direct = exact_throughput(spec, [2, 3, 1])

@@ -27,7 +27,7 @@ def test_every_shipped_config_runs(config, tmp_path):
     if "[estimator]" in config.read_text():
         for name in ESTIMATE_FILES:
             assert (out / name).is_file(), name
-        assert json.loads((out / "result.json").read_text())["levels"] <= 3
+        assert json.loads((out / "result.json").read_text())["nit"] <= 3
     else:
         for name in RUN_FILES:
             assert (out / name).is_file(), name
@@ -119,7 +119,7 @@ PLUGIN = textwrap.dedent(
     import numpy as np
     from cem import Problem
     from cem.families import Bernoulli
-    from problems.maxcut import MaxCut
+    from cem.problems.maxcut import MaxCut
 
     class OneMax(Problem):
         '''Number of ones in a binary vector.'''
@@ -205,8 +205,8 @@ def test_killed_run_resumes_to_the_identical_result(plugin_dir, tmp_path):
     assert _history_without_seconds(killed) == _history_without_seconds(reference)
     a = json.loads((killed / "result.json").read_text())
     b = json.loads((reference / "result.json").read_text())
-    assert (a["best_x"], a["best_score"], a["stop_reason"]) == (
-        b["best_x"], b["best_score"], b["stop_reason"]
+    assert (a["best_x"], a["best_score"], a["status"]) == (
+        b["best_x"], b["best_score"], b["status"]
     )  # fmt: skip
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from cem import CrossEntropyOptimizer, maximize, minimize
 from cem.families import FullNormal, Normal
-from problems.continuous import Bimodal, Rastrigin, Rosenbrock, Sphere
+from cem.problems.continuous import Bimodal, Rastrigin, Rosenbrock, Sphere
 
 
 @pytest.mark.parametrize("seed", range(5))

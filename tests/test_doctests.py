@@ -9,11 +9,11 @@ import pkgutil
 import pytest
 
 import cem
-import problems
+import cem.problems
 
 MODULES = sorted(
     info.name
-    for package in (cem, problems)
+    for package in (cem, cem.problems)
     for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}.")
     if not info.name.endswith("__main__")
 )

@@ -67,7 +67,7 @@ def _estimation(res: Any) -> dict[str, Any]:
             "ess": res.ess,
             "hits": res.hits,
             "n_final": res.n_final,
-            "evaluations": res.evaluations,
+            "evaluations": res.nfev,
             "levels": [{"t": lv.t, "gamma": lv.gamma, "params": lv.params} for lv in res.levels],
         }
     )
@@ -88,7 +88,7 @@ def _config_case(path: Path) -> Callable[[], dict[str, Any]]:
 
 def _readme_maxcut() -> dict[str, Any]:
     from cem import maximize
-    from problems.maxcut import MaxCut
+    from cem.problems.maxcut import MaxCut
 
     return _optimization(
         maximize(MaxCut.synthetic(n=400, m=200), n_samples=1000, rho=0.1, alpha=0.7, seed=1)

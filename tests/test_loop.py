@@ -11,8 +11,8 @@ from cem import CrossEntropyOptimizer, maximize, minimize
 from cem.errors import CEMWarning, ConfigError, InvalidScoreError
 from cem.families import Bernoulli, Normal
 from cem.parallel import batch_sizes, default_batch_size
-from problems.continuous import Sphere
-from problems.maxcut import MaxCut
+from cem.problems.continuous import Sphere
+from cem.problems.maxcut import MaxCut
 
 
 def _without_seconds(history):

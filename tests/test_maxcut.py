@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from cem import maximize
 from cem.errors import ConfigError, DataFormatError
-from problems.maxcut import MaxCut, read_gset, tutorial_matrix
+from cem.problems.maxcut import MaxCut, read_gset, tutorial_matrix
 
 
 def brute_force_cuts(C: np.ndarray) -> np.ndarray:

@@ -14,8 +14,7 @@ from scipy import stats
 
 from cem.errors import ConfigError, InvalidScoreError, NotRareWarning
 from cem.families import Bernoulli, Exponential, Normal
-from cem.rare_event import crude_monte_carlo, estimate_probability
-from problems.rare_events import (
+from cem.problems.rare_events import (
     BRIDGE_MEANS,
     BridgeNetwork,
     LinearLimitState,
@@ -24,6 +23,7 @@ from problems.rare_events import (
     SumOfExponentials,
     bridge_probability,
 )
+from cem.rare_event import crude_monte_carlo, estimate_probability
 
 
 def within_3se(result, exact: float) -> bool:
@@ -59,7 +59,7 @@ def test_bridge_network_ladder(gamma):
 def test_bridge_default_budget_relative_error():
     res = BridgeNetwork(2.0).estimate(seed=3)  # N = 1000 per level, N1 = 1e5
     assert res.rel_error <= 0.05
-    assert res.n_final == 100_000 and res.evaluations == 1000 * len(res.levels) + 100_000
+    assert res.n_final == 100_000 and res.nfev == 1000 * len(res.levels) + 100_000
 
 
 @pytest.mark.parametrize(("n", "p"), [(2, 1e-3), (10, 1e-6), (30, 1e-9), (100, 1e-12)])
@@ -117,9 +117,9 @@ def test_same_seed_same_estimate_for_any_n_jobs():
 
 def test_crude_monte_carlo_and_no_hit():
     prob = BridgeNetwork(1.0)
-    res = crude_monte_carlo(prob.score, prob.nominal_family(), 1.0, n_samples=400_000, seed=0)
+    res = crude_monte_carlo(prob.score, prob.nominal_family(), 1.0, n_samples=400_000, rng=0)
     assert within_3se(res, prob.exact()) and res.method == "crude"
-    none = crude_monte_carlo(prob.score, prob.nominal_family(), 3.0, n_samples=10_000, seed=0)
+    none = crude_monte_carlo(prob.score, prob.nominal_family(), 3.0, n_samples=10_000, rng=0)
     assert none.no_hit and none.estimate == 0.0 and "no hit" in none.summary()
 
 

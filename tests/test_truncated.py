@@ -10,7 +10,7 @@ from cem import maximize
 from cem.config import build_family
 from cem.errors import ConfigError
 from cem.families import Normal, TruncatedNormal
-from problems.continuous import Sphere
+from cem.problems.continuous import Sphere
 
 
 def test_samples_stay_in_the_box_with_the_truncated_moments():

@@ -31,14 +31,14 @@ import time
 import numpy as np
 
 from cem import maximize
-from experiments.benchmarks._table import markdown_table, write_csv
-from problems.buffer_allocation import INSTANCES, BufferAllocation
-from problems.production_line import (
+from cem.problems.buffer_allocation import INSTANCES, BufferAllocation
+from cem.problems.production_line import (
     LineSpec,
     effective_times,
     exact_throughput,
     simulate_throughput,
 )
+from experiments.benchmarks._table import markdown_table, write_csv
 
 
 def loop_simulation(spec: LineSpec, buffers: np.ndarray, Z: np.ndarray, warmup: int) -> float:

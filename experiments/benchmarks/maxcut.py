@@ -16,8 +16,8 @@ import time
 import numpy as np
 
 from cem import maximize
+from cem.problems.maxcut import MaxCut
 from experiments.benchmarks._table import markdown_table, write_csv
-from problems.maxcut import MaxCut
 
 
 def run(graphs: list[str], seeds: int, n_samples: int, rho: float, alpha: float) -> list[dict]:

@@ -22,15 +22,15 @@ from __future__ import annotations
 import math
 import time
 
-from cem.rare_event import crude_monte_carlo
-from experiments.benchmarks._table import markdown_table, write_csv
-from problems.rare_events import (
+from cem.problems.rare_events import (
     BridgeNetwork,
     LinearLimitState,
     MM1Overflow,
     SeriesSystem,
     SumOfExponentials,
 )
+from cem.rare_event import crude_monte_carlo
+from experiments.benchmarks._table import markdown_table, write_csv
 
 #: Crude Monte Carlo is capped at this many samples (memory and time).
 CRUDE_CAP = 50_000_000
@@ -65,11 +65,11 @@ def main() -> None:
         ce_re = sum(r.rel_error for r in runs) / REPEATS
         start = time.process_time()
         crude_monte_carlo(prob.score, prob.nominal_family(), prob.gamma,
-                          n_samples=PILOT, seed=REPEATS)  # fmt: skip
+                          n_samples=PILOT, rng=REPEATS)  # fmt: skip
         per_sample = (time.process_time() - start) / PILOT
         n_equal = int(min(CRUDE_CAP, ce_cpu / per_sample))
         crude = crude_monte_carlo(prob.score, prob.nominal_family(), prob.gamma,
-                                  n_samples=n_equal, seed=REPEATS + 1)  # fmt: skip
+                                  n_samples=n_equal, rng=REPEATS + 1)  # fmt: skip
         crude_re = math.sqrt((1 - exact) / (n_equal * exact))
         ratio = crude_re / ce_re  # both at CE's CPU time
         rows.append({

@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 
 from cem import CrossEntropyOptimizer
+from cem.problems.tsp import TSP
+from cem.problems.tsplib import DATA_DIR
 from experiments.benchmarks._table import RESULTS, markdown_table, write_csv
-from problems.tsp import TSP
-from problems.tsplib import DATA_DIR
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "tsplib"
 INSTANCES = ["berlin52", "eil51", "st70", "kroA100", "ftv33", "ry48p", "ft53"]
@@ -139,7 +139,7 @@ def summary(tsp: TSP, mode: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def draw(tsp: TSP, tour: np.ndarray, snapshots: list[np.ndarray], mode: str) -> None:
     """Save the tour and the transition matrices at four iterations as PNG files."""
-    from problems.tsp_plots import plot_tour, plot_transition_matrices
+    from cem.problems.tsp_plots import plot_tour, plot_transition_matrices
 
     fig = plot_tour(tsp, tour)
     fig.savefig(RESULTS / f"tsp_{tsp.name}_{mode}_tour.png", dpi=110)
