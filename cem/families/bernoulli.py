@@ -25,6 +25,12 @@ class Bernoulli(Family):
     p : array_like, shape (d,)
         Success probabilities in [0, 1]. A coordinate with ``p_i`` in {0, 1} is fixed
         (the max-cut tutorial fixes node 1 this way).
+    min_p, max_p : float, default 0 and 1
+        Floor and ceiling of every fitted probability: :meth:`fit` returns
+        :math:`\min(\max(\hat p_i, p_{\min}), p_{\max})`. With ``0 < min_p`` and
+        ``max_p < 1`` no coordinate can collapse to a point mass, which keeps the
+        likelihood ratios of importance sampling bounded (a fitted 0 where the nominal
+        is positive makes the estimator miss part of the event).
 
     Notes
     -----
@@ -48,14 +54,20 @@ class Bernoulli(Family):
     array([1. , 0.5])
     """
 
-    def __init__(self, p: np.ndarray) -> None:
+    def __init__(self, p: np.ndarray, min_p: float = 0.0, max_p: float = 1.0) -> None:
         p = np.array(p, dtype=float)
         if p.ndim != 1 or p.size == 0:
             raise ConfigError(f"Bernoulli p must be a non-empty 1-D array, got shape {p.shape}")
         if not np.all((p >= 0.0) & (p <= 1.0)):
             raise ConfigError("Bernoulli p must lie in [0, 1] (NaN is not accepted)")
+        if not 0.0 <= min_p <= max_p <= 1.0:
+            raise ConfigError(
+                f"Bernoulli bounds must satisfy 0 <= min_p <= max_p <= 1, got "
+                f"min_p={min_p!r}, max_p={max_p!r}"
+            )
         p.flags.writeable = False
         self.p = p
+        self.min_p, self.max_p = float(min_p), float(max_p)
 
     @property
     def event_shape(self) -> tuple[int, ...]:
@@ -65,7 +77,7 @@ class Bernoulli(Family):
         return {"p": self.p}
 
     def with_params(self, **params: np.ndarray) -> Bernoulli:
-        return Bernoulli(params["p"])
+        return Bernoulli(params["p"], self.min_p, self.max_p)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return (rng.random((n, self.p.size)) < self.p).astype(float)
@@ -73,7 +85,7 @@ class Bernoulli(Family):
     def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> Bernoulli:
         X = np.asarray(X, dtype=float)
         w = normalized_weights(weights, X.shape[0])
-        return Bernoulli(np.clip(w @ X, 0.0, 1.0))
+        return self.with_params(p=np.clip(w @ X, self.min_p, self.max_p))
 
     def log_pdf(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X)
