@@ -1,15 +1,28 @@
-"""Helpers shared by the benchmark scripts: a Markdown table and an atomic CSV file."""
+"""Helpers shared by the benchmark scripts: a Markdown table, an atomic CSV file, and the
+folder of extra benchmark data (``CEM_DATA_DIR``)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from cem.io import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results"
+#: Environment variable naming a folder of public benchmark data (``tsplib/``, ``gset/``,
+#: ``qaplib/``); without it the benchmarks use the instances bundled with the package.
+DATA_ENV = "CEM_DATA_DIR"
+
+
+def data_dir(kind: str) -> Path | None:
+    """The ``kind`` subfolder (e.g. ``"tsplib"``) of ``$CEM_DATA_DIR``, if it exists."""
+    root = os.environ.get(DATA_ENV)
+    if root and (Path(root) / kind).is_dir():
+        return Path(root) / kind
+    return None
 
 
 def markdown_table(rows: Sequence[dict[str, object]]) -> str:

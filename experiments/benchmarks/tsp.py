@@ -5,8 +5,8 @@ Usage::
     python -m experiments.benchmarks.tsp [--instances berlin52 ftv33 ...] [--seeds 5]
                                          [--modes none elite] [--jobs 2]
 
-Instances are read from the shared data folder (``../shared/data/tsplib`` beside the
-repository) or, failing that, from the bundled ones; an instance found in neither is
+Instances are read from the ``tsplib`` folder of ``$CEM_DATA_DIR`` when it is set or,
+failing that, from the bundled ones; an instance found in neither is
 skipped with a message. Every (instance, mode, seed) run uses the instance's
 :meth:`~problems.tsp.TSP.default_options` (``N = 5 n^2``, ``rho = 0.01``, ``alpha = 0.3``,
 ``d = 10``); ``polish="elite"`` applies 2-opt + or-opt (symmetric) or or-opt (asymmetric)
@@ -32,17 +32,16 @@ import numpy as np
 from cem import CrossEntropyOptimizer
 from cem.problems.tsp import TSP
 from cem.problems.tsplib import DATA_DIR
-from experiments.benchmarks._table import RESULTS, markdown_table, write_csv
+from experiments.benchmarks._table import RESULTS, data_dir, markdown_table, write_csv
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "tsplib"
 INSTANCES = ["berlin52", "eil51", "st70", "kroA100", "ftv33", "ry48p", "ft53"]
 #: Instance whose seed-0 run is drawn.
 DRAWN = "berlin52"
 
 
 def find(name: str) -> Path | None:
-    """Path of a TSPLIB instance in the shared data, else among the bundled ones."""
-    for folder in (SHARED, DATA_DIR):
+    """Path of a TSPLIB instance in ``$CEM_DATA_DIR/tsplib``, else among the bundled ones."""
+    for folder in [f for f in (data_dir("tsplib"), DATA_DIR) if f is not None]:
         for ext in ("tsp", "atsp"):
             if (folder / f"{name}.{ext}").is_file():
                 return folder / f"{name}.{ext}"
