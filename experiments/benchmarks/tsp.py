@@ -32,7 +32,7 @@ import numpy as np
 from cem import CrossEntropyOptimizer
 from cem.problems.tsp import TSP
 from cem.problems.tsplib import DATA_DIR
-from experiments.benchmarks._table import RESULTS, data_dir, markdown_table, write_csv
+from experiments.benchmarks._table import DATA_ENV, RESULTS, data_dir, markdown_table, write_csv
 
 INSTANCES = ["berlin52", "eil51", "st70", "kroA100", "ftv33", "ry48p", "ft53"]
 #: Instance whose seed-0 run is drawn.
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.instances:
         path = find(name)
         if path is None:
-            print(f"skipping {name}: no {name}.tsp or {name}.atsp in {SHARED} or {DATA_DIR}")
+            print(f"skipping {name}: not bundled, and not in ${DATA_ENV}/tsplib")
         else:
             found[name] = path
     size = {name: TSP.from_tsplib(path).n for name, path in found.items()}
