@@ -7,21 +7,17 @@ so the three can never disagree.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+from cem.checks import is_int, is_real
 from cem.errors import ConfigError
 from cem.parallel import backend_config
 
 __all__ = [
     "OPTIONS",
     "Option",
-    "is_int",
-    "is_real",
     "options_table",
     "resolve_options",
     "validate_table",
@@ -51,20 +47,6 @@ class Option:
         if not ok:
             raise ConfigError(f"{self.name} must be {self.accepted}, got {value!r}")
         return value
-
-
-def is_int(v: Any) -> bool:
-    """Whether ``v`` is an integer (Python or numpy), not a bool."""
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
-def is_real(v: Any) -> bool:
-    """Whether ``v`` is a finite real number (Python or numpy), not a bool."""
-    return (
-        isinstance(v, (int, float, np.integer, np.floating))
-        and not isinstance(v, (bool, np.bool_))
-        and math.isfinite(v)
-    )
 
 
 OPTIONS: dict[str, Option] = {

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from cem.checks import is_int
 from cem.errors import ConfigError
 
 __all__ = [
@@ -81,7 +82,7 @@ def as_seed_sequence(rng: RNGLike) -> np.random.SeedSequence:
         return rng if rng is not None else np.random.SeedSequence()
     if isinstance(rng, np.random.Generator):
         return np.random.SeedSequence(rng.integers(0, 2**32, size=4, dtype=np.uint64).tolist())
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+    if is_int(rng) and rng >= 0:
         return np.random.SeedSequence(int(rng))
     raise ConfigError(
         "rng must be None, a nonnegative integer, a numpy.random.SeedSequence or a "

@@ -40,10 +40,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from cem.checks import check_int, is_int, is_real
 from cem.errors import ConfigError, InvalidScoreError, NotRareWarning
 from cem.families import Family
 from cem.loop import check_scores
-from cem.options import OPTIONS, Option, is_int, is_real, validate_table
+from cem.options import OPTIONS, Option, validate_table
 from cem.parallel import (
     RNGLike,
     as_seed_sequence,
@@ -308,8 +309,7 @@ def crude_monte_carlo(
     With no hit the estimate is 0 and ``no_hit`` is true.
     """
     sign = _signed(direction)
-    if not (isinstance(n_samples, int) and n_samples >= 2):
-        raise ConfigError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+    n_samples = check_int("n_samples", n_samples, 2)
     start = time.perf_counter()
     root = as_seed_sequence(rng)
     batch_size = batch_size or 100_000

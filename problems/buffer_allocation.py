@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from cem.checks import check_int
 from cem.errors import ConfigError
 from cem.families import Categorical, SequentialAllocation
 from cem.problem import Problem
@@ -102,11 +103,9 @@ class BufferAllocation(Problem):
             if spec not in INSTANCES:
                 raise ConfigError(f"unknown line {spec!r}; known: {', '.join(INSTANCES)}")
             spec = INSTANCES[spec]
-        if not isinstance(total, int) or isinstance(total, bool) or not 0 <= total <= 1000:
-            raise ConfigError(f"total must be an integer in [0, 1000], got {total!r}")
+        check_int("total", total, 0, 1000)
         for name, v in (("n_units", n_units), ("warmup", warmup), ("seed", seed)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                raise ConfigError(f"{name} must be an integer >= 0, got {v!r}")
+            check_int(name, v, 0)
         if warmup >= n_units:
             raise ConfigError(f"warmup must be below n_units={n_units}, got {warmup}")
         self.spec, self.total = spec, total
@@ -223,8 +222,7 @@ class FlowLinePNH(Problem):
         checks = (("n_units", n_units, 2), ("warmup", warmup, 0), ("seed", seed, 0),
                   ("rate_budget", rate_budget, 3), ("buffer_budget", buffer_budget, 2))  # fmt: skip
         for name, v, low in checks:
-            if not isinstance(v, int) or isinstance(v, bool) or v < low:
-                raise ConfigError(f"{name} must be an integer >= {low}, got {v!r}")
+            check_int(name, v, low)
         if warmup >= n_units:
             raise ConfigError(f"warmup must be below n_units={n_units}, got {warmup}")
         self.n_units, self.warmup, self.seed = n_units, warmup, seed

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.optimize import brentq
 
+from cem.checks import check_int
 from cem.errors import ConfigError
 from cem.families import Family, FullNormal, Normal, NormalMixture, TruncatedNormal
 from cem.problem import Problem
@@ -31,9 +32,7 @@ def _start(dim: int, mean: float | Sequence[float], sigma: float, full: bool) ->
 
 
 def _check_dim(dim: int) -> int:
-    if not isinstance(dim, int) or dim < 1:
-        raise ConfigError(f"dim must be an integer >= 1, got {dim!r}")
-    return dim
+    return check_int("dim", dim, 1)
 
 
 def _as_batch(X: np.ndarray, dim: int) -> np.ndarray:

@@ -29,6 +29,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from cem.checks import check_int
 from cem.errors import ConfigError, DataFormatError
 from cem.families import Bernoulli
 from cem.problem import Problem
@@ -264,10 +265,9 @@ class MaxCut(Problem):
             Gset name such as ``"G1"`` or ``"G14"``, or ``"gset"`` with ``file``.
         """
         for key, value, low, high in (("n", n, 2, 100_000), ("seed", seed, 0, 2**63 - 1)):
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise ConfigError(f"{key} must be an integer in [{low}, {high}], got {value!r}")
-        if m is not None and (not isinstance(m, int) or isinstance(m, bool)):
-            raise ConfigError(f"m must be an integer or omitted, got {m!r}")
+            check_int(key, value, low, high)
+        if m is not None:
+            check_int("m", m)
         if not isinstance(instance, str):
             raise ConfigError(f"instance must be a string, got {instance!r}")
         if not isinstance(fix_first, bool):

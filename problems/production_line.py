@@ -49,6 +49,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
+from cem.checks import check_int
 from cem.errors import ConfigError
 
 __all__ = [
@@ -171,8 +172,8 @@ def simulate_throughput(
     se : ndarray (N,), when ``return_se``
     """
     b = _check_buffers(spec, buffers)
-    if not (isinstance(n_units, int) and isinstance(warmup, int) and 0 <= warmup < n_units):
-        raise ConfigError(f"need integers 0 <= warmup < n_units, got {warmup}, {n_units}")
+    check_int("n_units", n_units, 1)
+    check_int("warmup", warmup, 0, n_units - 1)
     N, m = b.shape[0], spec.m
     if rates is None:
         Z = effective_times(spec, n_units, rng)[:, :, None]

@@ -10,7 +10,7 @@ import numpy as np
 
 from cem.errors import ConfigError
 
-__all__ = ["Family", "normalized_weights"]
+__all__ = ["Family", "inverse_cdf", "normalized_weights", "weighted_cell_frequencies"]
 
 
 def normalized_weights(weights: np.ndarray | None, n: int) -> np.ndarray:
@@ -34,6 +34,39 @@ def normalized_weights(weights: np.ndarray | None, n: int) -> np.ndarray:
     if total <= 0:
         raise ConfigError("weights must have a positive sum")
     return w / total
+
+
+def weighted_cell_frequencies(
+    cells: np.ndarray, weights: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray:
+    r"""The CE update of a table of probabilities: the weighted frequency of each cell.
+
+    Sample :math:`k` uses the cells ``cells[k]`` (flat indices into a ``shape`` table:
+    coordinate :math:`i` taking value :math:`j`, or a tour going from :math:`i` to
+    :math:`j`), so with normalized weights :math:`w`
+
+    .. math:: \hat P_{ij} = \sum_k w_k \, [\text{sample } k \text{ uses cell } (i, j)].
+
+    Rounding can lift a sum of weights a hair above 1; it is capped at 1.
+    """
+    m = cells.shape[1]
+    counts = np.bincount(
+        cells.ravel(), weights=np.repeat(weights, m), minlength=shape[0] * shape[1]
+    )
+    return np.minimum(counts.reshape(shape), 1.0)
+
+
+def inverse_cdf(cdf: np.ndarray, u: np.ndarray, axis: int, last: Any) -> np.ndarray:
+    r"""Draws by inversion: the number of cumulative sums at or below ``u``, capped at ``last``.
+
+    With running sums :math:`c_0 \le c_1 \le \dots` of (unnormalized) weights and a
+    uniform :math:`u` on :math:`[0, c_{\text{end}})`, the draw is
+    :math:`\#\{j : c_j \le u\}`, which is :math:`j` with probability proportional to
+    weight :math:`j`. ``cdf`` and ``u`` broadcast against each other; ``axis`` is the
+    axis of the sums; ``last`` (the largest valid index, an array or a number) guards
+    against rounding at the top end.
+    """
+    return np.minimum((cdf <= u).sum(axis=axis), last)
 
 
 class Family(ABC):

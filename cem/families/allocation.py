@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import entr
 
+from cem.checks import check_int
 from cem.errors import ConfigError
-from cem.families._base import Family, normalized_weights
+from cem.families._base import Family, inverse_cdf, normalized_weights, weighted_cell_frequencies
 
 __all__ = ["SequentialAllocation"]
 
@@ -49,8 +50,7 @@ class SequentialAllocation(Family):
 
     def __init__(self, probs: np.ndarray, total: int) -> None:
         P = np.array(probs, dtype=float)
-        if not isinstance(total, (int, np.integer)) or total < 0:
-            raise ConfigError(f"total must be an integer >= 0, got {total!r}")
+        total = check_int("total", total, 0)
         if P.ndim != 2 or P.shape[0] < 1 or P.shape[1] != total + 1:
             raise ConfigError(f"probs must have shape (d, {total + 1}), got {P.shape}")
         if not np.all((P >= 0) & (P <= 1)) or not np.allclose(P.sum(axis=1), 1.0, atol=1e-9):
@@ -90,7 +90,7 @@ class SequentialAllocation(Family):
         for i in range(d):
             cdf = np.cumsum(self._restricted(i, remaining), axis=1)
             u = rng.random(n) * cdf[:, -1]
-            X[:, i] = np.minimum((cdf <= u[:, None]).sum(axis=1), remaining)
+            X[:, i] = inverse_cdf(cdf, u[:, None], 1, remaining)
             remaining -= X[:, i]
         X[:, d] = remaining
         return X
@@ -99,9 +99,8 @@ class SequentialAllocation(Family):
         X = np.asarray(X, dtype=np.int64)
         w = normalized_weights(weights, X.shape[0])
         d, k = self.probs.shape
-        flat = (np.arange(d) * k + X[:, :d]).ravel()
-        counts = np.bincount(flat, weights=np.repeat(w, d), minlength=d * k).reshape(d, k)
-        return SequentialAllocation(np.minimum(counts, 1.0), self.total)
+        cells = np.arange(d) * k + X[:, :d]
+        return SequentialAllocation(weighted_cell_frequencies(cells, w, (d, k)), self.total)
 
     def log_pdf(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.int64)

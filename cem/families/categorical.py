@@ -8,7 +8,7 @@ import numpy as np
 from scipy.special import entr
 
 from cem.errors import ConfigError
-from cem.families._base import Family, normalized_weights
+from cem.families._base import Family, inverse_cdf, normalized_weights, weighted_cell_frequencies
 
 __all__ = ["Categorical"]
 
@@ -105,8 +105,7 @@ class Categorical(Family):
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         cdf = np.cumsum(self.probs, axis=1)
         u = rng.random((n, self.probs.shape[0], 1))
-        X = (u >= cdf[None, :, :]).sum(axis=2)
-        return np.minimum(X, self.n_categories - 1)
+        return inverse_cdf(cdf[None, :, :], u, 2, self.n_categories - 1)
 
     def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> Categorical:
         X = np.asarray(X)
@@ -114,9 +113,8 @@ class Categorical(Family):
         d, k = self.probs.shape
         if X.ndim != 2 or X.shape[1] != d:
             raise ConfigError(f"Categorical.fit expects X of shape (n, {d}), got {X.shape}")
-        flat = (np.arange(d) * k + X).ravel()
-        counts = np.bincount(flat, weights=np.repeat(w, d), minlength=d * k)
-        return Categorical(np.minimum(counts.reshape(d, k), 1.0), self.n_categories)
+        cells = np.arange(d) * k + X
+        return Categorical(weighted_cell_frequencies(cells, w, (d, k)), self.n_categories)
 
     def log_pdf(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.int64)

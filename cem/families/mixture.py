@@ -6,7 +6,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from cem.errors import ConfigError
-from cem.families._base import Family, normalized_weights
+from cem.families._base import Family, inverse_cdf, normalized_weights
 
 __all__ = ["NormalMixture"]
 
@@ -96,10 +96,8 @@ class NormalMixture(Family):
                              self.learn_sigma)  # fmt: skip
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        comp = np.minimum(
-            np.searchsorted(np.cumsum(self.weights), rng.random(n), side="right"),
-            len(self.weights) - 1,
-        )
+        cdf = np.cumsum(self.weights)
+        comp = inverse_cdf(cdf[None, :], rng.random(n)[:, None], 1, len(self.weights) - 1)
         return self.means[comp] + self.sigmas[comp] * rng.standard_normal((n, self.means.shape[1]))
 
     def _component_logpdf(self, X: np.ndarray) -> np.ndarray:

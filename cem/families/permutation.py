@@ -29,8 +29,9 @@ from abc import abstractmethod
 import numpy as np
 from scipy.special import entr
 
+from cem.checks import is_int
 from cem.errors import ConfigError
-from cem.families._base import Family, normalized_weights
+from cem.families._base import Family, inverse_cdf, normalized_weights, weighted_cell_frequencies
 
 __all__ = ["NodePlacement", "TransitionMatrix"]
 
@@ -82,7 +83,7 @@ def _inverse_cdf(w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if empty.any():
         cdf[:, empty] = np.arange(1.0, cdf.shape[0] + 1)[:, None]
     u = rng.random(cdf.shape[1]) * cdf[-1]
-    return np.minimum((cdf <= u).sum(axis=0), cdf.shape[0] - 1)
+    return inverse_cdf(cdf, u, 0, cdf.shape[0] - 1)
 
 
 def _masked_log_prob(rows: np.ndarray, chosen: np.ndarray, unvisited: np.ndarray) -> np.ndarray:
@@ -171,9 +172,7 @@ class _TourMatrix(Family):
         tours = _check_tours(X, self.n)
         m = self.n
         w = normalized_weights(weights, tours.shape[0])
-        flat = self._cells(tours).ravel()
-        counts = np.bincount(flat, weights=np.repeat(w, m), minlength=m * m).reshape(m, m)
-        return type(self)(np.minimum(counts, 1.0))
+        return type(self)(weighted_cell_frequencies(self._cells(tours), w, (m, m)))
 
     def entropy(self) -> float:
         """Sum of the row entropies of ``P`` in nats (a proxy; see the class notes)."""
@@ -243,7 +242,7 @@ class TransitionMatrix(_TourMatrix):
     @classmethod
     def uniform(cls, n: int) -> TransitionMatrix:
         """Every other city equally likely: ``P_ij = 1/(n-1)`` for ``i != j``."""
-        if not isinstance(n, (int, np.integer)) or n < 2:
+        if not is_int(n) or n < 2:
             raise ConfigError(f"a transition matrix needs n >= 2 cities, got n={n!r}")
         return cls((1.0 - np.eye(n)) / (n - 1))
 
@@ -322,7 +321,7 @@ class NodePlacement(_TourMatrix):
     @classmethod
     def uniform(cls, n: int, first: int | None = None) -> NodePlacement:
         """Uniform placements; with ``first``, position 0 always holds that city."""
-        if not isinstance(n, (int, np.integer)) or n < 2:
+        if not is_int(n) or n < 2:
             raise ConfigError(f"a node-placement matrix needs n >= 2 cities, got n={n!r}")
         if first is None:
             return cls(np.full((n, n), 1.0 / n))
