@@ -128,9 +128,10 @@ def _cmd_problems(args: argparse.Namespace) -> int:
 
 
 def _cmd_options(args: argparse.Namespace) -> int:
-    from cem.options import options_table
+    from cem.options import all_tables, options_table
 
-    print(options_table())
+    for k, (section, table) in enumerate(all_tables().items()):
+        print(f"{'' if k == 0 else chr(10)}[{section}]\n\n{options_table(table)}")
     return 0
 
 
@@ -189,7 +190,9 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_validate)
 
     sub.add_parser("problems", help="list the registered problems").set_defaults(func=_cmd_problems)
-    sub.add_parser("options", help="list the optimizer options").set_defaults(func=_cmd_options)
+    sub.add_parser("options", help="list the options of every config section").set_defaults(
+        func=_cmd_options
+    )
     return parser
 
 

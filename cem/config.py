@@ -42,7 +42,7 @@ import numpy as np
 from cem.errors import CEMError, ConfigError
 from cem.families import Family
 from cem.options import resolve_options, validate_table
-from cem.problem import Problem, check_family
+from cem.problem import Problem, check_family, check_family_type
 from cem.rare_event import ESTIMATOR_OPTIONS, RareEventProblem
 from cem.registry import available_families, bind_parameters, create_problem, resolve_family
 
@@ -209,9 +209,17 @@ def _broadcast(key: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _array_parameters(factory: Any) -> set[str]:
-    """The factory's parameters annotated as arrays (``np.ndarray`` in the annotation)."""
+    """The factory's parameters annotated as arrays only (``np.ndarray``, not ``| float``).
+
+    A parameter that also takes a scalar (a FullNormal's isotropic ``cov``) is passed on
+    as given.
+    """
     sig = inspect.signature(factory)
-    return {name for name, p in sig.parameters.items() if "ndarray" in str(p.annotation)}
+    return {
+        name
+        for name, p in sig.parameters.items()
+        if "ndarray" in str(p.annotation) and "float" not in str(p.annotation)
+    }
 
 
 def build_family(section: dict[str, Any] | None, problem: Problem | RareEventProblem) -> Family:
@@ -250,12 +258,18 @@ def build_family(section: dict[str, Any] | None, problem: Problem | RareEventPro
     except ConfigError as exc:
         raise ConfigError(f"[family] {exc}") from None
     label = f"[family] type {kind!r}"
+    made = getattr(factory, "__self__", factory)  # a classmethod factory: its class
+    try:
+        if isinstance(made, type) and issubclass(made, Family):
+            check_family_type(problem, made)
+    except ConfigError as exc:
+        raise ConfigError(f"[family] {exc}") from None
     bind_parameters(factory, {**params, **_defaults_for(factory, params, default)}, label)
     defaults = default.params() if default is not None else {}
     shape = default.event_shape if default is not None else _shape_from(params)
     arrays = _array_parameters(factory)
     for key, value in list(params.items()):
-        if key in arrays:
+        if key in arrays and (key in defaults or np.ndim(value) == 0):
             target = np.shape(defaults[key]) if key in defaults else shape
             params[key] = _broadcast(key, value, tuple(target))
     params.update(_defaults_for(factory, params, default))
@@ -268,7 +282,10 @@ def build_family(section: dict[str, Any] | None, problem: Problem | RareEventPro
         raise ConfigError(f"{label}: {exc}") from None
     if not isinstance(family, Family):
         raise ConfigError(f"{label} did not build a cem Family")
-    check_family(problem, family)
+    try:
+        check_family(problem, family)
+    except ConfigError as exc:
+        raise ConfigError(f"[family] {exc}") from None
     return family
 
 

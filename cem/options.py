@@ -18,6 +18,7 @@ from cem.parallel import backend_config
 __all__ = [
     "OPTIONS",
     "Option",
+    "all_tables",
     "options_table",
     "resolve_options",
     "validate_table",
@@ -138,9 +139,21 @@ def resolve_options(given: Mapping[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-def options_table() -> str:
-    """The options as a Markdown table (name, default, accepted values, meaning)."""
+def options_table(table: Mapping[str, Option] | None = None) -> str:
+    """A table of options as Markdown: name, default, accepted values, meaning.
+
+    ``table`` defaults to the optimizer's :data:`OPTIONS`; :func:`all_tables` gives every
+    table by its config section.
+    """
     rows = ["| option | default | accepted | meaning |", "| --- | --- | --- | --- |"]
-    for o in OPTIONS.values():
-        rows.append(f"| `{o.name}` | `{o.default!r}` | {o.accepted} | {o.doc} |")
+    for o in (OPTIONS if table is None else table).values():
+        cells = (f"`{o.name}`", f"`{o.default!r}`", o.accepted, o.doc)
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(rows)
+
+
+def all_tables() -> dict[str, Mapping[str, Option]]:
+    """Every options table, by the config section it validates."""
+    from cem.rare_event import ESTIMATOR_OPTIONS
+
+    return {"optimizer": OPTIONS, "estimator": ESTIMATOR_OPTIONS}

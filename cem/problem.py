@@ -10,7 +10,14 @@ import numpy as np
 from cem.errors import ConfigError
 from cem.families import Family
 
-__all__ = ["Problem", "FunctionProblem", "as_problem", "check_family", "SENSES"]
+__all__ = [
+    "SENSES",
+    "FunctionProblem",
+    "Problem",
+    "as_problem",
+    "check_family",
+    "check_family_type",
+]
 
 SENSES = ("max", "min")
 
@@ -137,6 +144,23 @@ def as_problem(
     return FunctionProblem(obj, family, sense or "max")
 
 
+def check_family_type(problem: Any, kind: type) -> None:
+    """Refuse a family class that is not among ``problem.family_types``.
+
+    Raises
+    ------
+    ConfigError
+        ``"problem P cannot score samples of a K family; accepted families: ..."``.
+    """
+    accepted = getattr(problem, "family_types", (Family,))
+    if not issubclass(kind, accepted):
+        kinds = ", ".join(t.__name__ for t in accepted)
+        raise ConfigError(
+            f"problem {type(problem).__name__} cannot score samples of a {kind.__name__} "
+            f"family; accepted families: {kinds}"
+        )
+
+
 def check_family(problem: Any, family: Family) -> None:
     """Refuse a family whose samples the problem cannot score.
 
@@ -154,14 +178,8 @@ def check_family(problem: Any, family: Family) -> None:
             f"Bernoulli(np.full(n, 0.5)) or Normal(mean, sigma)), got "
             f"{type(family).__name__} {family!r:.40}"
         )
-    accepted = getattr(problem, "family_types", (Family,))
+    check_family_type(problem, type(family))
     name = type(problem).__name__
-    if not isinstance(family, accepted):
-        kinds = ", ".join(t.__name__ for t in accepted)
-        raise ConfigError(
-            f"problem {name} cannot score samples of a {type(family).__name__} family; "
-            f"accepted families: {kinds}"
-        )
     try:
         default = (
             problem.importance_family()

@@ -113,7 +113,7 @@ class Normal(Family):
         w = normalized_weights(weights, X.shape[0])
         mean = w @ X
         sigma = np.sqrt(w @ (X - mean) ** 2) if self.learn_sigma else self.sigma
-        return Normal(mean, sigma, self.min_sigma, self.learn_sigma)
+        return self.with_params(mean=mean, sigma=sigma)
 
     def log_pdf(self, X: np.ndarray) -> np.ndarray:
         z = (np.asarray(X, dtype=float) - self.mean) / self.sigma
