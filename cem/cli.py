@@ -104,8 +104,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     with _dask_client(args.dask):
         cfg = load_config(args.config, args.set, _cli_values(args))
-    what = f"family {cfg.family!r}" if cfg.kind == "optimize" else "rare-event estimation"
-    print(f"{args.config}: valid ({cfg.problem.describe()}; {what})")
+    from cem.options import all_tables
+
+    what = "optimization" if cfg.kind == "optimize" else "rare-event estimation"
+    print(f"{args.config}: valid ({cfg.problem.describe()}; {what}, family {cfg.family!r})")
+    section = "optimizer" if cfg.kind == "optimize" else "estimator"
+    options = cfg.options if cfg.kind == "optimize" else cfg.estimator
+    assert options is not None
+    table = all_tables()[section]
+    changed = [f"{k}={v!r}" for k, v in options.items() if v != table[k].default]
+    print(f"[{section}] {', '.join(changed) or 'all defaults'}")
     return 0
 
 
