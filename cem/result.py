@@ -35,7 +35,7 @@ def _short(value: Any) -> str:
     return repr(value)
 
 
-class Result(dict):  # type: ignore[type-arg]
+class Result(dict[str, Any]):
     """Base of every cem result: a ``dict`` whose keys are also attributes.
 
     Attributes
