@@ -196,7 +196,7 @@ def _build_problem(section: dict[str, Any]) -> Problem | RareEventProblem:
 
 
 def _broadcast(key: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """A ``[family]`` array parameter: a scalar is broadcast to ``shape``."""
+    """A ``[family]`` array parameter of the given shape; a scalar is broadcast to it."""
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -208,29 +208,15 @@ def _broadcast(key: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
     return arr
 
 
-def _array_parameters(factory: Any) -> set[str]:
-    """The factory's parameters annotated as arrays only (``np.ndarray``, not ``| float``).
-
-    A parameter that also takes a scalar (a FullNormal's isotropic ``cov``) is passed on
-    as given.
-    """
-    sig = inspect.signature(factory)
-    return {
-        name
-        for name, p in sig.parameters.items()
-        if "ndarray" in str(p.annotation) and "float" not in str(p.annotation)
-    }
-
-
 def build_family(section: dict[str, Any] | None, problem: Problem | RareEventProblem) -> Family:
     """The family of a ``[family]`` section, or the problem's default.
 
     ``type`` names a registered family (:data:`cem.registry.FAMILIES`, or a plug-in of
     the ``cem.families`` entry-point group); the other keys are the parameters of its
-    factory, checked against its signature. A scalar given for an array parameter is
-    broadcast to the shape of the default family's parameter of that name, else to the
-    problem's event shape; a required parameter that is not given is taken from the
-    default family when it has one of that name. The family must be of a kind the
+    factory, checked against its signature. A parameter that the problem's default family
+    also has must have its shape, and a scalar given for it is broadcast to that shape; a
+    required parameter that is not given is taken from the default family when it has one
+    of that name; other values go to the factory as they are. The family must be of a kind the
     problem accepts (:func:`cem.problem.check_family`).
     """
     default: Family | None
@@ -266,12 +252,9 @@ def build_family(section: dict[str, Any] | None, problem: Problem | RareEventPro
         raise ConfigError(f"[family] {exc}") from None
     bind_parameters(factory, {**params, **_defaults_for(factory, params, default)}, label)
     defaults = default.params() if default is not None else {}
-    shape = default.event_shape if default is not None else _shape_from(params)
-    arrays = _array_parameters(factory)
     for key, value in list(params.items()):
-        if key in arrays and (key in defaults or np.ndim(value) == 0):
-            target = np.shape(defaults[key]) if key in defaults else shape
-            params[key] = _broadcast(key, value, tuple(target))
+        if key in defaults and np.ndim(defaults[key]) > 0:
+            params[key] = _broadcast(key, value, np.shape(defaults[key]))
     params.update(_defaults_for(factory, params, default))
     try:
         family = factory(**params)
@@ -299,13 +282,6 @@ def _defaults_for(factory: Any, params: dict[str, Any], default: Family | None) 
         if p.default is p.empty and name not in params and name in have:
             out[name] = np.array(have[name])
     return out
-
-
-def _shape_from(params: dict[str, Any]) -> tuple[int, ...]:
-    lengths = [np.size(v) for v in params.values() if np.ndim(v) == 1]
-    if not lengths:
-        raise ConfigError("[family] needs array parameters: the problem has no default family")
-    return (lengths[0],)
 
 
 def _toml_value(value: Any) -> str:
