@@ -7,6 +7,7 @@ import io
 import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
+from typing import overload
 
 import numpy as np
 
@@ -75,6 +76,12 @@ class History:
 
     def __iter__(self) -> Iterator[IterationRecord]:
         return iter(self.records)
+
+    @overload
+    def __getitem__(self, key: int) -> IterationRecord: ...
+
+    @overload
+    def __getitem__(self, key: str) -> np.ndarray: ...
 
     def __getitem__(self, key: int | str) -> IterationRecord | np.ndarray:
         """A record by position, or a column (``"gamma"``, ``"best"``, ...) as an array."""

@@ -135,7 +135,9 @@ class BufferAllocation(Problem):
                 f"allocations must have shape (N, {self.spec.m - 1}) and sum to {self.total}"
             )
         rng = np.random.default_rng(np.random.SeedSequence(self.seed))
-        return simulate_throughput(self.spec, X, self.n_units, self.warmup, rng)
+        throughput = simulate_throughput(self.spec, X, self.n_units, self.warmup, rng)
+        assert isinstance(throughput, np.ndarray)
+        return throughput
 
     def exact(self, allocation: np.ndarray) -> float | None:
         """Exact throughput by the CTMC, for exponential lines of at most 4 machines."""
@@ -148,8 +150,11 @@ class BufferAllocation(Problem):
 
     def exact_optimum(self) -> tuple[np.ndarray, float]:
         """The optimal allocation and throughput by enumeration (small lines only)."""
-        best = max(compositions(self.total, self.spec.m - 1), key=lambda a: self.exact(a))
-        return best, float(self.exact(best))
+        if self.spec.m > 4 or self.spec.processing != "exponential":
+            raise ConfigError("exact_optimum needs an exponential line of at most 4 machines")
+        values = {tuple(a): self.exact(a) or 0.0 for a in compositions(self.total, self.spec.m - 1)}
+        best = max(values, key=lambda a: values[a])
+        return np.array(best), values[best]
 
     def select_best(
         self, candidates: np.ndarray, replications: int = 10, n_units: int | None = None,
@@ -184,7 +189,7 @@ def _pnh_enumeration(rate_budget: int, buffer_budget: int) -> tuple[tuple[int, .
         for r2 in range(1, rate_budget - r1):
             spec = LineSpec((float(r1), float(r2), float(rate_budget - r1 - r2)))
             for b2 in range(1, buffer_budget):
-                value = exact_throughput(spec, [b2 - 1, buffer_budget - b2 - 1])
+                value = exact_throughput(spec, np.array([b2 - 1, buffer_budget - b2 - 1]))
                 if value > best[1]:
                     best = ((r1, r2, rate_budget - r1 - r2, b2, buffer_budget - b2), value)
     return best
@@ -262,7 +267,9 @@ class FlowLinePNH(Problem):
 
     def exact(self, design: np.ndarray) -> float:
         r1, r2, r3, b2, b3 = (int(v) for v in design)
-        return exact_throughput(LineSpec((float(r1), float(r2), float(r3))), [b2 - 1, b3 - 1])
+        return exact_throughput(
+            LineSpec((float(r1), float(r2), float(r3))), np.array([b2 - 1, b3 - 1])
+        )
 
     def select_best(self, candidates: np.ndarray, replications: int = 10, seed: int = 1):
         """Re-simulate distinct feasible designs (category indices) independently; pick one."""

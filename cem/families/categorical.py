@@ -52,7 +52,7 @@ class Categorical(Family):
     def __init__(
         self,
         probs: np.ndarray | Sequence[Sequence[float]],
-        n_categories: Sequence[int] | None = None,
+        n_categories: Sequence[int] | np.ndarray | None = None,
     ) -> None:
         if (isinstance(probs, np.ndarray) and probs.ndim == 2) or n_categories is not None:
             P = np.array(probs, dtype=float)
@@ -84,7 +84,7 @@ class Categorical(Family):
         self.n_categories = K
 
     @classmethod
-    def uniform(cls, n_categories: Sequence[int]) -> Categorical:
+    def uniform(cls, n_categories: Sequence[int] | np.ndarray) -> Categorical:
         """Uniform probabilities over ``K_i`` categories for each coordinate."""
         K = np.asarray(n_categories, dtype=np.int64)
         if K.ndim != 1 or K.size == 0 or np.any(K < 1):

@@ -63,16 +63,16 @@ class TruncatedNormal(Normal):
     ) -> None:
         super().__init__(mean, sigma, min_sigma)
         d = self.mean.size
-        low = np.broadcast_to(np.asarray(low, dtype=float), (d,)).copy()
-        high = np.broadcast_to(np.asarray(high, dtype=float), (d,)).copy()
-        if np.isnan(low).any() or np.isnan(high).any() or not np.all(low < high):
+        lo = np.broadcast_to(np.asarray(low, dtype=float), (d,)).copy()
+        hi = np.broadcast_to(np.asarray(high, dtype=float), (d,)).copy()
+        if np.isnan(lo).any() or np.isnan(hi).any() or not np.all(lo < hi):
             raise ConfigError(
                 f"TruncatedNormal bounds must satisfy low < high in every coordinate, "
-                f"got low={low.tolist()}, high={high.tolist()}"
+                f"got low={lo.tolist()}, high={hi.tolist()}"
             )
-        low.flags.writeable = False
-        high.flags.writeable = False
-        self.low, self.high = low, high
+        lo.flags.writeable = False
+        hi.flags.writeable = False
+        self.low, self.high = lo, hi
 
     def with_params(self, **params: np.ndarray) -> TruncatedNormal:
         return TruncatedNormal(params["mean"], params["sigma"], self.low, self.high, self.min_sigma)
