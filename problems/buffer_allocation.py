@@ -35,6 +35,7 @@ from scipy import stats
 
 from cem.errors import ConfigError
 from cem.families import Categorical, SequentialAllocation
+from cem.options import is_int
 from cem.problem import Problem
 from cem.problems.production_line import LineSpec, exact_throughput, simulate_throughput
 
@@ -102,10 +103,10 @@ class BufferAllocation(Problem):
             if spec not in INSTANCES:
                 raise ConfigError(f"unknown line {spec!r}; known: {', '.join(INSTANCES)}")
             spec = INSTANCES[spec]
-        if not isinstance(total, int) or isinstance(total, bool) or not 0 <= total <= 1000:
+        if not is_int(total) or not 0 <= total <= 1000:
             raise ConfigError(f"total must be an integer in [0, 1000], got {total!r}")
         for name, v in (("n_units", n_units), ("warmup", warmup), ("seed", seed)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            if not is_int(v) or v < 0:
                 raise ConfigError(f"{name} must be an integer >= 0, got {v!r}")
         if warmup >= n_units:
             raise ConfigError(f"warmup must be below n_units={n_units}, got {warmup}")
@@ -223,7 +224,7 @@ class FlowLinePNH(Problem):
         checks = (("n_units", n_units, 2), ("warmup", warmup, 0), ("seed", seed, 0),
                   ("rate_budget", rate_budget, 3), ("buffer_budget", buffer_budget, 2))  # fmt: skip
         for name, v, low in checks:
-            if not isinstance(v, int) or isinstance(v, bool) or v < low:
+            if not is_int(v) or v < low:
                 raise ConfigError(f"{name} must be an integer >= {low}, got {v!r}")
         if warmup >= n_units:
             raise ConfigError(f"warmup must be below n_units={n_units}, got {warmup}")

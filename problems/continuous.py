@@ -20,6 +20,7 @@ from scipy.optimize import brentq
 
 from cem.errors import ConfigError
 from cem.families import Family, FullNormal, Normal, NormalMixture, TruncatedNormal
+from cem.options import is_int
 from cem.problem import Problem
 
 __all__ = ["Bimodal", "Sphere", "Rosenbrock", "Rastrigin"]
@@ -31,7 +32,7 @@ def _start(dim: int, mean: float | Sequence[float], sigma: float, full: bool) ->
 
 
 def _check_dim(dim: int) -> int:
-    if not isinstance(dim, int) or dim < 1:
+    if not is_int(dim) or dim < 1:
         raise ConfigError(f"dim must be an integer >= 1, got {dim!r}")
     return dim
 

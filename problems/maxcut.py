@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from cem.errors import ConfigError, DataFormatError
 from cem.families import Bernoulli
 from cem.memory import require
+from cem.options import is_int
 from cem.problem import Problem
 
 __all__ = [
@@ -329,9 +330,9 @@ class MaxCut(Problem):
             Gset name such as ``"G1"`` or ``"G14"``, or ``"gset"`` with ``file``.
         """
         for key, value, low, high in (("n", n, 2, 100_000), ("seed", seed, 0, 2**63 - 1)):
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            if not is_int(value) or not low <= value <= high:
                 raise ConfigError(f"{key} must be an integer in [{low}, {high}], got {value!r}")
-        if m is not None and (not isinstance(m, int) or isinstance(m, bool)):
+        if m is not None and not is_int(m):
             raise ConfigError(f"m must be an integer or omitted, got {m!r}")
         if not isinstance(instance, str):
             raise ConfigError(f"instance must be a string, got {instance!r}")

@@ -53,6 +53,7 @@ from scipy.sparse.linalg import MatrixRankWarning, spsolve
 
 from cem.errors import ConfigError
 from cem.memory import require
+from cem.options import is_int
 
 __all__ = [
     "LineSpec",
@@ -174,7 +175,7 @@ def simulate_throughput(
     se : ndarray (N,), when ``return_se``
     """
     b = _check_buffers(spec, buffers)
-    if not (isinstance(n_units, int) and isinstance(warmup, int) and 0 <= warmup < n_units):
+    if not (is_int(n_units) and is_int(warmup) and 0 <= warmup < n_units):
         raise ConfigError(f"need integers 0 <= warmup < n_units, got {warmup}, {n_units}")
     N, m = b.shape[0], spec.m
     if rates is None:

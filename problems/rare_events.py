@@ -32,6 +32,7 @@ from scipy import integrate, stats
 from cem.errors import ConfigError
 from cem.families import Exponential, Family, FullNormal, Normal, NormalMixture
 from cem.families._base import normalized_weights
+from cem.options import is_int, is_real
 from cem.rare_event import RareEventProblem
 
 __all__ = [
@@ -315,8 +316,14 @@ class MM1Overflow(RareEventProblem):
     family_types = (BirthDeathWalk,)
 
     def __init__(self, arrival: float = 1.0, service: float = 2.0, level: int = 20) -> None:
-        if arrival <= 0 or service <= 0 or arrival == service:
-            raise ConfigError("arrival and service rates must be positive and different")
+        if not (is_real(arrival) and is_real(service)) or arrival <= 0 or service <= 0:
+            raise ConfigError(
+                f"arrival and service must be finite rates > 0, got {arrival!r} and {service!r}"
+            )
+        if arrival == service:
+            raise ConfigError("arrival and service rates must be different")
+        if not is_int(level) or level < 2:
+            raise ConfigError(f"level must be an integer >= 2, got {level!r}")
         self.arrival, self.service, self.level = float(arrival), float(service), int(level)
         self.gamma = float(level)
         self._family = BirthDeathWalk(arrival / (arrival + service), self.level)
