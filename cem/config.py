@@ -225,7 +225,9 @@ def parse_config(
             raise ConfigError(f"[estimator] {exc}") from None
         family = build_family(raw.get("family"), problem, allow_import=allow_import)
         for key in ("n_samples", "n_final"):
-            _require_iteration(f"[estimator] {key}={estimator[key]}", estimator[key], family)
+            _require_iteration(
+                f"[estimator] {key}={estimator[key]}", estimator[key], family, problem
+            )
         return ExperimentConfig(raw, problem, family, {}, output, estimator=estimator)
     if "estimator" in raw:
         raise ConfigError("[estimator] applies to rare-event problems only; use [optimizer]")
@@ -241,12 +243,13 @@ def parse_config(
             f"{type(problem).__name__} has none (use polish='none')"
         )
     n = options["n_samples"]
-    _require_iteration(f"[optimizer] n_samples={n}", n, family)
+    _require_iteration(f"[optimizer] n_samples={n}", n, family, problem)
     return ExperimentConfig(raw, problem, family, options, output)
 
 
-def _require_iteration(key: str, n_samples: int, family: Family) -> None:
-    require(key, iteration_bytes(n_samples, family.event_shape))
+def _require_iteration(key: str, n_samples: int, family: Family, problem: Any) -> None:
+    extra = getattr(problem, "score_bytes_per_sample", 0)
+    require(key, iteration_bytes(n_samples, family.event_shape, per_sample=extra))
 
 
 def _output(raw: dict[str, Any]) -> dict[str, Any]:

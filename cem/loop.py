@@ -144,7 +144,8 @@ class CrossEntropyOptimizer:
         self.family = family if family is not None else self.problem.initial_family()
         check_family(self.problem, self.family)
         n = self.options["n_samples"]
-        require(f"n_samples={n}", iteration_bytes(n, self.family.event_shape))
+        extra = getattr(self.problem, "score_bytes_per_sample", 0)
+        require(f"n_samples={n}", iteration_bytes(n, self.family.event_shape, per_sample=extra))
         if self.options["polish"] != "none" and not self.problem.can_polish:
             raise ConfigError(
                 f"polish={self.options['polish']!r} needs a problem with a local search; "

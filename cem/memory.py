@@ -99,13 +99,17 @@ def require(key: str, nbytes: float, limit: int | None = None) -> None:
         )
 
 
-def iteration_bytes(n_samples: int, event_shape: Sequence[int], itemsize: int = 8) -> int:
+def iteration_bytes(
+    n_samples: int, event_shape: Sequence[int], itemsize: int = 8, per_sample: int = 0
+) -> int:
     r"""Estimated peak bytes of one iteration with ``n_samples`` samples.
 
-    :math:`c \cdot N \cdot \prod(\text{event shape}) \cdot \text{itemsize}` with
-    :data:`ITERATION_COPIES` copies :math:`c`: the loop holds the whole batch of
-    samples and its scores. A streaming loop that keeps only the elite in memory
-    adjusts this function, the single place the estimate is made.
+    :math:`N (c \cdot \prod(\text{event shape}) \cdot \text{itemsize} + s)` with
+    :data:`ITERATION_COPIES` copies :math:`c` and ``per_sample`` bytes :math:`s` that
+    the score function needs per sample (a problem's ``score_bytes_per_sample``, e.g.
+    a simulation's trajectory): the loop holds the whole batch of samples and its
+    scores. A streaming loop that keeps only the elite in memory adjusts this
+    function, the single place the estimate is made.
     """
     size = math.prod(int(s) for s in event_shape)
-    return ITERATION_COPIES * int(n_samples) * size * int(itemsize)
+    return int(n_samples) * (ITERATION_COPIES * size * int(itemsize) + int(per_sample))

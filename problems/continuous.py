@@ -20,6 +20,7 @@ from scipy.optimize import brentq
 
 from cem.errors import ConfigError
 from cem.families import Family, FullNormal, Normal, NormalMixture, TruncatedNormal
+from cem.memory import require
 from cem.options import is_int
 from cem.problem import Problem
 
@@ -27,6 +28,7 @@ __all__ = ["Bimodal", "Sphere", "Rosenbrock", "Rastrigin"]
 
 
 def _start(dim: int, mean: float | Sequence[float], sigma: float, full: bool) -> Family:
+    require(f"dim={dim}", 8.0 * (dim * dim if full else 2 * dim))
     mu = np.broadcast_to(np.asarray(mean, dtype=float), (dim,)).copy()
     return FullNormal(mu, sigma**2) if full else Normal(mu, sigma)
 

@@ -59,6 +59,7 @@ __all__ = [
     "LineSpec",
     "exact_throughput",
     "simulate_throughput",
+    "simulation_bytes",
     "stationary_distribution",
     "two_machine_throughput",
 ]
@@ -141,6 +142,11 @@ def effective_times(spec: LineSpec, n_units: int, rng: np.random.Generator) -> n
     return Z
 
 
+def simulation_bytes(m: int, n_units: int) -> int:
+    """Bytes :func:`simulate_throughput` needs per line: its departure times and draws."""
+    return 8 * (int(n_units) + 1) * (int(m) + 2)
+
+
 def simulate_throughput(
     spec: LineSpec,
     buffers: np.ndarray,
@@ -178,6 +184,7 @@ def simulate_throughput(
     if not (is_int(n_units) and is_int(warmup) and 0 <= warmup < n_units):
         raise ConfigError(f"need integers 0 <= warmup < n_units, got {warmup}, {n_units}")
     N, m = b.shape[0], spec.m
+    require(f"n_units={n_units} for {N} lines", N * simulation_bytes(m, n_units))
     if rates is None:
         Z = effective_times(spec, n_units, rng)[:, :, None]
     else:

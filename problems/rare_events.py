@@ -32,6 +32,7 @@ from scipy import integrate, stats
 from cem.errors import ConfigError
 from cem.families import Exponential, Family, FullNormal, Normal, NormalMixture
 from cem.families._base import normalized_weights
+from cem.memory import require
 from cem.options import is_int, is_real
 from cem.rare_event import RareEventProblem
 
@@ -139,6 +140,11 @@ class SumOfExponentials(RareEventProblem):
     family_types = (Exponential,)
 
     def __init__(self, n: int = 10, gamma: float = 50.0, mean: float = 1.0) -> None:
+        if not is_int(n) or n < 1:
+            raise ConfigError(f"n must be an integer >= 1, got {n!r}")
+        if not (is_real(gamma) and is_real(mean)) or mean <= 0:
+            raise ConfigError(f"gamma and mean must be finite, mean > 0, got {gamma!r}, {mean!r}")
+        require(f"n={n}", 16.0 * n)
         self.n, self.gamma, self.mean = int(n), float(gamma), float(mean)
 
     @classmethod
