@@ -242,6 +242,12 @@ def parse_config(
             f"[optimizer] polish={options['polish']!r} needs a problem with a local search; "
             f"{type(problem).__name__} has none (use polish='none')"
         )
+    tol = options["degenerate_tol"]
+    if tol is not None and family.is_degenerate(tol):
+        raise ConfigError(
+            f"[family] {family!r} is degenerate from the start (degenerate_tol={tol}): "
+            "the run would stop before its first iteration"
+        )
     n = options["n_samples"]
     _require_iteration(f"[optimizer] n_samples={n}", n, family, problem)
     return ExperimentConfig(raw, problem, family, options, output)

@@ -36,6 +36,7 @@ def _start(dim: int, mean: float | Sequence[float], sigma: float, full: bool) ->
 def _check_dim(dim: int) -> int:
     if not is_int(dim) or dim < 1:
         raise ConfigError(f"dim must be an integer >= 1, got {dim!r}")
+    require(f"dim={dim}", 8.0 * 3 * dim)  # shift, mean and sigma
     return dim
 
 

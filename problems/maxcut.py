@@ -113,7 +113,10 @@ def read_gset(path: str | os.PathLike[str]) -> sp.csr_array:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Gset file not found: {path}")
-    lines = path.read_text().splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"{path.name}: not a text file ({exc.reason})") from None
     content = [(k + 1, ln.split()) for k, ln in enumerate(lines) if ln.strip()]
     if not content:
         raise DataFormatError(f"{path.name}: empty file, expected a header line 'n m'")
@@ -263,7 +266,10 @@ class MaxCut(Problem):
         elif sp.issparse(weights):
             W = sp.csr_array(weights, dtype=float)
         else:
-            W = np.asarray(weights, dtype=float)
+            try:
+                W = np.asarray(weights, dtype=float)
+            except (TypeError, ValueError):
+                raise ConfigError("weights must be a numeric matrix or a networkx graph") from None
         if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] < 2:
             raise ConfigError(f"weights must be a square matrix with n >= 2, got shape {W.shape}")
         diff = abs(W - W.T)

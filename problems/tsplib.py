@@ -301,6 +301,8 @@ def _coords(block, n, fail, start) -> np.ndarray:
             raise fail(lineno, "3 numbers 'id x y' in NODE_COORD_SECTION") from None
         if not 1 <= i <= n:
             raise fail(lineno, f"a node id in 1..{n}")
+        if not (np.isfinite(x) and np.isfinite(y)):
+            raise fail(lineno, "finite coordinates")
         xy[i - 1] = (x, y)
     if np.isnan(xy).any():
         missing = int(np.argmax(np.isnan(xy[:, 0]))) + 1

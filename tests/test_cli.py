@@ -180,11 +180,8 @@ def test_killed_run_resumes_to_the_identical_result(plugin_dir, tmp_path):
 
     killed = tmp_path / "killed"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(plugin_dir), *sys.path]))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cem.cli", "run", str(cfg), "--out", str(killed), "--quiet",
-         "--allow-import"],  # fmt: skip
-        env=env,
-    )
+    argv = ["run", str(cfg), "--out", str(killed), "--quiet", "--allow-import"]
+    proc = subprocess.Popen([sys.executable, "-m", "cem.cli", *argv], env=env)
     import time
 
     import numpy as np
