@@ -51,8 +51,9 @@ from cem.errors import CEMError, ConfigError, ResourceLimitError
 from cem.families import Family
 from cem.memory import iteration_bytes, require
 from cem.options import is_int, is_real, resolve_options, validate_table
+from cem.parallel import root_seed
 from cem.problem import Problem, check_family
-from cem.rare_event import ESTIMATOR_OPTIONS, RareEventProblem
+from cem.rare_event import ESTIMATOR_OPTIONS, RareEventProblem, _check_support
 from cem.registry import available_families, bind_parameters, resolve, resolve_family
 
 if sys.version_info >= (3, 11):
@@ -224,6 +225,7 @@ def parse_config(
         except ConfigError as exc:
             raise ConfigError(f"[estimator] {exc}") from None
         family = build_family(raw.get("family"), problem, allow_import=allow_import)
+        _check_estimation_start(problem, family, estimator)
         for key in ("n_samples", "n_final"):
             _require_iteration(
                 f"[estimator] {key}={estimator[key]}", estimator[key], family, problem
@@ -251,6 +253,18 @@ def parse_config(
     n = options["n_samples"]
     _require_iteration(f"[optimizer] n_samples={n}", n, family, problem)
     return ExperimentConfig(raw, problem, family, options, output)
+
+
+def _check_estimation_start(
+    problem: RareEventProblem, family: Family, estimator: dict[str, Any]
+) -> None:
+    """What :func:`cem.rare_event.estimate_probability` checks before its first level."""
+    if not is_real(problem.gamma):
+        raise ConfigError(f"[problem] gamma must be a finite number, got {problem.gamma!r}")
+    if problem.direction not in ("ge", "le"):
+        raise ConfigError(f"[problem] direction must be 'ge' or 'le', got {problem.direction!r}")
+    if estimator["seed"] is not None:  # the run's own support check, with the run's seed
+        _check_support(problem.nominal_family(), family, root_seed(None, estimator["seed"]))
 
 
 def _require_iteration(key: str, n_samples: int, family: Family, problem: Any) -> None:
