@@ -134,23 +134,25 @@ def _execute(
     except (CEMError, KeyboardInterrupt):
         raise
     except Exception as exc:
-        raise _run_failure(exc, opt.t, run_dir, cfg.output["checkpoint"]) from exc
+        kept = (
+            f"the checkpoint after iteration {opt.t} is kept (cem resume {run_dir})"
+            if cfg.output["checkpoint"] and opt.t > 0
+            else "no checkpoint was written"
+        )
+        raise _run_failure(exc, f"iteration {opt.t + 1}", kept) from exc
     write_results(run_dir, result, params, cfg, plots=cfg.output["plots"], extra=extra)
     return result
 
 
-def _run_failure(exc: BaseException, t: int, run_dir: Path, checkpoint: bool) -> CEMError:
-    """One-line error for an exception in iteration ``t + 1``, naming iteration and batch."""
+def _run_failure(exc: BaseException, where: str, kept: str) -> CEMError:
+    """One-line error for an exception of a run: where (iteration and batch), what, and
+    what is kept of the run."""
     from cem.parallel import SCORE_NOTE
 
     notes = [n for n in getattr(exc, "__notes__", ()) if n.startswith(SCORE_NOTE)]
-    where = notes[-1].removeprefix(SCORE_NOTE).strip() if notes else f"iteration {t + 1}"
+    if notes:
+        where = notes[-1].removeprefix(SCORE_NOTE).strip()
     who = "the score function" if notes else "the run"
-    kept = (
-        f"the checkpoint after iteration {t} is kept (cem resume {run_dir})"
-        if checkpoint and t > 0
-        else "no checkpoint was written"
-    )
     if isinstance(exc, MemoryError):
         return ResourceLimitError(f"{where}: out of memory in {who}; {kept}")
     message = " ".join(str(exc).split())
@@ -245,7 +247,12 @@ def _estimate(
     """Run a rare-event estimation; write ``result.json``, ``levels.csv`` and the plot."""
     problem = cfg.problem
     assert isinstance(problem, RareEventProblem)
-    result = problem.estimate(family=cfg.family, **cfg.estimator)
+    try:
+        result = problem.estimate(family=cfg.family, **cfg.estimator)
+    except (CEMError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise _run_failure(exc, "the estimation", "nothing was written") from exc
     if not quiet:
         print(result.format_table(), file=stream or sys.stdout, flush=True)
     try:

@@ -388,3 +388,34 @@ def test_probability_estimates_stay_in_the_unit_interval():
     with pytest.warns(CEMWarning, match="exceeds 1"):
         res = _result(0.3, 1.35, 0.4, 0.3, 10.0, 5, 100, [], 100, 0.1, "ce-is", Bernoulli([0.5]))
     assert res.estimate == 1.0 and 0 <= res.ci[0] <= res.ci[1] <= 1 and res.success is False
+
+
+class FailingBridge(__import__("cem.problems.rare_events").problems.rare_events.BridgeNetwork):
+    """A rare-event problem whose score function raises."""
+
+    def score(self, X):
+        raise ArithmeticError("diverged")
+
+
+def test_an_estimation_whose_score_raises(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(
+        __import__("cem.registry").registry.PROBLEMS, "failing_bridge", "test_safety:FailingBridge"
+    )
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    cfg = tmp_path / "b.toml"
+    cfg.write_text('[problem]\nname = "failing_bridge"\n[estimator]\nseed = 1\n')
+    err = one_line_error(capsys, ["run", str(cfg), "--out", str(tmp_path / "r")])
+    assert "iteration 1, batch 0: the score function raised ArithmeticError: diverged" in err
+
+
+def test_numpy_integers_in_families_and_estimators():
+    from cem.families import Categorical, Exponential
+    from cem.families.permutation import NodePlacement
+    from cem.rare_event import crude_monte_carlo
+
+    i = np.int64
+    assert Categorical.uniform([i(3), i(2)]).event_shape == (2,)
+    assert NodePlacement.uniform(i(5), first=i(0)).event_shape == (5,)
+    res = crude_monte_carlo(lambda X: X.sum(axis=1), Exponential(np.ones(2)), 3.0,
+                            n_samples=i(1000), rng=i(0))  # fmt: skip
+    assert 0 <= res.estimate <= 1
