@@ -222,7 +222,7 @@ def _one_line(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, OSError):
         names = [str(f) for f in (exc.filename, exc.filename2) if f is not None]
-        what = exc.strerror or str(exc) or type(exc).__name__
+        what = exc.strerror or f"{type(exc).__name__}: {exc}"
         return f"{what}: {' -> '.join(names)}" if names else what
     if isinstance(exc, MemoryError):
         return (

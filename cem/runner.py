@@ -134,6 +134,8 @@ def _execute(
     except (CEMError, KeyboardInterrupt):
         raise
     except Exception as exc:
+        if isinstance(exc, OSError) and exc.filename is not None and not _score_notes(exc):
+            raise  # the file system's own error (a full disk, ...), reported as such
         kept = (
             f"the checkpoint after iteration {opt.t} is kept (cem resume {run_dir})"
             if cfg.output["checkpoint"] and opt.t > 0
@@ -144,12 +146,19 @@ def _execute(
     return result
 
 
+def _score_notes(exc: BaseException) -> list[str]:
+    """The notes :mod:`cem.parallel` adds to an exception of a score function."""
+    from cem.parallel import SCORE_NOTE
+
+    return [n for n in getattr(exc, "__notes__", ()) if n.startswith(SCORE_NOTE)]
+
+
 def _run_failure(exc: BaseException, where: str, kept: str) -> CEMError:
     """One-line error for an exception of a run: where (iteration and batch), what, and
     what is kept of the run."""
     from cem.parallel import SCORE_NOTE
 
-    notes = [n for n in getattr(exc, "__notes__", ()) if n.startswith(SCORE_NOTE)]
+    notes = _score_notes(exc)
     if notes:
         where = notes[-1].removeprefix(SCORE_NOTE).strip()
     who = "the score function" if notes else "the run"

@@ -419,3 +419,27 @@ def test_numpy_integers_in_families_and_estimators():
     res = crude_monte_carlo(lambda X: X.sum(axis=1), Exponential(np.ones(2)), 3.0,
                             n_samples=i(1000), rng=i(0))  # fmt: skip
     assert 0 <= res.estimate <= 1
+
+
+def test_a_full_disk_during_the_run(tmp_path, capsys, monkeypatch):
+    def full(path, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr("cem.checkpoint.atomic_write_bytes", full)
+    cfg = tmp_path / "small.toml"
+    cfg.write_text(SMALL)
+    err = one_line_error(capsys, ["run", str(cfg), "--out", str(tmp_path / "r")])
+    assert "No space left on device" in err and "checkpoint.npz" in err
+
+
+def test_a_lost_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+
+    def lost(*args, **kwargs):
+        raise distributed.comm.core.CommClosedError("in <TCP (closed)>: Stream is closed")
+
+    monkeypatch.setattr("cem.loop.sample_and_score", lost)
+    cfg = tmp_path / "small.toml"
+    cfg.write_text(SMALL)
+    err = one_line_error(capsys, ["run", str(cfg), "--out", str(tmp_path / "r")])
+    assert "iteration 1: the run raised CommClosedError" in err
