@@ -14,7 +14,7 @@ A config has four sections::
     n_samples = 1000
 
     [output]             # optional
-    dir = "runs"         # parent folder of run directories
+    dir = "runs"         # parent of run directories (default: runs/ in the working directory)
     plots = true
     checkpoint = true
 
