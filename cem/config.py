@@ -122,7 +122,9 @@ def load_config(
         raise ConfigError(f"{path}: nested deeper than Python can read") from None
     _check_values(raw)
     raw = _relative_to(raw, path.parent.absolute())
-    cfg = parse_config(apply_overrides(raw, overrides or []), cli, allow_import=allow_import)
+    # paths given on the command line: relative to the working directory
+    raw = _relative_to(apply_overrides(raw, overrides or []), Path.cwd())
+    cfg = parse_config(raw, cli, allow_import=allow_import)
     cfg.source = path
     return cfg
 

@@ -443,3 +443,12 @@ def test_a_lost_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
     cfg.write_text(SMALL)
     err = one_line_error(capsys, ["run", str(cfg), "--out", str(tmp_path / "r")])
     assert "iteration 1: the run raised CommClosedError" in err
+
+
+def test_paths_given_with_set_are_relative_to_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "g.txt").write_text("3 2\n1 2 1\n2 3 1\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.toml").write_text('[problem]\nname = "maxcut"\ninstance = "gset"\n')
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config("sub/c.toml", ["problem.file=g.txt"])
+    assert cfg.raw["problem"]["file"] == str(tmp_path / "g.txt") and cfg.problem.n == 3
