@@ -2,8 +2,8 @@
 
 Every user mistake (a config key, a missing file, a bad value, a damaged checkpoint,
 an unwritable folder, an objective that raises) ends with one line ``cem: error: ...``
-on standard error and exit code 2, never a traceback; set ``CEM_TRACEBACK=1`` (or
-pass ``--traceback``) to see the full traceback instead.
+on standard error and exit code 2, never a traceback; set ``CEM_TRACEBACK=1`` to see
+the full traceback instead.
 """
 
 from __future__ import annotations
@@ -146,11 +146,6 @@ def _parser() -> argparse.ArgumentParser:
         prog="cem", description="The cross-entropy method: run and inspect experiments."
     )
     parser.add_argument("--version", action="version", version=f"cem {__version__}")
-    parser.add_argument(
-        "--traceback",
-        action="store_true",
-        help=f"show the full traceback of an error (or set {TRACEBACK_ENV}=1)",
-    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add_dask(p: argparse.ArgumentParser) -> None:
@@ -239,7 +234,7 @@ def _one_line(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cem`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
-    show = args.traceback or os.environ.get(TRACEBACK_ENV, "") not in ("", "0")
+    show = os.environ.get(TRACEBACK_ENV, "") not in ("", "0")
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
