@@ -1,7 +1,9 @@
 """The ``cem`` command line: run, resume, plot, validate, problems, options.
 
-Every user mistake (a config key, a missing file, a bad value) ends with one line
-``cem: error: ...`` on standard error and exit code 2, never a traceback.
+Every user mistake (a config key, a missing file, a bad value, a damaged checkpoint,
+an unwritable folder, an objective that raises) ends with one line ``cem: error: ...``
+on standard error and exit code 2, never a traceback; set ``CEM_TRACEBACK=1`` to see
+the full traceback instead.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from cem import __version__
 from cem.errors import CEMError, ConfigError
 from cem.result import EstimateResult, OptimizeResult, Result
 
-__all__ = ["main"]
+__all__ = ["TRACEBACK_ENV", "main"]
+
+#: Environment variable that makes errors show their full traceback.
+TRACEBACK_ENV = "CEM_TRACEBACK"
 
 
 def _cli_values(args: argparse.Namespace) -> dict[str, int | str | None]:
@@ -72,7 +77,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from cem.runner import run_experiment
 
     with _dask_client(args.dask):
-        cfg = load_config(args.config, args.set, _cli_values(args))
+        cfg = load_config(args.config, args.set, _cli_values(args), allow_import=args.allow_import)
         run_dir, result = run_experiment(cfg, out=args.out, force=args.force, quiet=args.quiet)
     if not args.quiet:
         print(_summary(run_dir, result))
@@ -83,7 +88,9 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     from cem.runner import resume
 
     with _dask_client(args.dask):
-        run_dir, result = resume(Path(args.run_dir), quiet=args.quiet)
+        run_dir, result = resume(
+            Path(args.run_dir), quiet=args.quiet, allow_import=args.allow_import
+        )
     if not args.quiet:
         print(_summary(run_dir, result))
     return 0
@@ -103,7 +110,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from cem.config import load_config
 
     with _dask_client(args.dask):
-        cfg = load_config(args.config, args.set, _cli_values(args))
+        cfg = load_config(args.config, args.set, _cli_values(args), allow_import=args.allow_import)
     from cem.options import all_tables
 
     what = "optimization" if cfg.kind == "optimize" else "rare-event estimation"
@@ -161,7 +168,17 @@ def _parser() -> argparse.ArgumentParser:
             "(needs the dask extra)",
         )
 
+    def add_allow_import(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--allow-import",
+            action="store_true",
+            dest="allow_import",
+            help="let the config name 'module:Class' problems and families "
+            "(importing a module runs its code: only for configs you trust)",
+        )
+
     def add_overrides(p: argparse.ArgumentParser) -> None:
+        add_allow_import(p)
         p.add_argument("--seed", type=int, help="seed of the run (overrides [optimizer] seed)")
         p.add_argument("--n-jobs", type=int, dest="n_jobs", help="joblib workers")
         p.add_argument("--max-iter", type=int, dest="max_iter", help="iteration cap")
@@ -185,6 +202,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("--quiet", action="store_true")
     add_dask(p)
+    add_allow_import(p)
     p.set_defaults(func=_cmd_resume)
 
     p = sub.add_parser("plot", help="redraw the plots of one or more runs (overlaid)")
@@ -204,21 +222,44 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    """The message of a user-causable failure, on one line."""
+    if isinstance(exc, CEMError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        names = [str(f) for f in (exc.filename, exc.filename2) if f is not None]
+        what = exc.strerror or f"{type(exc).__name__}: {exc}"
+        return f"{what}: {' -> '.join(names)}" if names else what
+    if isinstance(exc, MemoryError):
+        return (
+            "out of memory; lower n_samples or the problem size (cem estimates and limits "
+            "the memory of a run; see CEM_MEMORY_LIMIT)"
+        )
+    if isinstance(exc, RecursionError):
+        return "input nested too deeply"
+    if isinstance(exc, ValueError) and "null byte" in str(exc):
+        return f"a path contains a NUL byte ({exc})"
+    return f"{type(exc).__name__}: {exc} (unexpected; set {TRACEBACK_ENV}=1 for the traceback)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cem`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
+    show = os.environ.get(TRACEBACK_ENV, "") not in ("", "0")
     try:
         return int(args.func(args))
-    except CEMError as exc:
-        message = " ".join(str(exc).split())
-        print(f"cem: error: {message}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("cem: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into e.g. `head`, which has exited
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        if show:
+            raise
+        message = " ".join(_one_line(exc).split())
+        print(f"cem: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ A config has four sections::
     n_samples = 1000
 
     [output]             # optional
-    dir = "runs"         # parent folder of run directories
+    dir = "runs"         # parent of run directories (default: runs/ in the working directory)
     plots = true
     checkpoint = true
 
@@ -25,13 +25,21 @@ The command line's ``--seed``, ``--n-jobs`` and ``--max-iter`` go to whichever o
 two sections the problem uses (``--max-iter`` caps the levels of an estimation).
 
 Every mistake raises :class:`~cem.errors.ConfigError` with one message naming the
-key, what was given and what is accepted.
+key, what was given and what is accepted. A config is data: validating it runs no
+code from it (a ``"module:Class"`` name is imported only with ``allow_import=True``),
+every value is checked against the type its factory declares (no string is read as
+a number, no float as an integer, no NaN as a threshold), integers must fit in 64
+bits, and the memory that building the problem and one iteration would take is
+checked against :func:`cem.memory.memory_limit` before anything is allocated.
+Paths in a config file (``[problem] file`` and other ``*_file``/``*_path`` keys,
+``[output] dir``) are relative to the config file's folder.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,12 +47,20 @@ from typing import Any
 
 import numpy as np
 
-from cem.errors import CEMError, ConfigError
+from cem.checks import is_int, is_real
+from cem.errors import CEMError, ConfigError, ResourceLimitError
 from cem.families import Family
+from cem.memory import iteration_bytes, require
 from cem.options import resolve_options, validate_table
+from cem.parallel import root_seed
 from cem.problem import Problem, check_family, check_family_type
-from cem.rare_event import ESTIMATOR_OPTIONS, RareEventProblem
-from cem.registry import available_families, bind_parameters, create_problem, resolve_family
+from cem.rare_event import ESTIMATOR_OPTIONS, RareEventProblem, _check_support
+from cem.registry import (
+    available_families,
+    bind_parameters,
+    resolve,
+    resolve_family,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -56,6 +72,7 @@ __all__ = [
     "ExperimentConfig",
     "apply_overrides",
     "build_family",
+    "check_types",
     "dump_toml",
     "load_config",
     "parse_config",
@@ -63,6 +80,9 @@ __all__ = [
 
 SECTIONS = ("problem", "family", "optimizer", "estimator", "output")
 OUTPUT_KEYS = {"dir": str, "plots": bool, "checkpoint": bool}
+#: Deepest nesting of arrays and tables a config may have.
+MAX_DEPTH = 16
+_INT64 = 2**63 - 1
 
 
 @dataclass
@@ -84,19 +104,74 @@ class ExperimentConfig:
 
 
 def load_config(
-    path: str | Path, overrides: list[str] | None = None, cli: dict[str, Any] | None = None
+    path: str | Path,
+    overrides: list[str] | None = None,
+    cli: dict[str, Any] | None = None,
+    *,
+    allow_import: bool = False,
 ) -> ExperimentConfig:
-    """Read, override (``section.key=value``) and validate a TOML config file."""
+    """Read, override (``section.key=value``) and validate a TOML config file.
+
+    Relative paths in the file resolve against the file's folder; those given in
+    ``overrides`` against the working directory. ``allow_import`` lets ``[problem]
+    name`` and ``[family] type`` be ``"module:Class"`` paths (importing runs code).
+    """
     path = Path(path)
+    _check_path_text(str(path), "config file")
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    cfg = parse_config(apply_overrides(raw, overrides or []), cli)
+    except RecursionError:
+        raise ConfigError(f"{path}: nested deeper than Python can read") from None
+    _check_values(raw)
+    raw = _relative_to(raw, path.parent.absolute())
+    # paths given on the command line: relative to the working directory
+    raw = _relative_to(apply_overrides(raw, overrides or []), Path.cwd())
+    cfg = parse_config(raw, cli, allow_import=allow_import)
     cfg.source = path
     return cfg
+
+
+def _check_path_text(text: str, what: str) -> None:
+    if "\x00" in text:
+        raise ConfigError(f"{what} {text!r} contains a NUL byte")
+
+
+def _is_path_key(section: str, key: str) -> bool:
+    if section == "output":
+        return key == "dir"
+    return section == "problem" and (key == "file" or key.endswith(("_file", "_path")))
+
+
+def _relative_to(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``raw`` with its relative path values joined to ``folder`` (the config's folder)."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
+    for section, table in out.items():
+        if not isinstance(table, dict):
+            continue
+        for key, value in table.items():
+            if isinstance(value, str) and _is_path_key(section, key) and value:
+                _check_path_text(value, f"[{section}] {key}")
+                p = Path(value).expanduser()
+                table[key] = str(p if p.is_absolute() else folder / p)
+    return out
+
+
+def _check_values(value: Any, where: str = "", depth: int = 0) -> None:
+    """Refuse integers beyond 64 bits and nesting deeper than :data:`MAX_DEPTH`."""
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"{where or 'the config'} is nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_values(v, f"{where}.{k}" if where else str(k), depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _check_values(v, where, depth + 1)
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > _INT64:
+        raise ConfigError(f"{where}: the integer {value} is beyond the 64-bit range")
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -115,15 +190,23 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
         if not isinstance(raw[section], dict):
             raise ConfigError(f"--set {item!r}: [{section}] is not a section")
         raw[section][name] = value
+    _check_values(raw)
     return raw
 
 
-def parse_config(raw: dict[str, Any], cli: dict[str, Any] | None = None) -> ExperimentConfig:
+def parse_config(
+    raw: dict[str, Any], cli: dict[str, Any] | None = None, *, allow_import: bool = False
+) -> ExperimentConfig:
     """Validate a config dictionary and build its problem and family.
 
     ``cli`` holds the command line's ``seed``, ``n_jobs`` and ``max_iter``, applied to
-    ``[optimizer]`` or ``[estimator]`` according to the problem.
+    ``[optimizer]`` or ``[estimator]`` according to the problem. ``allow_import`` lets
+    names be ``"module:Class"`` paths (see :meth:`cem.registry.Registry.resolve`).
+
+    Everything ``cem run`` checks before its first sample is checked here, so
+    ``cem validate`` accepts exactly the configs that ``cem run`` starts.
     """
+    _check_values(raw)
     cli = {k: v for k, v in (cli or {}).items() if v is not None}
     for name, value in raw.items():
         if name not in SECTIONS:
@@ -135,7 +218,7 @@ def parse_config(raw: dict[str, Any], cli: dict[str, Any] | None = None) -> Expe
             raise ConfigError(f"[{name}] must be a table (a section), got {value!r}")
     if "problem" not in raw:
         raise ConfigError("missing section [problem] (with name = a registered problem)")
-    problem = _build_problem(raw["problem"])
+    problem = _build_problem(raw["problem"], allow_import)
     output = _output(raw)
     if isinstance(problem, RareEventProblem):
         if "optimizer" in raw:
@@ -149,17 +232,52 @@ def parse_config(raw: dict[str, Any], cli: dict[str, Any] | None = None) -> Expe
             estimator = validate_table(given, ESTIMATOR_OPTIONS, "key")
         except ConfigError as exc:
             raise ConfigError(f"[estimator] {exc}") from None
-        family = build_family(raw.get("family"), problem)
+        family = build_family(raw.get("family"), problem, allow_import=allow_import)
+        _check_estimation_start(problem, family, estimator)
+        for key in ("n_samples", "n_final"):
+            _require_iteration(
+                f"[estimator] {key}={estimator[key]}", estimator[key], family, problem
+            )
         return ExperimentConfig(raw, problem, family, {}, output, estimator=estimator)
     if "estimator" in raw:
         raise ConfigError("[estimator] applies to rare-event problems only; use [optimizer]")
-    family = build_family(raw.get("family"), problem)
+    family = build_family(raw.get("family"), problem, allow_import=allow_import)
     optimizer = {**problem.default_options(), **raw.get("optimizer", {}), **cli}
     try:
         options = resolve_options(optimizer)
     except ConfigError as exc:
         raise ConfigError(f"[optimizer] {exc}") from None
+    if options["polish"] != "none" and not problem.can_polish:
+        raise ConfigError(
+            f"[optimizer] polish={options['polish']!r} needs a problem with a local search; "
+            f"{type(problem).__name__} has none (use polish='none')"
+        )
+    tol = options["degenerate_tol"]
+    if tol is not None and family.is_degenerate(tol):
+        raise ConfigError(
+            f"[family] {family!r} is degenerate from the start (degenerate_tol={tol}): "
+            "the run would stop before its first iteration"
+        )
+    n = options["n_samples"]
+    _require_iteration(f"[optimizer] n_samples={n}", n, family, problem)
     return ExperimentConfig(raw, problem, family, options, output)
+
+
+def _check_estimation_start(
+    problem: RareEventProblem, family: Family, estimator: dict[str, Any]
+) -> None:
+    """What :func:`cem.rare_event.estimate_probability` checks before its first level."""
+    if not is_real(problem.gamma):
+        raise ConfigError(f"[problem] gamma must be a finite number, got {problem.gamma!r}")
+    if problem.direction not in ("ge", "le"):
+        raise ConfigError(f"[problem] direction must be 'ge' or 'le', got {problem.direction!r}")
+    if estimator["seed"] is not None:  # the run's own support check, with the run's seed
+        _check_support(problem.nominal_family(), family, root_seed(None, estimator["seed"]))
+
+
+def _require_iteration(key: str, n_samples: int, family: Family, problem: Any) -> None:
+    extra = getattr(problem, "score_bytes_per_sample", 0)
+    require(key, iteration_bytes(n_samples, family.event_shape, per_sample=extra))
 
 
 def _output(raw: dict[str, Any]) -> dict[str, Any]:
@@ -175,7 +293,9 @@ def _output(raw: dict[str, Any]) -> dict[str, Any]:
     return output
 
 
-def _build_problem(section: dict[str, Any]) -> Problem | RareEventProblem:
+def _build_problem(
+    section: dict[str, Any], allow_import: bool = False
+) -> Problem | RareEventProblem:
     params = dict(section)
     name = params.pop("name", None)
     if name is None:
@@ -183,11 +303,21 @@ def _build_problem(section: dict[str, Any]) -> Problem | RareEventProblem:
     if not isinstance(name, str):
         raise ConfigError(f"[problem] name must be a string, got {name!r}")
     try:
-        problem = create_problem(name, **params)
+        factory = resolve(name, allow_import)
+        bind_parameters(factory, params, f"problem {name!r}")
+        check_types(factory, params, name)
+        problem = factory(**params)
+    except ResourceLimitError as exc:
+        raise ResourceLimitError(f"[problem] {exc}") from None
     except CEMError as exc:
         raise ConfigError(f"[problem] {exc}") from None
     except FileNotFoundError as exc:
         raise ConfigError(f"[problem] file not found: {exc}") from None
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        raise ConfigError(f"[problem] {name}: {exc.strerror or exc}{where}") from None
+    except MemoryError:
+        raise ResourceLimitError(f"[problem] {name}: out of memory building the problem") from None
     except (TypeError, ValueError, OverflowError) as exc:
         raise ConfigError(f"[problem] {name}: {exc}") from None
     if not isinstance(problem, (Problem, RareEventProblem)):
@@ -195,8 +325,66 @@ def _build_problem(section: dict[str, Any]) -> Problem | RareEventProblem:
     return problem
 
 
+_SCALARS = {
+    "int": ("an integer", is_int),
+    "float": ("a finite number", is_real),
+    "bool": ("true or false", lambda v: isinstance(v, bool)),
+    "str": ("a string", lambda v: isinstance(v, str)),
+    "None": ("omitted", lambda v: v is None),
+}
+_SEQUENCE = re.compile(r"(?:tuple|list|Sequence)\[(int|float)(?:, \.\.\.)?\]")
+
+
+def check_types(factory: Any, params: dict[str, Any], label: str) -> None:
+    """Check config values against the types the factory's signature declares.
+
+    Parameters annotated ``int``, ``float``, ``bool``, ``str`` (or a union of them with
+    ``None``), or a sequence of ``int``/``float``, take only values of that type: an
+    integer is not a float written ``2.5``, a number is never a string, a ``float`` is
+    finite. Other annotations are left to the factory.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``label``, the key, the expected type and the value.
+    """
+    sig = inspect.signature(factory)
+    for key, value in params.items():
+        p = sig.parameters.get(key)
+        if p is None or p.annotation is p.empty:
+            continue
+        ann = (
+            p.annotation
+            if isinstance(p.annotation, str)
+            else getattr(p.annotation, "__name__", str(p.annotation))
+        )
+        parts = [a.strip() for a in ann.split("|")]
+        checks = []
+        for part in parts:
+            if part in _SCALARS:
+                checks.append(_SCALARS[part])
+                continue
+            m = _SEQUENCE.fullmatch(part)
+            if m is None:
+                checks = []
+                break
+            what, ok = _SCALARS[m.group(1)]
+            checks.append(
+                (f"a list of {what.removeprefix('an ').removeprefix('a ')}s",
+                 lambda v, ok=ok: isinstance(v, (list, tuple)) and all(ok(x) for x in v))
+            )  # fmt: skip
+        if checks and not any(ok(value) for _, ok in checks):
+            accepted = " or ".join(what for what, _ in checks)
+            raise ConfigError(f"{label}: {key} must be {accepted}, got {value!r}")
+
+
 def _broadcast(key: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
     """A ``[family]`` array parameter of the given shape; a scalar is broadcast to it."""
+    flat = np.asarray(value, dtype=object).ravel() if isinstance(value, list) else [value]
+    if not all(is_real(v) for v in flat):
+        raise ConfigError(
+            f"[family] {key} must be a finite number or an array of finite numbers, got {value!r}"
+        )
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -208,7 +396,12 @@ def _broadcast(key: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
     return arr
 
 
-def build_family(section: dict[str, Any] | None, problem: Problem | RareEventProblem) -> Family:
+def build_family(
+    section: dict[str, Any] | None,
+    problem: Problem | RareEventProblem,
+    *,
+    allow_import: bool = False,
+) -> Family:
     """The family of a ``[family]`` section, or the problem's default.
 
     ``type`` names a registered family (:data:`cem.registry.FAMILIES`, or a plug-in of
@@ -240,7 +433,7 @@ def build_family(section: dict[str, Any] | None, problem: Problem | RareEventPro
             f"[family] type must be one of {', '.join(available_families())}, got {kind!r}"
         )
     try:
-        factory = resolve_family(kind)
+        factory = resolve_family(kind, allow_import)
     except ConfigError as exc:
         raise ConfigError(f"[family] {exc}") from None
     label = f"[family] type {kind!r}"
@@ -251,6 +444,7 @@ def build_family(section: dict[str, Any] | None, problem: Problem | RareEventPro
     except ConfigError as exc:
         raise ConfigError(f"[family] {exc}") from None
     bind_parameters(factory, {**params, **_defaults_for(factory, params, default)}, label)
+    check_types(factory, params, label)
     defaults = default.params() if default is not None else {}
     for key, value in list(params.items()):
         if key in defaults and np.ndim(defaults[key]) > 0:

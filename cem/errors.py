@@ -11,6 +11,9 @@ __all__ = [
     "ConfigError",
     "DataFormatError",
     "InvalidScoreError",
+    "ObjectiveError",
+    "ResourceLimitError",
+    "CheckpointError",
     "CEMWarning",
     "NotRareWarning",
 ]
@@ -33,6 +36,26 @@ class DataFormatError(CEMError, ValueError):
 
 class InvalidScoreError(CEMError, ValueError):
     """A score function returned NaN, the wrong shape, or a non-numeric array."""
+
+
+class ResourceLimitError(CEMError, MemoryError):
+    """A problem or an iteration would need more memory than the limit allows.
+
+    Raised before the allocation; the message names the config key or argument
+    responsible, the estimate and the limit (see :mod:`cem.memory`).
+    """
+
+
+class CheckpointError(CEMError, ValueError):
+    """A checkpoint file is damaged, of another format version, or of another config."""
+
+
+class ObjectiveError(CEMError, RuntimeError):
+    """The objective (score function) raised during a run.
+
+    The message names the iteration and the batch, and the original exception's type
+    and message; the original is kept as ``__cause__``.
+    """
 
 
 class CEMWarning(UserWarning):

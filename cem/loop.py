@@ -26,6 +26,7 @@ import numpy as np
 from cem.errors import CEMWarning, ConfigError, InvalidScoreError
 from cem.families import Family
 from cem.history import History, IterationRecord
+from cem.memory import iteration_bytes, require
 from cem.options import resolve_options
 from cem.parallel import RNGLike, batch_sizes, root_seed, sample_and_score, sample_batches
 from cem.problem import Problem, as_problem, check_family
@@ -48,6 +49,9 @@ def check_scores(scores: Any, n: int, nan_policy: str = "raise") -> np.ndarray:
     InvalidScoreError
         Wrong shape, non-numeric values, or NaN under ``nan_policy="raise"``.
     """
+    kind = _score_kind(scores)
+    if kind is not None:
+        raise InvalidScoreError(f"scores must be real numeric values, got {kind}")
     try:
         s = np.asarray(scores, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -65,6 +69,19 @@ def check_scores(scores: Any, n: int, nan_policy: str = "raise") -> np.ndarray:
             f"(first at row {first}); fix the objective or pass nan_policy='worst'"
         )
     return s
+
+
+def _score_kind(scores: Any) -> str | None:
+    """What is wrong with the type of a score array (complex, text, ...), or ``None``."""
+    a = np.asarray(scores) if not isinstance(scores, np.ndarray) else scores
+    if a.dtype.kind in "biuf":
+        return None
+    if a.dtype.kind == "O":
+        bad = [v for v in a.ravel() if not isinstance(v, (int, float, np.integer, np.floating))]
+        return None if not bad else f"a {type(bad[0]).__name__} value {bad[0]!r}"
+    return {"c": "complex numbers", "U": "strings", "S": "bytes"}.get(
+        a.dtype.kind, f"dtype {a.dtype}"
+    )
 
 
 class CrossEntropyOptimizer:
@@ -126,6 +143,9 @@ class CrossEntropyOptimizer:
         self.options = resolve_options({**self.problem.default_options(), **options})
         self.family = family if family is not None else self.problem.initial_family()
         check_family(self.problem, self.family)
+        n = self.options["n_samples"]
+        extra = getattr(self.problem, "score_bytes_per_sample", 0)
+        require(f"n_samples={n}", iteration_bytes(n, self.family.event_shape, per_sample=extra))
         if self.options["polish"] != "none" and not self.problem.can_polish:
             raise ConfigError(
                 f"polish={self.options['polish']!r} needs a problem with a local search; "
@@ -134,7 +154,6 @@ class CrossEntropyOptimizer:
         self.sign = 1.0 if self.problem.sense == "max" else -1.0
         self.seed = root_seed(rng, self.options["seed"])
         self.callback, self.progress = callback, progress
-        n = self.options["n_samples"]
         self.n_elite = self.options["n_elite"] or max(1, math.ceil(self.options["rho"] * n))
         if self.n_elite == 1:
             warnings.warn(
@@ -177,6 +196,14 @@ class CrossEntropyOptimizer:
             )
         raw = check_scores(scores, X.shape[0], self.options["nan_policy"])
         s = self.sign * raw
+        if np.any(s == np.inf):
+            warnings.warn(
+                f"iteration {self.t + 1}: the score function returned "
+                f"{'+' if self.sign > 0 else '-'}inf for {int(np.sum(s == np.inf))} samples "
+                "(an overflow?); they rank best",
+                CEMWarning,
+                stacklevel=2,
+            )
         s[np.isnan(s)] = -np.inf
         n_elite = min(self.n_elite, X.shape[0])
         order = np.argsort(-s, kind="stable")
@@ -289,7 +316,7 @@ class CrossEntropyOptimizer:
             stop=fired,
             status=next(iter(fired), "not stopped"),
             message="; ".join(fired.values()) or "not stopped",
-            success=bool(_CONVERGED & fired.keys()),
+            success=bool(_CONVERGED & fired.keys()) and x is not None,
             seconds=self.history[-1].seconds if len(self.history) else 0.0,
             family=self.family,
             history=self.history,

@@ -103,6 +103,10 @@ def root_seed(rng: RNGLike, seed: int | None = None) -> np.random.SeedSequence:
     return as_seed_sequence(seed if rng is None else rng)
 
 
+#: Prefix of the note added to an exception raised by a score function in a batch.
+SCORE_NOTE = "raised by the score function in"
+
+
 def child_seed(seed: np.random.SeedSequence, *key: int) -> np.random.SeedSequence:
     """The seed sequence with the run's entropy and spawn key ``seed.spawn_key + key``.
 
@@ -183,10 +187,20 @@ def _sample(family: Any, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _sample_score(
-    family: Any, n: int, rng: np.random.Generator, score: Callable[[np.ndarray], np.ndarray]
+    family: Any,
+    n: int,
+    rng: np.random.Generator,
+    score: Callable[[np.ndarray], np.ndarray],
+    where: tuple[int, int],
 ) -> tuple[np.ndarray, np.ndarray]:
     X = family.sample(n, rng)
-    return X, np.asarray(score(X))
+    try:
+        return X, np.asarray(score(X))
+    except Exception as exc:
+        # The original exception, type and message kept, tells where it happened.
+        if hasattr(exc, "add_note"):
+            exc.add_note(f"{SCORE_NOTE} iteration {where[0]}, batch {where[1]}")
+        raise
 
 
 def _batch_args(family: Any, n: int, seed: np.random.SeedSequence, t: int, batch_size: int | None):
@@ -225,6 +239,6 @@ def sample_and_score(
     the caller validates shapes and values). The samples equal those of
     :func:`sample_batches` with the same arguments.
     """
-    args = [(*a, score) for a in _batch_args(family, n, seed, t, batch_size)]
+    args = [(*a, score, (t, b)) for b, a in enumerate(_batch_args(family, n, seed, t, batch_size))]
     parts = map_batches(_sample_score, args, n_jobs, backend)
     return np.concatenate([p[0] for p in parts], axis=0), [p[1] for p in parts]

@@ -41,9 +41,10 @@ from typing import Any, Literal
 import numpy as np
 
 from cem.checks import check_int, is_int, is_real
-from cem.errors import ConfigError, InvalidScoreError, NotRareWarning
+from cem.errors import CEMWarning, ConfigError, InvalidScoreError, NotRareWarning
 from cem.families import Family
 from cem.loop import check_scores
+from cem.memory import iteration_bytes, require
 from cem.options import OPTIONS, Option, validate_table
 from cem.parallel import (
     RNGLike,
@@ -212,6 +213,8 @@ def estimate_probability(
     target = sign * float(gamma)
     root = root_seed(rng, o["seed"])
     v = nominal if family is None else family
+    for key in ("n_samples", "n_final"):
+        require(f"{key}={o[key]}", iteration_bytes(o[key], v.event_shape))
     if family is not None:
         _check_support(nominal, family, root)
     start = time.perf_counter()
@@ -276,7 +279,17 @@ def _result(
     family: Family,
     status: str = "done",
 ) -> EstimateResult:
-    ci = (max(0.0, est - _Z95 * se), est + _Z95 * se)
+    if est > 1.0:
+        warnings.warn(
+            f"the importance-sampling estimate {est:.6g} exceeds 1: the likelihood ratios "
+            "are unreliable (too few samples or a poor family); reported as 1, not a success",
+            CEMWarning,
+            stacklevel=3,
+        )
+        est, log_est, hits_ok = 1.0, 0.0, False
+    else:
+        hits_ok = hits > 0
+    ci = (max(0.0, est - _Z95 * se), min(1.0, est + _Z95 * se))
     message = {
         "done": "final importance-sampling run finished",
         "max_levels": "gamma_t did not reach gamma within max_levels; final run done anyway",
@@ -287,7 +300,7 @@ def _result(
         estimate=est, log_estimate=log_est, std_error=se, rel_error=rel, ci=ci, ess=ess,
         hits=hits, n_final=n, levels=levels, nit=len(levels), nfev=evaluations,
         seconds=seconds, method=method, family=family, status=status, message=message,
-        success=hits > 0,
+        success=hits_ok,
     )  # fmt: skip
 
 

@@ -13,7 +13,10 @@ a class or factory that takes the ``[family]`` keys. Built-ins are one line each
     [project.entry-points."cem.families"]
     beta = "mypackage.families:Beta"
 
-A config may also name any ``"module:Class"`` path directly.
+A config may also name any ``"module:Class"`` path directly, but importing a module
+runs its code, and configs are data: such a path is resolved only with
+``allow_import=True`` (``cem run --allow-import``). Registered names and installed
+plug-ins need no opt-in.
 """
 
 from __future__ import annotations
@@ -123,17 +126,32 @@ class Registry:
             found.setdefault(name, ep.value)
         return found
 
-    def resolve(self, name: str) -> Callable[..., Any]:
+    def resolve(self, name: str, allow_import: bool = False) -> Callable[..., Any]:
         """The factory of a registered name or of a ``"module:Class"`` path.
+
+        Parameters
+        ----------
+        name : str
+            A registered name, or a ``"module:Class"`` path.
+        allow_import : bool, default False
+            Whether a ``"module:Class"`` path may be imported (which runs the
+            module's code). Without it such a path raises before any import.
 
         Raises
         ------
         ConfigError
-            For an unknown name; the message lists the registered ones.
+            For an unknown name (the message lists the registered ones), or a
+            ``"module:Class"`` path without ``allow_import``.
         """
         if not isinstance(name, str) or not name:
             raise ConfigError(f"{self.what} name must be a non-empty string, got {name!r}")
         if ":" in name:
+            if not allow_import:
+                raise ConfigError(
+                    f"{self.what} {name!r} is a 'module:attribute' path, and importing it "
+                    "would run its code; pass --allow-import (allow_import=True) if you "
+                    "trust it, or use a registered name"
+                )
             return _load(name, self.what)
         if name in self.builtin:
             return _load(self.builtin[name], self.what)
@@ -158,14 +176,16 @@ def available_families() -> dict[str, str]:
     return family_registry.available()
 
 
-def resolve(name: str) -> Callable[..., Any]:
-    """The factory of a registered problem name or ``"module:Class"`` path."""
-    return problem_registry.resolve(name)
+def resolve(name: str, allow_import: bool = False) -> Callable[..., Any]:
+    """The factory of a registered problem name or ``"module:Class"`` path (see
+    :meth:`Registry.resolve` for ``allow_import``)."""
+    return problem_registry.resolve(name, allow_import)
 
 
-def resolve_family(name: str) -> Callable[..., Any]:
-    """The factory of a registered family name or ``"module:Class"`` path."""
-    return family_registry.resolve(name)
+def resolve_family(name: str, allow_import: bool = False) -> Callable[..., Any]:
+    """The factory of a registered family name or ``"module:Class"`` path (see
+    :meth:`Registry.resolve` for ``allow_import``)."""
+    return family_registry.resolve(name, allow_import)
 
 
 def bind_parameters(factory: Callable[..., Any], params: dict[str, Any], label: str) -> None:
@@ -191,11 +211,12 @@ def bind_parameters(factory: Callable[..., Any], params: dict[str, Any], label: 
         raise ConfigError(f"{label}: {exc}") from None
 
 
-def create_problem(name: str, **params: Any) -> Any:
+def create_problem(name: str, allow_import: bool = False, **params: Any) -> Any:
     """Build a problem from its registered name (or path) and keyword parameters.
 
-    Unknown parameter names raise :class:`ConfigError` listing the accepted ones.
+    Unknown parameter names raise :class:`ConfigError` listing the accepted ones; a
+    ``"module:Class"`` path needs ``allow_import=True``.
     """
-    factory = resolve(name)
+    factory = resolve(name, allow_import)
     bind_parameters(factory, params, f"problem {name!r}")
     return factory(**params)

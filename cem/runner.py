@@ -3,21 +3,25 @@
 A run directory holds
 
 - ``config.toml``: the config with every option resolved, the seed and the cem version;
-- ``checkpoint.pkl``: the optimizer state after the last finished iteration (written
-  atomically; checkpoints are trusted local files: they are pickles);
+- ``checkpoint.npz``: the optimizer state after the last finished iteration, written
+  atomically (:mod:`cem.checkpoint`: arrays and JSON, no pickle, so a run directory
+  from someone else runs no code when resumed);
 - ``history.csv``, ``result.json``, ``params.npz`` (family parameters per iteration,
   for small families) and ``convergence.png`` at the end.
 
 Since iteration ``t`` draws from generators spawned from ``(seed, t)`` only, a run
 resumed from its checkpoint ends with exactly the result of an uninterrupted run.
+The checkpoint records the SHA-256 of ``config.toml``: a run whose config was edited
+since is resumed only on request (``allow_config_change=True``), which
+``result.json`` then records.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
-import pickle
 import sys
 import time
 from pathlib import Path
@@ -26,15 +30,17 @@ from typing import IO, Any
 import numpy as np
 
 import cem
+from cem.checkpoint import read_checkpoint, write_checkpoint
 from cem.config import ExperimentConfig, dump_toml
-from cem.errors import ConfigError
-from cem.io import atomic_write_bytes, atomic_write_text
+from cem.errors import CEMError, ConfigError, ObjectiveError, ResourceLimitError
+from cem.io import atomic_write_bytes, atomic_write_text, remove_stale_temps
 from cem.loop import CrossEntropyOptimizer
 from cem.rare_event import RareEventProblem
 from cem.result import EstimateResult, OptimizeResult, Result
 
 __all__ = [
     "CHECKPOINT",
+    "config_digest",
     "load_run_config",
     "new_run_dir",
     "resume",
@@ -42,7 +48,10 @@ __all__ = [
     "write_results",
 ]
 
-CHECKPOINT = "checkpoint.pkl"
+CHECKPOINT = "checkpoint.npz"
+#: Files a run writes atomically (their stale temporaries are removed on resume).
+RUN_FILES = ("config.toml", CHECKPOINT, "history.csv", "result.json", "params.npz",
+             "levels.csv", "convergence.png")  # fmt: skip
 #: Family parameters are recorded per iteration when they hold at most this many numbers.
 MAX_RECORDED_PARAMS = 100_000
 
@@ -61,10 +70,18 @@ def new_run_dir(parent: Path, stem: str) -> Path:
 
 
 def _claim(out: Path, force: bool) -> Path:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"run directory {out} exists and is not a directory")
+    if out.exists() and any(out.iterdir()) and not force:
         raise ConfigError(f"run directory {out} already exists; pass --force to overwrite it")
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out, RUN_FILES)
     return out
+
+
+def config_digest(run_dir: Path) -> str:
+    """SHA-256 of a run directory's ``config.toml``, as the checkpoint records it."""
+    return hashlib.sha256((Path(run_dir) / "config.toml").read_bytes()).hexdigest()
 
 
 def _resolved(cfg: ExperimentConfig, seed: int) -> dict[str, dict[str, Any]]:
@@ -83,16 +100,18 @@ def _resolved(cfg: ExperimentConfig, seed: int) -> dict[str, dict[str, Any]]:
 class _Recorder:
     """Callback that records family parameters and writes the checkpoint each iteration."""
 
-    def __init__(self, run_dir: Path, checkpoint: bool, params: list[dict[str, np.ndarray]]):
+    def __init__(
+        self, run_dir: Path, checkpoint: bool, params: list[dict[str, np.ndarray]], digest: str
+    ):
         self.run_dir, self.checkpoint, self.params = run_dir, checkpoint, params
+        self.digest = digest
 
     def __call__(self, opt: CrossEntropyOptimizer) -> None:
         fam = opt.family.params()
         if sum(np.size(v) for v in fam.values()) <= MAX_RECORDED_PARAMS:
             self.params.append({k: np.array(v) for k, v in fam.items()})
         if self.checkpoint:
-            state = {"optimizer": opt.state_dict(), "params": self.params, "version": 1}
-            atomic_write_bytes(self.run_dir / CHECKPOINT, pickle.dumps(state))
+            write_checkpoint(self.run_dir / CHECKPOINT, opt.state_dict(), self.params, self.digest)
 
 
 def _execute(
@@ -101,21 +120,52 @@ def _execute(
     state: dict[str, Any] | None,
     quiet: bool,
     stream: IO[str] | None,
+    extra: dict[str, Any] | None = None,
 ) -> OptimizeResult:
     params: list[dict[str, np.ndarray]] = list(state["params"]) if state else []
     options = dict(cfg.options, verbose=not quiet)
-    opt = CrossEntropyOptimizer(
-        cfg.problem,
-        cfg.family,
-        callback=_Recorder(run_dir, cfg.output["checkpoint"], params),
-        progress=stream,
-        **options,
-    )
+    recorder = _Recorder(run_dir, cfg.output["checkpoint"], params, config_digest(run_dir))
+    opt = CrossEntropyOptimizer(cfg.problem, cfg.family, callback=recorder, progress=stream,
+                                **options)  # fmt: skip
     if state is not None:
         opt.load_state_dict(state["optimizer"])
-    result = opt.run()
-    write_results(run_dir, result, params, cfg, plots=cfg.output["plots"])
+    try:
+        result = opt.run()
+    except (CEMError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if isinstance(exc, OSError) and exc.filename is not None and not _score_notes(exc):
+            raise  # the file system's own error (a full disk, ...), reported as such
+        kept = (
+            f"the checkpoint after iteration {opt.t} is kept (cem resume {run_dir})"
+            if cfg.output["checkpoint"] and opt.t > 0
+            else "no checkpoint was written"
+        )
+        raise _run_failure(exc, f"iteration {opt.t + 1}", kept) from exc
+    write_results(run_dir, result, params, cfg, plots=cfg.output["plots"], extra=extra)
     return result
+
+
+def _score_notes(exc: BaseException) -> list[str]:
+    """The notes :mod:`cem.parallel` adds to an exception of a score function."""
+    from cem.parallel import SCORE_NOTE
+
+    return [n for n in getattr(exc, "__notes__", ()) if n.startswith(SCORE_NOTE)]
+
+
+def _run_failure(exc: BaseException, where: str, kept: str) -> CEMError:
+    """One-line error for an exception of a run: where (iteration and batch), what, and
+    what is kept of the run."""
+    from cem.parallel import SCORE_NOTE
+
+    notes = _score_notes(exc)
+    if notes:
+        where = notes[-1].removeprefix(SCORE_NOTE).strip()
+    who = "the score function" if notes else "the run"
+    if isinstance(exc, MemoryError):
+        return ResourceLimitError(f"{where}: out of memory in {who}; {kept}")
+    message = " ".join(str(exc).split())
+    return ObjectiveError(f"{where}: {who} raised {type(exc).__name__}: {message}; {kept}")
 
 
 def write_results(
@@ -124,8 +174,12 @@ def write_results(
     params: list[dict[str, np.ndarray]],
     cfg: ExperimentConfig,
     plots: bool = True,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``history.csv``, ``result.json``, ``params.npz`` and ``convergence.png``."""
+    """Write ``history.csv``, ``result.json``, ``params.npz`` and ``convergence.png``.
+
+    ``extra`` adds keys to ``result.json`` (e.g. that a resume accepted an edited config).
+    """
     result.history.to_csv(run_dir / "history.csv")
     x = result.x
     _write_summary(run_dir, cfg, result, {
@@ -135,6 +189,7 @@ def write_results(
         "known_optimum": result.known_optimum,
         "gap": result.gap,
         "stop": result.stop,
+        **(extra or {}),
     })  # fmt: skip
     if params:
         stacked = {k: np.stack([p[k] for p in params]) for k in params[0]}
@@ -163,6 +218,7 @@ def _write_summary(
         "nfev": result.nfev,
         "seconds": result.seconds,
         "seed": options["seed"],
+        "config_sha256": config_digest(run_dir),
         "cem_version": cem.__version__,
     }
     atomic_write_text(run_dir / "result.json", json.dumps(summary, indent=2) + "\n")
@@ -200,7 +256,12 @@ def _estimate(
     """Run a rare-event estimation; write ``result.json``, ``levels.csv`` and the plot."""
     problem = cfg.problem
     assert isinstance(problem, RareEventProblem)
-    result = problem.estimate(family=cfg.family, **cfg.estimator)
+    try:
+        result = problem.estimate(family=cfg.family, **cfg.estimator)
+    except (CEMError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise _run_failure(exc, "the estimation", "nothing was written") from exc
     if not quiet:
         print(result.format_table(), file=stream or sys.stdout, flush=True)
     try:
@@ -237,29 +298,56 @@ def _estimate(
     return result
 
 
-def load_run_config(run_dir: Path) -> ExperimentConfig:
+def load_run_config(run_dir: Path, *, allow_import: bool = False) -> ExperimentConfig:
     """The resolved config of a run directory."""
     from cem.config import load_config
 
     path = Path(run_dir) / "config.toml"
     if not path.is_file():
         raise ConfigError(f"{run_dir} is not a run directory: no config.toml")
-    return load_config(path)
+    return load_config(path, allow_import=allow_import)
 
 
 def resume(
-    run_dir: Path, *, quiet: bool = False, stream: IO[str] | None = None
+    run_dir: Path,
+    *,
+    quiet: bool = False,
+    stream: IO[str] | None = None,
+    allow_import: bool = False,
+    allow_config_change: bool = False,
 ) -> tuple[Path, OptimizeResult]:
-    """Continue an interrupted run from its last checkpoint."""
+    """Continue an interrupted run from its last checkpoint.
+
+    Parameters
+    ----------
+    run_dir : path
+        The run directory.
+    allow_import : bool, default False
+        Let the run's config name ``"module:Class"`` paths (importing runs code).
+    allow_config_change : bool, default False
+        Continue although ``config.toml`` changed since the checkpoint was written;
+        ``result.json`` then says so (``"resumed_with_changed_config": true``).
+
+    Raises
+    ------
+    CheckpointError
+        For a damaged checkpoint, one of another format, or one of another config.
+    """
     run_dir = Path(run_dir)
-    cfg = load_run_config(run_dir)
+    cfg = load_run_config(run_dir, allow_import=allow_import)
     if cfg.kind == "estimate":
         raise ConfigError(f"{run_dir} is a rare-event estimation; run it again instead")
+    remove_stale_temps(run_dir, RUN_FILES)
     path = run_dir / CHECKPOINT
     if not path.is_file():
-        raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from")
-    with path.open("rb") as fh:
-        state = pickle.load(fh)
+        old = (
+            " (checkpoint.pkl is an old pickle checkpoint, never loaded)"
+            if (run_dir / "checkpoint.pkl").exists()
+            else ""
+        )
+        raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from{old}")
+    state = read_checkpoint(path, cfg.family, config_digest(run_dir), allow_config_change)
     if not quiet:
         print(f"resuming {run_dir} after iteration {state['optimizer']['t']}", file=sys.stderr)
-    return run_dir, _execute(cfg, run_dir, state, quiet, stream)
+    extra = {"resumed_with_changed_config": True} if state["config_changed"] else None
+    return run_dir, _execute(cfg, run_dir, state, quiet, stream, extra)

@@ -37,7 +37,12 @@ from cem.checks import check_int
 from cem.errors import ConfigError
 from cem.families import Categorical, SequentialAllocation
 from cem.problem import Problem
-from cem.problems.production_line import LineSpec, exact_throughput, simulate_throughput
+from cem.problems.production_line import (
+    LineSpec,
+    exact_throughput,
+    simulate_throughput,
+    simulation_bytes,
+)
 
 __all__ = ["INSTANCES", "BufferAllocation", "FlowLinePNH", "Selection", "compositions"]
 
@@ -123,6 +128,11 @@ class BufferAllocation(Problem):
     ) -> BufferAllocation:
         """Build from config keys (``line`` names one of :data:`INSTANCES`)."""
         return cls(line, total, n_units, warmup, seed)
+
+    @property
+    def score_bytes_per_sample(self) -> int:
+        """Memory the simulation of one allocation takes (:mod:`cem.memory`)."""
+        return simulation_bytes(self.spec.m, self.n_units)
 
     def initial_family(self) -> SequentialAllocation:
         return SequentialAllocation.uniform(self.spec.m - 1, self.total)
@@ -241,6 +251,11 @@ class FlowLinePNH(Problem):
         """The optimal design ``(r1, r2, r3, b2, b3)`` and throughput, by enumeration."""
         design, value = _pnh_enumeration(self.R, self.B)
         return np.array(design), value
+
+    @property
+    def score_bytes_per_sample(self) -> int:
+        """Memory the simulation of one design takes (:mod:`cem.memory`)."""
+        return simulation_bytes(3, self.n_units)
 
     def initial_family(self) -> Categorical:
         return Categorical.uniform([self.R - 2, self.R - 2, self.B - 1])

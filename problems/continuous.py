@@ -21,18 +21,22 @@ from scipy.optimize import brentq
 from cem.checks import check_int
 from cem.errors import ConfigError
 from cem.families import Family, FullNormal, Normal, NormalMixture, TruncatedNormal
+from cem.memory import require
 from cem.problem import Problem
 
 __all__ = ["Bimodal", "Sphere", "Rosenbrock", "Rastrigin"]
 
 
 def _start(dim: int, mean: float | Sequence[float], sigma: float, full: bool) -> Family:
+    require(f"dim={dim}", 8.0 * (dim * dim if full else 2 * dim))
     mu = np.broadcast_to(np.asarray(mean, dtype=float), (dim,)).copy()
     return FullNormal(mu, sigma**2) if full else Normal(mu, sigma)
 
 
 def _check_dim(dim: int) -> int:
-    return check_int("dim", dim, 1)
+    check_int("dim", dim, 1)
+    require(f"dim={dim}", 8.0 * 3 * dim)  # shift, mean and sigma
+    return dim
 
 
 def _as_batch(X: np.ndarray, dim: int) -> np.ndarray:

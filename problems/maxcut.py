@@ -21,6 +21,7 @@ References
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,18 @@ import scipy.sparse as sp
 from cem.checks import check_int
 from cem.errors import ConfigError, DataFormatError
 from cem.families import Bernoulli
+from cem.memory import require
 from cem.problem import Problem
 
-__all__ = ["MaxCut", "read_gset", "tutorial_matrix", "synthetic_matrix", "bundled_gset"]
+__all__ = [
+    "MaxCut",
+    "bundled_gset",
+    "gset_best_known",
+    "read_gset",
+    "synthetic_matrix",
+    "tutorial_matrix",
+    "weights_digest",
+]
 
 #: Gset graphs bundled with the package.
 GSET_DIR = Path(__file__).resolve().parent / "data" / "gset"
@@ -87,16 +97,26 @@ def read_gset(path: str | os.PathLike[str]) -> sp.csr_array:
 
     Format: a header ``n m``, then ``m`` lines ``i j w`` (1-based vertices).
 
+    The file is read as it is: a self-loop, or an edge given twice (in either
+    orientation), is refused rather than dropped or summed, since either would change
+    the instance that a published best-known cut refers to.
+
     Raises
     ------
     DataFormatError
         Naming the file and line, for a malformed header or edge line, a vertex out of
-        ``1..n``, a self-loop, or an edge count that differs from the header.
+        ``1..n``, a self-loop, a duplicate edge, or an edge count that differs from the
+        header.
+    ResourceLimitError
+        When the header's ``n`` would need more memory than :mod:`cem.memory` allows.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Gset file not found: {path}")
-    lines = path.read_text().splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"{path.name}: not a text file ({exc.reason})") from None
     content = [(k + 1, ln.split()) for k, ln in enumerate(lines) if ln.strip()]
     if not content:
         raise DataFormatError(f"{path.name}: empty file, expected a header line 'n m'")
@@ -107,6 +127,9 @@ def read_gset(path: str | os.PathLike[str]) -> sp.csr_array:
         raise DataFormatError(
             f"{path.name}, line {lineno}: expected header 'n m' (two integers), got {lines[0]!r}"
         ) from None
+    if n < 2 or m < 0:
+        raise DataFormatError(f"{path.name}, line {lineno}: need n >= 2 and m >= 0, got {n} {m}")
+    require(f"{path.name}: n={n}", 8 * (4 * (n + 1) + 6 * m))
     edges = content[1:]
     if len(edges) != m:
         raise DataFormatError(f"{path.name}: header announces {m} edges, the file has {len(edges)}")
@@ -128,8 +151,32 @@ def read_gset(path: str | os.PathLike[str]) -> sp.csr_array:
                 f"{path.name}, line {lineno}: vertices must be distinct and in 1..{n}, got {i} {j}"
             )
         rows[e], cols[e], wts[e] = i - 1, j - 1, w
+    lo, hi = np.minimum(rows, cols), np.maximum(rows, cols)
+    key = lo * n + hi
+    order = np.argsort(key, kind="stable")
+    dup = np.flatnonzero(key[order][1:] == key[order][:-1])
+    if dup.size:
+        e = order[dup[0] + 1]
+        raise DataFormatError(
+            f"{path.name}, line {edges[e][0]}: the edge {lo[e] + 1} {hi[e] + 1} is given twice "
+            "(duplicate edges are not summed; merge them in the file)"
+        )
     W = sp.coo_array((wts, (rows, cols)), shape=(n, n))
     return (W + W.T).tocsr()
+
+
+def weights_digest(weights: np.ndarray | sp.sparray) -> str:
+    """SHA-256 of a symmetric weight matrix's content (its upper-triangle edges).
+
+    The same graph gives the same digest whatever its file's layout, name or edge
+    order, and any change of an edge or weight changes it.
+    """
+    W = sp.coo_array(sp.triu(sp.csr_array(weights, dtype=float), k=1))
+    order = np.lexsort((W.col, W.row))
+    h = hashlib.sha256(f"maxcut {W.shape[0]};".encode())
+    for a in (W.row[order].astype("<i8"), W.col[order].astype("<i8"), W.data[order].astype("<f8")):
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def bundled_gset(name: str) -> Path:
@@ -141,12 +188,19 @@ def bundled_gset(name: str) -> Path:
     return folder / f"{name}.txt"
 
 
-def gset_best_known(name: str) -> float | None:
-    """Best-known cut of a Gset graph (Benlic & Hao 2013), or ``None`` if not listed."""
+def gset_best_known(name: str, weights: np.ndarray | sp.sparray | None = None) -> float | None:
+    """Best-known cut of a Gset graph (Benlic & Hao 2013), or ``None`` if not listed.
+
+    With ``weights``, the value is returned only when their content digest
+    (:func:`weights_digest`) equals the listed graph's: a file that merely has the
+    name of a Gset graph does not get its best-known cut.
+    """
     table = GSET_DIR / "BEST_KNOWN.csv"
     with table.open() as fh:
         for row in csv.DictReader(fh):
             if row["name"] == name:
+                if weights is not None and row["sha256"] != weights_digest(weights):
+                    return None
                 return float(row["best_known_cut"])
     return None
 
@@ -197,6 +251,7 @@ class MaxCut(Problem):
         self.name = name or f"maxcut-{self.n}"
         density = W.nnz / self.n**2 if sp.issparse(W) else np.count_nonzero(W) / self.n**2
         if density > _DENSE_ABOVE:
+            require(f"the dense weight matrix of {self.name}", 8.0 * self.n**2)
             W = W.toarray() if sp.issparse(W) else np.asarray(W, dtype=float)
         else:
             W = sp.csr_array(W, dtype=float)
@@ -211,7 +266,10 @@ class MaxCut(Problem):
         elif sp.issparse(weights):
             W = sp.csr_array(weights, dtype=float)
         else:
-            W = np.asarray(weights, dtype=float)
+            try:
+                W = np.asarray(weights, dtype=float)
+            except (TypeError, ValueError):
+                raise ConfigError("weights must be a numeric matrix or a networkx graph") from None
         if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] < 2:
             raise ConfigError(f"weights must be a square matrix with n >= 2, got shape {W.shape}")
         diff = abs(W - W.T)
@@ -222,6 +280,10 @@ class MaxCut(Problem):
         data = W.data if sp.issparse(W) else W
         if not np.all(np.isfinite(data)):
             raise ConfigError("max-cut weights must be finite")
+        with np.errstate(over="ignore"):
+            total = float(np.abs(data).sum())
+        if not np.isfinite(total):
+            raise ConfigError("max-cut weights are too large: their sum overflows to inf")
         return W
 
     # ------------------------------------------------------------------ builders
@@ -236,6 +298,7 @@ class MaxCut(Problem):
         m = n // 2 if m is None else m
         if n - m > m:
             raise ConfigError(f"the known optimum needs m >= n - m, got n={n}, m={m}")
+        require(f"n={n}", 3 * 8 * float(n) ** 2)  # C, the diagonal blocks and a copy
         rng = np.random.default_rng(np.random.SeedSequence(seed))
         return cls(
             synthetic_matrix(n, m, rng), known_optimum=float(m * (n - m)), name=f"synthetic-{n}"
@@ -243,8 +306,16 @@ class MaxCut(Problem):
 
     @classmethod
     def from_gset(cls, path: str | os.PathLike[str], known_optimum: float | None = None) -> MaxCut:
-        """A Gset graph file (see :func:`read_gset`)."""
-        return cls(read_gset(path), known_optimum=known_optimum, name=Path(path).stem)
+        """A Gset graph file (see :func:`read_gset`).
+
+        Unless given, the known optimum is the best-known cut listed for the file's
+        name, attached only when the file's content matches the listed graph's
+        (:func:`gset_best_known`).
+        """
+        W = read_gset(path)
+        if known_optimum is None:
+            known_optimum = gset_best_known(Path(path).stem, W)
+        return cls(W, known_optimum=known_optimum, name=Path(path).stem)
 
     @classmethod
     def from_config(
@@ -281,7 +352,7 @@ class MaxCut(Problem):
                 raise ConfigError("instance='gset' needs file = 'path/to/graph'")
             prob = cls.from_gset(file)
         elif instance.startswith("G") and instance[1:].isdigit():
-            prob = cls.from_gset(bundled_gset(instance), gset_best_known(instance))
+            prob = cls.from_gset(bundled_gset(instance))
         else:
             raise ConfigError(
                 f"instance must be 'tutorial5', 'synthetic', 'gset' or a bundled Gset name "

@@ -41,21 +41,25 @@ References
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import spsolve
+from scipy.sparse.linalg import MatrixRankWarning, spsolve
 
 from cem.checks import check_int
 from cem.errors import ConfigError
+from cem.memory import require
 
 __all__ = [
     "LineSpec",
     "exact_throughput",
     "simulate_throughput",
+    "simulation_bytes",
     "stationary_distribution",
     "two_machine_throughput",
 ]
@@ -138,6 +142,11 @@ def effective_times(spec: LineSpec, n_units: int, rng: np.random.Generator) -> n
     return Z
 
 
+def simulation_bytes(m: int, n_units: int) -> int:
+    """Bytes :func:`simulate_throughput` needs per line: its departure times and draws."""
+    return 8 * (int(n_units) + 1) * (int(m) + 2)
+
+
 def simulate_throughput(
     spec: LineSpec,
     buffers: np.ndarray,
@@ -175,6 +184,7 @@ def simulate_throughput(
     check_int("n_units", n_units, 1)
     check_int("warmup", warmup, 0, n_units - 1)
     N, m = b.shape[0], spec.m
+    require(f"n_units={n_units} for {N} lines", N * simulation_bytes(m, n_units))
     if rates is None:
         Z = effective_times(spec, n_units, rng)[:, :, None]
     else:
@@ -276,6 +286,8 @@ def exact_throughput(spec: LineSpec, buffers: np.ndarray) -> float:
     if spec.processing != "exponential":
         raise ConfigError("exact_throughput needs processing='exponential'")
     caps = tuple(int(v) for v in _check_buffers(spec, buffers)[0])
+    bound = min(4.0**spec.m * math.prod(c + 1.0 for c in caps), MAX_STATES)
+    require(f"the exact solver's Markov chain (buffers {list(caps)})", bound * _BYTES_PER_STATE)
     start = ((WORKING,) + (IDLE,) * (spec.m - 1), (0,) * (spec.m - 1))
     index = {start: 0}
     queue = deque([start])
@@ -293,13 +305,18 @@ def exact_throughput(spec: LineSpec, buffers: np.ndarray) -> float:
             rates.append(rate)
             if departs:
                 departures.append((k, rate))
-        if len(index) > 2_000_000:
+        if len(index) > MAX_STATES:
             raise ConfigError("the line's Markov chain is too large for the exact solver")
     n = len(index)
     pi = stationary_distribution(sp.coo_matrix((rates, (rows, cols)), shape=(n, n)).tocsr())
     states, rate = np.array(departures).T
     return float(pi[states.astype(np.int64)] @ rate)
 
+
+#: The exact solver refuses chains with more states.
+MAX_STATES = 2_000_000
+#: Memory per enumerated state (the state tuple, its index entry and transitions).
+_BYTES_PER_STATE = 1_000
 
 #: Chains with at most this many states are solved directly (sparse LU); larger ones
 #: by power iteration, since the LU of a multi-buffer line fills in.
@@ -317,23 +334,38 @@ def stationary_distribution(R: sp.csr_matrix, max_sweeps: int = 1_000_000) -> np
     :math:`P = I + Q / \Lambda`, :math:`\Lambda = 1.01 \max_i q_i` (aperiodic through
     its self-loops), until :math:`\|\pi P - \pi\|_1 <` :data:`POWER_TOL`.
 
+    A singular direct solve (state 0 transient, so :math:`\pi_0 = 0`) falls back on
+    the power iteration; no NaN is ever returned.
+
     Raises
     ------
     ConfigError
-        If the power iteration has not converged after ``max_sweeps`` sweeps.
+        If the power iteration has not converged after ``max_sweeps`` sweeps, or
+        its iterates are not finite.
     """
     n = R.shape[0]
     out = np.asarray(R.sum(axis=1)).ravel()
     if n <= DIRECT_STATES:
         A = (R - sp.diags(out)).T.tocsc()
         pi = np.ones(n)
-        pi[1:] = spsolve(A[1:, 1:], -A[1:, 0].toarray().ravel())
-        return pi / pi.sum()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", MatrixRankWarning)
+            try:
+                pi[1:] = spsolve(A[1:, 1:], -A[1:, 0].toarray().ravel())
+            except MatrixRankWarning:
+                pi[:] = np.nan  # state 0 is transient: pi_0 = 1 cannot normalize
+        pi = pi / pi.sum()
+        if np.all(np.isfinite(pi)) and pi.min() >= -1e-12:
+            return np.maximum(pi, 0.0)
+        # A singular or indefinite direct solve falls back on the power iteration,
+        # which needs only one closed class, not a recurrent state 0.
     lam = 1.01 * out.max()
     PT = (R.T / lam + sp.diags(1.0 - out / lam)).tocsr()
     pi = np.full(n, 1.0 / n)
     for _ in range(max_sweeps):
         new = PT @ pi
+        if not np.all(np.isfinite(new)):
+            raise ConfigError("the stationary distribution is not finite (rates out of range?)")
         if np.abs(new - pi).sum() < POWER_TOL:
             return new / new.sum()
         pi = new

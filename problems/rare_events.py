@@ -32,6 +32,8 @@ from scipy import integrate, stats
 from cem.errors import ConfigError
 from cem.families import Exponential, Family, FullNormal, Normal, NormalMixture
 from cem.families._base import normalized_weights
+from cem.memory import require
+from cem.options import is_int, is_real
 from cem.rare_event import RareEventProblem
 
 __all__ = [
@@ -138,6 +140,11 @@ class SumOfExponentials(RareEventProblem):
     family_types = (Exponential,)
 
     def __init__(self, n: int = 10, gamma: float = 50.0, mean: float = 1.0) -> None:
+        if not is_int(n) or n < 1:
+            raise ConfigError(f"n must be an integer >= 1, got {n!r}")
+        if not (is_real(gamma) and is_real(mean)) or mean <= 0:
+            raise ConfigError(f"gamma and mean must be finite, mean > 0, got {gamma!r}, {mean!r}")
+        require(f"n={n}", 16.0 * n)
         self.n, self.gamma, self.mean = int(n), float(gamma), float(mean)
 
     @classmethod
@@ -315,8 +322,14 @@ class MM1Overflow(RareEventProblem):
     family_types = (BirthDeathWalk,)
 
     def __init__(self, arrival: float = 1.0, service: float = 2.0, level: int = 20) -> None:
-        if arrival <= 0 or service <= 0 or arrival == service:
-            raise ConfigError("arrival and service rates must be positive and different")
+        if not (is_real(arrival) and is_real(service)) or arrival <= 0 or service <= 0:
+            raise ConfigError(
+                f"arrival and service must be finite rates > 0, got {arrival!r} and {service!r}"
+            )
+        if arrival == service:
+            raise ConfigError("arrival and service rates must be different")
+        if not is_int(level) or level < 2:
+            raise ConfigError(f"level must be an integer >= 2, got {level!r}")
         self.arrival, self.service, self.level = float(arrival), float(service), int(level)
         self.gamma = float(level)
         self._family = BirthDeathWalk(arrival / (arrival + service), self.level)

@@ -37,7 +37,8 @@ import numpy as np
 from cem.errors import ConfigError
 from cem.families import NodePlacement, TransitionMatrix
 from cem.problem import Problem
-from cem.problems.tsplib import bundled_instance_path, load_optima, read_tsplib, tour_length
+from cem.problems.tsplib import bundled_instance_path, read_tsplib, tour_length
+from cem.problems.tsplib import known_optimum as tsplib_optimum
 
 __all__ = ["TSP", "or_opt", "two_opt"]
 
@@ -282,16 +283,18 @@ class TSP(Problem):
         """A TSPLIB ``.tsp``/``.atsp`` file.
 
         The optimum is looked up by the instance's ``NAME`` in the bundled ``OPTIMA.csv``
-        (or, when the file sits beside an ``OPTIMA.csv``, in that one) unless given.
+        (or, when the file sits beside an ``OPTIMA.csv``, in that one) unless given, and
+        attached only when the instance's content is the listed one
+        (:func:`cem.problems.tsplib.known_optimum`).
         """
         inst = read_tsplib(path)
         if inst.distances is None:
             raise ConfigError(f"{Path(path).name} holds no distances (a tour file?)")
         if known_optimum is None:
-            known_optimum = load_optima().get(inst.name)
+            known_optimum = tsplib_optimum(inst)
             beside = Path(path).parent / "OPTIMA.csv"
             if known_optimum is None and beside.is_file():
-                known_optimum = load_optima(beside).get(inst.name)
+                known_optimum = tsplib_optimum(inst, beside)
         return cls(inst.distances, known_optimum, inst.coords, inst.name, family)
 
     @classmethod

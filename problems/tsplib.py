@@ -27,6 +27,7 @@ References
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from cem.errors import ConfigError, DataFormatError
+from cem.memory import require
 
 __all__ = [
     "DATA_DIR",
@@ -42,6 +44,8 @@ __all__ = [
     "TSPLIBInstance",
     "bundled_instance_path",
     "distance_matrix",
+    "distances_digest",
+    "known_optimum",
     "load_optima",
     "read_tsplib",
     "tour_length",
@@ -65,7 +69,7 @@ class TSPLIBInstance:
     dimension : int
     edge_weight_type : str or None
     coords : ndarray (n, 2) or None
-    distances : ndarray (n, n) of int64 or None
+    distances : ndarray (n, n) of int64 (float64 for non-integer EXPLICIT weights) or None
         Zero diagonal.
     tour : ndarray (n,) of int or None
         0-based node order (``.tour`` files).
@@ -130,7 +134,7 @@ def distance_matrix(coords: np.ndarray, edge_weight_type: str) -> np.ndarray:
 
 
 def _explicit(tokens: np.ndarray, n: int, fmt: str) -> np.ndarray:
-    d = np.zeros((n, n), dtype=np.int64)
+    d = np.zeros((n, n), dtype=tokens.dtype)
     if fmt == "FULL_MATRIX":
         d[:] = tokens.reshape(n, n)
     else:
@@ -236,16 +240,22 @@ def read_tsplib(path: str | os.PathLike[str]) -> TSPLIBInstance:
             for lineno, parts in block:
                 for tok in parts:
                     try:
-                        tokens.append(int(float(tok)))
+                        w = float(tok)
                     except ValueError:
-                        raise fail(lineno, "integer edge weights") from None
+                        raise fail(lineno, "numeric edge weights") from None
+                    if not np.isfinite(w):
+                        raise fail(lineno, "finite edge weights")
+                    tokens.append(w)
             want = _expected_count(n, fmt)
             if len(tokens) != want:
                 raise DataFormatError(
                     f"{fname}, line {start}: EDGE_WEIGHT_SECTION ({fmt}, DIMENSION {n}) needs "
                     f"{want} weights, found {len(tokens)}"
                 )
-            distances = _explicit(np.array(tokens, dtype=np.int64), n, fmt)
+            values = np.array(tokens, dtype=float)
+            if np.all(values == np.round(values)) and np.all(np.abs(values) < 2.0**53):
+                values = values.astype(np.int64)  # integers, exactly
+            distances = _explicit(values, n, fmt)
         else:
             if coords is None:
                 raise DataFormatError(f"{fname}: {ewt} weights need a NODE_COORD_SECTION")
@@ -276,6 +286,7 @@ def _dimension(header: dict[str, str], fname: str, lineno: int) -> int:
         ) from None
     if n < 2:
         raise DataFormatError(f"{fname}: DIMENSION must be at least 2, got {n}")
+    require(f"{fname}: DIMENSION={n}", 3 * 8 * float(n) ** 2)  # distances and the family
     return n
 
 
@@ -290,6 +301,8 @@ def _coords(block, n, fail, start) -> np.ndarray:
             raise fail(lineno, "3 numbers 'id x y' in NODE_COORD_SECTION") from None
         if not 1 <= i <= n:
             raise fail(lineno, f"a node id in 1..{n}")
+        if not (np.isfinite(x) and np.isfinite(y)):
+            raise fail(lineno, "finite coordinates")
         xy[i - 1] = (x, y)
     if np.isnan(xy).any():
         missing = int(np.argmax(np.isnan(xy[:, 0]))) + 1
@@ -335,6 +348,37 @@ def load_optima(path: str | os.PathLike[str] = DATA_DIR / "OPTIMA.csv") -> dict[
     """Published optimal tour lengths from an ``OPTIMA.csv`` (``name,...,optimum,...``)."""
     with open(path, newline="", encoding="utf-8") as fh:
         return {row["name"]: int(row["optimum"]) for row in csv.DictReader(fh)}
+
+
+def distances_digest(distances: np.ndarray) -> str:
+    """SHA-256 of a distance matrix's content (its shape and values, off the diagonal).
+
+    The same instance gives the same digest whatever its file's name, ``NAME:``,
+    layout or ``EDGE_WEIGHT_FORMAT``; any changed distance changes it.
+    """
+    d = np.array(distances, dtype="<f8")
+    np.fill_diagonal(d, 0.0)
+    h = hashlib.sha256(f"tsp {d.shape[0]}x{d.shape[1]};".encode())
+    h.update(np.ascontiguousarray(d).tobytes())
+    return h.hexdigest()
+
+
+def known_optimum(inst: TSPLIBInstance, table: str | os.PathLike[str] | None = None) -> int | None:
+    """The published optimum of an instance, only when its content is the listed one.
+
+    The optimum is looked up by ``NAME`` in ``table`` (default: the bundled
+    ``OPTIMA.csv``) and returned only when the instance's :func:`distances_digest`
+    equals the ``sha256`` listed for that name in the bundled table: a file that
+    merely carries a known ``NAME:`` gets no optimum.
+    """
+    if inst.distances is None:
+        return None
+    with open(DATA_DIR / "OPTIMA.csv", newline="", encoding="utf-8") as fh:
+        digests = {row["name"]: row["sha256"] for row in csv.DictReader(fh)}
+    if digests.get(inst.name) != distances_digest(inst.distances):
+        return None
+    optima = load_optima() if table is None else load_optima(table)
+    return optima.get(inst.name)
 
 
 def bundled_instance_path(name: str) -> Path:
