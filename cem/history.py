@@ -17,7 +17,7 @@ __all__ = ["IterationRecord", "History"]
 
 @dataclass(frozen=True)
 class IterationRecord:
-    """What one CE iteration did.
+    r"""What one CE iteration did.
 
     Attributes
     ----------

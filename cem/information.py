@@ -233,9 +233,7 @@ def _targets(y_true: Any, n_classes: int, n: int) -> np.ndarray:
     return np.eye(n_classes)[y.astype(np.int64)]
 
 
-def _weights(
-    T: np.ndarray, class_weight: Any, sample_weight: Any
-) -> tuple[np.ndarray, float]:
+def _weights(T: np.ndarray, class_weight: Any, sample_weight: Any) -> tuple[np.ndarray, float]:
     n, k = T.shape
     w = np.ones(n)
     if sample_weight is not None:
