@@ -43,6 +43,7 @@ References
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -159,7 +160,7 @@ class Classification(Problem):
         self.class_weight = None if class_weight is None else tuple(map(float, class_weight))
         self.example_weight = w / w.sum()
         sizes = [X.shape[1], *([hidden] if hidden else []), k]
-        self.layers = list(zip(sizes[:-1], sizes[1:], strict=True))
+        self.layers = list(itertools.pairwise(sizes))
         self.dim = sum(i * o + o for i, o in self.layers)
         self._penalized = np.concatenate(
             [np.r_[np.ones(i * o, bool), np.zeros(o, bool)] for i, o in self.layers]
@@ -269,13 +270,9 @@ class Classification(Problem):
         X = self._as_batch(X)
         n, width = self.inputs.shape[0], max(o for _, o in self.layers)
         chunk = max(1, _CHUNK_FLOATS // (n * width))
-        loss = np.concatenate(
-            [
-                softmax_cross_entropy(self.targets, self._forward(X[s : s + chunk], self.inputs)[-1])
-                @ self.example_weight
-                for s in range(0, X.shape[0], chunk)
-            ]
-        )
+        logits = (self._forward(X[s : s + chunk], self.inputs)[-1] for s in range(0, len(X), chunk))
+        loss = np.concatenate([softmax_cross_entropy(self.targets, z) for z in logits])
+        loss = loss @ self.example_weight
         return loss + 0.5 * self.l2 * np.sum(X[:, self._penalized] ** 2, axis=1)
 
     def value_and_gradient(self, x: np.ndarray) -> tuple[float, np.ndarray]:
@@ -341,9 +338,7 @@ class Classification(Problem):
         if data is None:
             return None, self.data.labels
         if data.n_classes != self.data.n_classes:
-            raise ConfigError(
-                f"data has {data.n_classes} classes, the model {self.data.n_classes}"
-            )
+            raise ConfigError(f"data has {data.n_classes} classes, the model {self.data.n_classes}")
         return data.features, data.labels
 
     def accuracy(self, x: np.ndarray, data: LabelledData | None = None) -> float:
