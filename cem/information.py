@@ -77,7 +77,7 @@ def _probabilities(name: str, p: Any) -> np.ndarray:
     if bad.any():
         at = np.unravel_index(int(np.argmax(bad)), p.shape)
         raise ConfigError(
-            f"{name} must hold probabilities in [0, 1], got {p[at]!r} at index {_where(at)}"
+            f"{name} must hold probabilities in [0, 1], got {p[at].item()!r} at index {_where(at)}"
         )
     return p
 
@@ -228,7 +228,8 @@ def _targets(y_true: Any, n_classes: int, n: int) -> np.ndarray:
     if bad.any():
         k = int(np.argmax(bad))
         raise ConfigError(
-            f"y_true labels must be integers in 0..{n_classes - 1}, got {y[k]!r} at index {k}"
+            f"y_true labels must be integers in 0..{n_classes - 1}, got {y[k].item()!r} "
+            f"at index {k}"
         )
     return np.eye(n_classes)[y.astype(np.int64)]
 
@@ -400,7 +401,7 @@ def binary_cross_entropy(
         k = int(np.argmax(bad))
         raise ConfigError(
             f"y_true must hold labels 0 or 1 (or probabilities of class 1 in [0, 1]), got "
-            f"{y[k]!r} at index {k}"
+            f"{y[k].item()!r} at index {k}"
         )
     if from_logits:
         pred = np.stack([np.zeros_like(pred), pred], axis=1)
@@ -410,7 +411,7 @@ def binary_cross_entropy(
             k = int(np.argmax(bad))
             raise ConfigError(
                 f"y_pred must hold probabilities in [0, 1] (or pass from_logits=True), got "
-                f"{pred[k]!r} at index {k}"
+                f"{pred[k].item()!r} at index {k}"
             )
         pred = np.stack([1.0 - pred, pred], axis=1)
     return categorical_cross_entropy(

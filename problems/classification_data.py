@@ -186,7 +186,8 @@ def load_csv(
     if np.any(raw != np.round(raw)):
         bad = int(np.argmax(raw != np.round(raw)))
         raise DataFormatError(
-            f"{path.name}: the label column {names[col]!r} must hold integers, got {raw[bad]!r}"
+            f"{path.name}: the label column {names[col]!r} must hold integers, got "
+            f"{raw[bad].item()!r}"
         )
     values, labels = np.unique(raw.astype(np.int64), return_inverse=True)
     if values.size < 2:
