@@ -234,7 +234,10 @@ class Classification(Problem):
 
     # ------------------------------------------------------------------ the model
     def _standardized(self, features: np.ndarray) -> np.ndarray:
-        return (np.asarray(features, dtype=float) - self.center) / self.scale
+        F = np.asarray(features, dtype=float)
+        if F.ndim != 2 or F.shape[1] != self.center.size:
+            raise ConfigError(f"features must have shape (n, {self.center.size}), got {F.shape}")
+        return (F - self.center) / self.scale
 
     def _unpack(self, X: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Weights ``(B, f_in, f_out)`` and biases ``(B, f_out)`` of each layer."""
@@ -320,10 +323,6 @@ class Classification(Problem):
     def logits(self, x: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
         """Logits ``(n, K)`` of the model ``x`` on ``features`` (default: the training data)."""
         inputs = self.inputs if features is None else self._standardized(features)
-        if inputs.ndim != 2 or inputs.shape[1] != self.inputs.shape[1]:
-            raise ConfigError(
-                f"features must have shape (n, {self.inputs.shape[1]}), got {inputs.shape}"
-            )
         return self._forward(self._as_batch(np.reshape(x, (1, -1))), inputs)[-1][0]
 
     def predict_proba(self, x: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
