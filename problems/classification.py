@@ -25,8 +25,23 @@ weights, so L-BFGS reaches its minimum.
 Features are standardized (zero mean, unit variance on the training data) by default,
 which makes one scale of the sampling family fit every weight.
 
+The logits do not change when one vector is added to the weights of every class, so the
+``K`` columns of :math:`W` are not identifiable: only the L2 penalty fixes that shift,
+along a direction of curvature :math:`\lambda`, which a sampling method resolves slowly
+(and the unpenalized biases not at all). The output layer is therefore parameterized by
+:math:`V` (``f x (K-1)``) and :math:`c` (``K-1``) with :math:`W = V Q`, :math:`b = c Q`,
+where :math:`Q` holds orthonormal contrasts (:func:`helmert_contrasts`;
+:math:`Q Q^\top = I`, :math:`Q \mathbf 1 = 0`). This reaches every :math:`W` whose rows
+sum to zero, once, with :math:`\lVert W \rVert = \lVert V \rVert`; a minimizer of the
+``K``-column objective has such rows (centering them keeps the loss and lowers the
+penalty), so the minimum is that of the usual ``K``-column model, e.g. scikit-learn's
+multinomial ``LogisticRegression``. For two classes it is logistic regression,
+:math:`\hat p_1 = \sigma(w^\top x + \beta)`, with the penalty
+:math:`\frac{\lambda}{4} \lVert w \rVert^2` of the symmetric split :math:`w_1 = -w_0 = w/2`.
+
 Parameter layout of a vector ``x``: for each layer, its weight matrix ``(f_in, f_out)``
-row-major, then its ``f_out`` biases.
+row-major, then its ``f_out`` biases; the output layer has ``f_out = K - 1``. Softmax:
+``D = (f + 1)(K - 1)``; with ``h`` hidden units ``D = (f + 1) h + (h + 1)(K - 1)``.
 
 References
 ----------
@@ -45,7 +60,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -65,7 +80,7 @@ from cem.problems.classification_data import (
 )
 from cem.problems.continuous import CONTINUOUS_FAMILIES
 
-__all__ = ["Classification"]
+__all__ = ["Classification", "helmert_contrasts"]
 
 #: Largest number of floats in one batch of logits; larger batches are scored in chunks.
 _CHUNK_FLOATS = 2**23
@@ -105,7 +120,7 @@ class Classification(Problem):
     >>> from cem import minimize
     >>> problem = Classification.iris()
     >>> problem.dim, problem.describe()
-    (15, 'softmax classifier, iris: 150 examples, 4 features, 3 classes, l2=0.00667')
+    (10, 'softmax classifier, iris: 150 examples, 4 features, 3 classes, l2=0.00667')
     >>> res = minimize(problem, rng=0)
     >>> bool(problem.accuracy(res.x) >= 0.96)
     True
@@ -159,8 +174,9 @@ class Classification(Problem):
             w = Y @ c
         self.class_weight = None if class_weight is None else tuple(map(float, class_weight))
         self.example_weight = w / w.sum()
-        sizes = [X.shape[1], *([hidden] if hidden else []), k]
+        sizes = [X.shape[1], *([hidden] if hidden else []), k - 1]
         self.layers = list(itertools.pairwise(sizes))
+        self.contrasts = helmert_contrasts(k)
         self.dim = sum(i * o + o for i, o in self.layers)
         self._penalized = np.concatenate(
             [np.r_[np.ones(i * o, bool), np.zeros(o, bool)] for i, o in self.layers]
@@ -250,7 +266,8 @@ class Classification(Problem):
         return out
 
     def _forward(self, X: np.ndarray, inputs: np.ndarray) -> list[np.ndarray]:
-        """Activations of every layer for a batch of parameter vectors; the last are logits.
+        """Activations of every layer for a batch of parameter vectors; the last are the
+        reduced logits (times :attr:`contrasts`: the logits).
 
         ``inputs`` ``(n, f)`` enter as they are; each layer is one batched matrix
         product, ``(n, f_in) @ (B, f_in, f_out) -> (B, n, f_out)``.
@@ -271,9 +288,12 @@ class Classification(Problem):
     def score(self, X: np.ndarray) -> np.ndarray:
         """Regularized training loss :math:`L` of each parameter vector, shape ``(B,)``."""
         X = self._as_batch(X)
-        n, width = self.inputs.shape[0], max(o for _, o in self.layers)
+        n, width = self.inputs.shape[0], max(o for _, o in self.layers) + 1
         chunk = max(1, _CHUNK_FLOATS // (n * width))
-        logits = (self._forward(X[s : s + chunk], self.inputs)[-1] for s in range(0, len(X), chunk))
+        logits = (
+            self._forward(X[s : s + chunk], self.inputs)[-1] @ self.contrasts
+            for s in range(0, len(X), chunk)
+        )
         loss = np.concatenate([softmax_cross_entropy(self.targets, z) for z in logits])
         loss = loss @ self.example_weight
         return loss + 0.5 * self.l2 * np.sum(X[:, self._penalized] ** 2, axis=1)
@@ -287,12 +307,13 @@ class Classification(Problem):
         """
         x = np.asarray(x, dtype=float).reshape(1, -1)
         acts = self._forward(self._as_batch(x), self.inputs)
-        logits = acts[-1][0]
+        logits = acts[-1][0] @ self.contrasts
         value = float(
             softmax_cross_entropy(self.targets, logits) @ self.example_weight
             + 0.5 * self.l2 * np.sum(x[0, self._penalized] ** 2)
         )
         delta = self.example_weight[:, None] * (softmax(logits, axis=1) - self.targets)
+        delta = delta @ self.contrasts.T  # in the reduced logits
         grads = []
         layers = self._unpack(x)
         for j in range(len(layers) - 1, -1, -1):
@@ -304,18 +325,24 @@ class Classification(Problem):
         return value, np.concatenate(grads[::-1])
 
     def minimize_lbfgs(
-        self, x0: np.ndarray | None = None, rng: RNGLike = 0, gtol: float = 1e-9
+        self,
+        x0: np.ndarray | None = None,
+        rng: RNGLike = 0,
+        gtol: float = 1e-9,
+        callback: Callable[[scipy.optimize.OptimizeResult], Any] | None = None,
     ) -> scipy.optimize.OptimizeResult:
-        """Fit the same model by L-BFGS (``scipy.optimize.minimize``, analytic gradient).
+        """Fit the same model by L-BFGS ([4]_; ``scipy.optimize.minimize``, analytic gradient).
 
         The start is ``x0``, else zero for softmax and a seeded draw of
         :math:`N(0, 0.1^2)` for a network (zero is a saddle point of a tanh network).
+        ``callback(intermediate_result)`` is scipy's, called after every iteration (the
+        parameter must have that name to receive an ``OptimizeResult``).
         """
         if x0 is None:
             gen = np.random.default_rng(as_seed_sequence(rng))
             x0 = np.zeros(self.dim) if not self.hidden else 0.1 * gen.standard_normal(self.dim)
         return scipy.optimize.minimize(
-            self.value_and_gradient, x0, jac=True, method="L-BFGS-B",
+            self.value_and_gradient, x0, jac=True, method="L-BFGS-B", callback=callback,
             options={"gtol": gtol, "ftol": 0.0, "maxiter": 20_000, "maxfun": 40_000},
         )  # fmt: skip
 
@@ -323,7 +350,7 @@ class Classification(Problem):
     def logits(self, x: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
         """Logits ``(n, K)`` of the model ``x`` on ``features`` (default: the training data)."""
         inputs = self.inputs if features is None else self._standardized(features)
-        return self._forward(self._as_batch(np.reshape(x, (1, -1))), inputs)[-1][0]
+        return self._forward(self._as_batch(np.reshape(x, (1, -1))), inputs)[-1][0] @ self.contrasts
 
     def predict_proba(self, x: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
         """Class probabilities ``(n, K)``."""
@@ -410,3 +437,23 @@ def _class_colors(k: int) -> np.ndarray:
 
     name = "tab10" if k <= 10 else "tab20" if k <= 20 else "viridis"
     return matplotlib.colormaps[name].resampled(k)(np.arange(k))
+
+
+def helmert_contrasts(k: int) -> np.ndarray:
+    r"""Orthonormal contrasts of ``k`` classes: :math:`Q` of shape ``(k-1, k)`` with
+    :math:`Q Q^\top = I` and :math:`Q \mathbf 1 = 0` (normalized Helmert contrasts).
+
+    Row :math:`j = 1..k-1` is :math:`(1, .., 1, -j, 0, .., 0) / \sqrt{j (j + 1)}`
+    with :math:`j` ones.
+
+    Examples
+    --------
+    >>> (helmert_contrasts(3) * np.sqrt([[2], [6]])).round(12)
+    array([[ 1., -1.,  0.],
+           [ 1.,  1., -2.]])
+    """
+    if not (isinstance(k, (int, np.integer)) and k >= 2):
+        raise ConfigError(f"contrasts need k >= 2 classes, got {k!r}")
+    j = np.arange(1, k)[:, None]
+    c = np.arange(k)[None, :]
+    return np.where(c < j, 1.0, np.where(c == j, -j, 0.0)) / np.sqrt(j * (j + 1))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.optimize
 from scipy.special import ndtr
 
 import cem.problems.classification as classification
@@ -15,7 +16,7 @@ from cem.cli import main
 from cem.config import load_config
 from cem.errors import ConfigError, DataFormatError
 from cem.information import categorical_cross_entropy
-from cem.problems.classification import Classification
+from cem.problems.classification import Classification, helmert_contrasts
 from cem.problems.classification_data import (
     LabelledData,
     load_csv,
@@ -81,6 +82,7 @@ def _reference_objective(problem: Classification, x: np.ndarray) -> float:
         A = A @ W + b
         if j < len(problem.layers) - 1:
             A = np.tanh(A)
+    A = A @ problem.contrasts
     loss = categorical_cross_entropy(
         problem.data.labels, A, from_logits=True,
         label_smoothing=problem.label_smoothing, class_weight=problem.class_weight,
@@ -127,15 +129,15 @@ def test_network_lbfgs_and_predictions():
 
 def test_defaults_follow_the_dimension():
     problem = Classification.iris()
-    assert problem.dim == (4 + 1) * 3 and problem.l2 == pytest.approx(1 / 150)
+    assert problem.dim == (4 + 1) * 2 and problem.l2 == pytest.approx(1 / 150)
     assert problem.default_options()["n_samples"] == 20 * problem.dim
     # sigma_0^2 * (penalized weights) = 2 log K / l2: the ball holding every minimizer
-    assert problem.sigma**2 * 12 == pytest.approx(2 * np.log(3) / problem.l2)
-    assert problem.initial_family().sigma.tolist() == [problem.sigma] * 15
+    assert problem.sigma**2 * 8 == pytest.approx(2 * np.log(3) / problem.l2)
+    assert problem.initial_family().sigma.tolist() == [problem.sigma] * 10
     # L(0) = log K, the bound's premise
-    assert problem.score(np.zeros((1, 15)))[0] == pytest.approx(np.log(3))
+    assert problem.score(np.zeros((1, 10)))[0] == pytest.approx(np.log(3))
     net = Classification.iris(hidden=5)
-    assert net.dim == 5 * 5 + 6 * 3
+    assert net.dim == 5 * 5 + 6 * 2
 
 
 def test_plot_solution_draws_regions_and_examples():
@@ -167,19 +169,38 @@ def test_problem_errors():
         with pytest.raises(ConfigError, match=match):
             Classification(iris, **kwargs)
     problem = Classification(iris)
-    with pytest.raises(ConfigError, match=r"shape \(B, 15\)"):
-        problem.score(np.zeros((2, 14)))
+    with pytest.raises(ConfigError, match=r"shape \(B, 10\)"):
+        problem.score(np.zeros((2, 15)))
     with pytest.raises(ConfigError, match=r"features must have shape \(n, 4\)"):
-        problem.predict(np.zeros(15), np.zeros((2, 3)))
+        problem.predict(np.zeros(10), np.zeros((2, 3)))
     with pytest.raises(ConfigError, match="2 classes"):
-        problem.accuracy(np.zeros(15), two_gaussians(10))
+        problem.accuracy(np.zeros(10), two_gaussians(10))
+
+
+def test_contrasts_lose_nothing():
+    """Q Q^T = I and Q 1 = 0; and the minimum over the K - 1 contrasts equals the minimum
+    of the usual K-column model, found here by L-BFGS with finite differences on the
+    checked log-loss of cem.information."""
+    for k in (2, 3, 7):
+        Q = helmert_contrasts(k)
+        np.testing.assert_allclose(Q @ Q.T, np.eye(k - 1), atol=1e-15)
+        np.testing.assert_allclose(Q.sum(axis=1), 0.0, atol=1e-15)
+    problem = Classification.iris()
+    A, y, lam = problem.inputs, problem.data.labels, problem.l2
+
+    def full(theta: np.ndarray) -> float:
+        W, b = theta[:12].reshape(4, 3), theta[12:]
+        return categorical_cross_entropy(y, A @ W + b, from_logits=True) + 0.5 * lam * np.sum(W**2)
+
+    ref = scipy.optimize.minimize(full, np.zeros(15), method="BFGS", options={"gtol": 1e-9})
+    assert problem.minimize_lbfgs().fun == pytest.approx(ref.fun, rel=1e-9)
 
 
 # ---------------------------------------------------------------------- registry and CLI
 def test_registered_for_configs(tmp_path):
     assert create_problem("classification").describe().startswith("softmax classifier, iris")
     syn = create_problem("classification", data="synthetic", n=50, n_features=3, hidden=2)
-    assert syn.data.features.shape == (50, 3) and syn.dim == 4 * 2 + 3 * 2
+    assert syn.data.features.shape == (50, 3) and syn.dim == 4 * 2 + 3 * 1
     path = tmp_path / "d.csv"
     path.write_text("a,b,y\n0,1,5\n1,0,7\n2,2,5\n")
     assert create_problem("classification", file=str(path), label="y").data.n_classes == 2
