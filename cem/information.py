@@ -63,7 +63,7 @@ SUM_TOL = 1e-6
 
 
 # ---------------------------------------------------------------------- validation
-def _where(index: tuple[int, ...]) -> str:
+def _where(index: tuple[Any, ...]) -> str:
     return str(index[0]) if len(index) == 1 else str(tuple(int(i) for i in index))
 
 
@@ -348,7 +348,7 @@ def categorical_cross_entropy(
             losses = -xlogy(T, P).sum(axis=1)
     with np.errstate(invalid="ignore"):  # 0 * inf for a zero-weight example
         weighted = np.where(w > 0, w * losses, 0.0)
-    return _in_base(float(weighted.sum() / total), base)
+    return float(_in_base(float(weighted.sum() / total), base))
 
 
 def binary_cross_entropy(

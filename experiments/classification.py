@@ -99,9 +99,10 @@ def run_case(
     case: str, problem: Classification, test: LabelledData | None, seeds: int
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """L-BFGS (best of the starts) and CE (one run per seed) on one problem."""
-    rows, traces = [], {"lbfgs": None, "ce": []}
+    rows: list[dict[str, Any]] = []
+    traces: dict[str, Any] = {"lbfgs": None, "ce": []}
     starts = 1 if not problem.hidden else LBFGS_STARTS
-    best = None
+    best: Any = None
     for s in range(starts):
         trace: list[float] = []
         calls = _CountingObjective(problem)
