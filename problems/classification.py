@@ -155,9 +155,11 @@ class Classification(Problem):
         l2 = 1.0 / data.labels.size if l2 is None else l2
         if not (isinstance(l2, (int, float)) and np.isfinite(l2) and l2 >= 0):
             raise ConfigError(f"l2 must be a finite number >= 0, got {l2!r}")
-        if not 0 <= label_smoothing < 1:
+        if not (isinstance(label_smoothing, (int, float)) and 0 <= label_smoothing < 1):
             raise ConfigError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
-        if sigma is not None and not (np.isfinite(sigma) and sigma > 0):
+        if sigma is not None and not (
+            isinstance(sigma, (int, float)) and np.isfinite(sigma) and sigma > 0
+        ):
             raise ConfigError(f"sigma must be a finite number > 0, got {sigma!r}")
         self.data, self.hidden, self.l2 = data, hidden, float(l2)
         self.full_covariance = bool(full_covariance)
