@@ -6,7 +6,7 @@ import csv
 import io
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, astuple, dataclass, field, fields
 from typing import overload
 
 import numpy as np
@@ -18,7 +18,7 @@ __all__ = ["IterationRecord", "History"]
 
 @dataclass(frozen=True)
 class IterationRecord:
-    """What one CE iteration did.
+    r"""What one CE iteration did.
 
     Attributes
     ----------
@@ -33,6 +33,13 @@ class IterationRecord:
         Mean score of the iteration's finite scores.
     entropy : float
         Entropy of the family after the update (nats).
+    kl : float
+        Kullback-Leibler divergence :math:`D(f_t \| f_{t-1})` of the family after the
+        update from the family before it (nats,
+        :func:`cem.information.family_kl_divergence`): how far the iteration moved the
+        sampling distribution. NaN when the family has no closed form, and in histories
+        written before the column existed. Keyword-only, so records keep their
+        positional form.
     evals : int
         Score evaluations so far.
     seconds : float
@@ -44,6 +51,7 @@ class IterationRecord:
     best: float
     mean: float
     entropy: float
+    kl: float = field(default=float("nan"), kw_only=True)
     evals: int
     seconds: float
 
@@ -93,7 +101,15 @@ class History:
         return self.records[key]
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, History) and self.records == other.records
+        """Equal records, a NaN (e.g. ``kl`` without a closed form) equal to a NaN."""
+        return (
+            isinstance(other, History)
+            and len(self.records) == len(other.records)
+            and all(
+                np.array_equal(astuple(a), astuple(b), equal_nan=True)
+                for a, b in zip(self.records, other.records, strict=True)
+            )
+        )
 
     def to_dicts(self) -> list[dict[str, float | int]]:
         return [asdict(r) for r in self.records]
@@ -112,13 +128,20 @@ class History:
 
     @classmethod
     def read_csv(cls, path: str | os.PathLike[str]) -> History:
-        """Read a history written by :meth:`to_csv`."""
+        """Read a history written by :meth:`to_csv`.
+
+        A column added since the file was written (``kl``) takes its default.
+        """
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
         return cls(
             [
                 IterationRecord(
-                    **{c: (int(row[c]) if c in _INT_COLUMNS else float(row[c])) for c in _COLUMNS}
+                    **{
+                        c: (int(row[c]) if c in _INT_COLUMNS else float(row[c]))
+                        for c in _COLUMNS
+                        if c in row
+                    }
                 )
                 for row in rows
             ]

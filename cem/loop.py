@@ -9,7 +9,9 @@ One iteration (de Boer et al. 2005, Algorithm 2.1 / 3.1):
    maximum likelihood (the CE step);
 4. smooth :math:`v_t = \alpha \tilde v_t + (1 - \alpha) v_{t-1}` (scale parameters
    optionally with :math:`\beta_t = \beta - \beta (1 - 1/t)^q`);
-5. stop when a rule fires.
+5. record :math:`\gamma_t`, the scores, the entropy of :math:`f(\cdot; v_t)` and its KL
+   divergence :math:`D(f(\cdot; v_t) \| f(\cdot; v_{t-1}))` from the previous family;
+6. stop when a rule fires.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 from cem.errors import CEMWarning, ConfigError, InvalidScoreError
 from cem.families import Family
 from cem.history import History, IterationRecord
+from cem.information import family_kl_divergence
 from cem.memory import iteration_bytes, require
 from cem.options import resolve_options
 from cem.parallel import RNGLike, batch_sizes, root_seed, sample_and_score, sample_batches
@@ -219,6 +222,7 @@ class CrossEntropyOptimizer:
         k = int(np.argmax(s_elite))
         if s_elite[k] > self.best_score:
             self.best_score, self.best_x = float(s_elite[k]), np.array(X_elite[k])
+        previous = self.family
         fitted = self.family.fit(X_elite)
         self.family = fitted.smooth(self.family, self._alpha(self.t))
         finite = raw[np.isfinite(raw)]
@@ -228,6 +232,7 @@ class CrossEntropyOptimizer:
             best=float(self.sign * self.best_score),
             mean=float(finite.mean()) if finite.size else float("nan"),
             entropy=self.family.entropy(),
+            kl=family_kl_divergence(self.family, previous),
             evals=self.evals,
             seconds=self._elapsed + time.perf_counter() - self._started,
         )

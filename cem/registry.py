@@ -63,6 +63,7 @@ PROBLEMS: dict[str, str] = {
     "linear_limit_state": "cem.problems.rare_events:LinearLimitState",
     "mm1_overflow": "cem.problems.rare_events:MM1Overflow",
     "series_system": "cem.problems.rare_events:SeriesSystem",
+    "classification": "cem.problems.classification:Classification.from_config",
 }
 
 #: Built-in families: the ``[family] type`` -> "module:callable".

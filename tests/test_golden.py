@@ -38,8 +38,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: The history columns pinned here (the ``kl`` column, added later, is tested in
+#: tests/test_information.py; ``seconds`` is wall-clock time).
+GOLDEN_COLUMNS = ("t", "gamma", "best", "mean", "entropy", "evals")
+
+
 def _optimization(res: Any) -> dict[str, Any]:
-    history = [{k: v for k, v in rec.items() if k != "seconds"} for rec in res.history.to_dicts()]
+    history = [{k: rec[k] for k in GOLDEN_COLUMNS} for rec in res.history.to_dicts()]
     return _plain(
         {
             "x": res.x,
