@@ -8,5 +8,7 @@ Each module holds problems only; they are named for configs in :mod:`cem.registr
 - :mod:`cem.problems.buffer_allocation`, :mod:`cem.problems.production_line`: buffer
   allocation in production lines, simulated and solved exactly;
 - :mod:`cem.problems.rare_events`: rare-event problems with exact answers;
-- :mod:`cem.problems.continuous`: continuous test functions.
+- :mod:`cem.problems.continuous`: continuous test functions;
+- :mod:`cem.problems.classification`, :mod:`cem.problems.classification_data`: softmax and
+  one-hidden-layer classifiers fitted by minimizing the cross-entropy loss, and their data.
 """
