@@ -172,7 +172,8 @@ def _frontier_dp(net: Network, polynomial: bool) -> Polynomial | float:
     is_term = np.zeros(net.n, dtype=bool)
     is_term[net.terminals] = True
     if any(not np.any((net.tails == t) | (net.heads == t)) for t in net.terminals):
-        return Polynomial((1,) + (0,) * m) if polynomial else 1.0  # an isolated terminal
+        # an isolated terminal: every edge state disconnects
+        return Polynomial(tuple(math.comb(m, i) for i in range(m + 1))) if polynomial else 1.0
     order = _order(net)
     last: dict[int, int] = {}
     for step, e in enumerate(order):
