@@ -126,7 +126,7 @@ def enumerate_unreliability(net: Network) -> Polynomial | float:
 def _order(net: Network) -> list[int]:
     """Edges ordered by a breadth-first numbering of their endpoints (later endpoint first)."""
     adj: list[list[int]] = [[] for _ in range(net.n)]
-    for a, b in zip(net.tails.tolist(), net.heads.tolist()):
+    for a, b in zip(net.tails.tolist(), net.heads.tolist(), strict=True):
         adj[a].append(b)
         adj[b].append(a)
     rank = [-1] * net.n
@@ -142,8 +142,8 @@ def _order(net: Network) -> list[int]:
                 if rank[w] < 0:
                     rank[w], k = k, k + 1
                     queue.append(w)
-    keys = [(max(rank[a], rank[b]), min(rank[a], rank[b]), e)
-            for e, (a, b) in enumerate(zip(net.tails.tolist(), net.heads.tolist()))]  # fmt: skip
+    ends = zip(net.tails.tolist(), net.heads.tolist(), strict=True)
+    keys = [(max(rank[a], rank[b]), min(rank[a], rank[b]), e) for e, (a, b) in enumerate(ends)]
     return [e for *_, e in sorted(keys)]
 
 
@@ -191,7 +191,7 @@ def _frontier_dp(net: Network, polynomial: bool) -> Polynomial | float:
         for v in (a, b):
             if v not in frontier:
                 frontier.append(v)
-                states = {(lab + (len(cnt),), cnt + (int(is_term[v]),)): val
+                states = {((*lab, len(cnt)), (*cnt, int(is_term[v]))): val
                           for (lab, cnt), val in states.items()}  # fmt: skip
         ia, ib = frontier.index(a), frontier.index(b)
         q = float(net.q[e])

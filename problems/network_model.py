@@ -214,7 +214,7 @@ class Network:
         for k, row in enumerate(W):
             g = graph_type()
             g.add_nodes_from(range(self.n))
-            g.add_edges_from(zip(self.tails[row].tolist(), self.heads[row].tolist()))
+            g.add_edges_from(zip(self.tails[row].tolist(), self.heads[row].tolist(), strict=True))
             if self.directed:
                 seen = nx.descendants(g, s) | {s}
                 out[k] = all(int(t) in seen for t in self.terminals)
@@ -236,7 +236,7 @@ class Network:
         """The smallest number of edges whose failure disconnects the terminals."""
         g = nx.DiGraph()
         g.add_nodes_from(range(self.n))
-        for a, b in zip(self.tails.tolist(), self.heads.tolist()):
+        for a, b in zip(self.tails.tolist(), self.heads.tolist(), strict=True):
             for x, y in [(a, b)] if self.directed else [(a, b), (b, a)]:
                 cap = g[x][y]["capacity"] + 1 if g.has_edge(x, y) else 1
                 g.add_edge(x, y, capacity=cap)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ METHODS = ("crude", "ce", "pmc", "turnip")
 _START_Q = (0.3, 0.5, 0.7, 0.9)
 
 
-def _disconnected(net: Network):  # noqa: ANN202 - a closure over the network
+def _disconnected(net: Network) -> Callable[[np.ndarray], np.ndarray]:
     def score(X: np.ndarray) -> np.ndarray:
         return (~net.connected(np.asarray(X) < 0.5)).astype(float)
 
