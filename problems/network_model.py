@@ -74,6 +74,11 @@ class Network:
     attr : str
         Edge attribute holding ``q_e`` when ``q`` is not given.
 
+    Notes
+    -----
+    Edges are numbered in ``graph.edges`` order, or by their ``"index"`` attribute when
+    every edge has one (so a multigraph's edges keep the order they were listed in).
+
     Attributes
     ----------
     n, m : int
@@ -100,6 +105,8 @@ class Network:
         self.nodes = list(graph.nodes)
         index = {v: i for i, v in enumerate(self.nodes)}
         edges = list(graph.edges(data=True))
+        if edges and all("index" in d for _, _, d in edges):
+            edges.sort(key=lambda edge: edge[2]["index"])
         self.n, self.m = len(self.nodes), len(edges)
         if self.m == 0:
             raise ConfigError("the network has no edges")
@@ -289,7 +296,10 @@ def _read_edgelist(path: str | Path, directed: bool) -> nx.Graph:
         if len(parts) not in (2, 3):
             raise ConfigError(f"{path}:{k}: expected 'u v [q]', got {line!r}")
         u, v = (int(p) if p.lstrip("-").isdigit() else p for p in parts[:2])
-        graph.add_edge(u, v, **({"q": float(parts[2])} if len(parts) == 3 else {}))
+        attrs = {"index": graph.number_of_edges()}
+        if len(parts) == 3:
+            attrs["q"] = float(parts[2])
+        graph.add_edge(u, v, **attrs)
     return graph
 
 
