@@ -12,7 +12,8 @@ solved by the CE method with a Bernoulli family over the links (:func:`cem.minim
 **Over-budget samples** are scored, not repaired or redrawn: a design that costs more than
 :math:`B` scores :math:`2 + (c^\top x - B) / \sum_\ell c_\ell`, above every feasible
 design (a feasible design that cannot connect the terminals at all scores in
-:math:`[1, 2)` by its number of terminal components, one that can scores :math:`Q(x) < 1`). The elite is then feasible as soon as at least a fraction
+:math:`[1, 2)` by its number of terminal components, one that can scores
+:math:`Q(x) < 1`). The elite is then feasible as soon as at least a fraction
 :math:`\rho` of the samples is, and before that the elite are the designs closest to the
 budget, which pulls the family back towards feasibility. The sampling distribution stays
 a plain product of Bernoullis, so the CE update is the usual elite frequency.
@@ -392,10 +393,11 @@ class NetworkDesign(Problem):
         if links is not None:
             if budget is None:
                 raise ConfigError("a design with explicit links needs budget")
-            return cls([tuple(r) for r in links], budget, terminals, mode=mode,  # type: ignore[misc]
-                       n_sim=n_sim, seed=seed)  # fmt: skip
+            rows = [tuple(r) for r in links]
+            return cls(rows, budget, terminals, mode=mode, n_sim=n_sim, seed=seed)  # type: ignore[arg-type]
         return cls.random(n_nodes, n_links, budget_fraction, terminals,
-                          instance_seed=instance_seed, mode=mode, n_sim=n_sim, seed=seed)  # fmt: skip
+                          instance_seed=instance_seed, mode=mode, n_sim=n_sim,
+                          seed=seed)  # fmt: skip
 
     def describe(self) -> str:
         return (f"network design: {self.L} candidate links, budget {self.budget:g}, "
