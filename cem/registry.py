@@ -60,6 +60,8 @@ PROBLEMS: dict[str, str] = {
     "linear_limit_state": "cem.problems.rare_events:LinearLimitState",
     "mm1_overflow": "cem.problems.rare_events:MM1Overflow",
     "series_system": "cem.problems.rare_events:SeriesSystem",
+    "network_reliability": "cem.problems.network_reliability:NetworkReliability",
+    "network_design": "cem.problems.network_design:NetworkDesign.from_config",
 }
 
 #: Built-in families: the ``[family] type`` -> "module:callable".
