@@ -10,12 +10,14 @@ or every node (all-terminal). In a directed graph, "connected" means that the fi
 terminal (the source) reaches every other terminal along working arcs.
 
 Edge states are passed as an ``(N, |E|)`` array of booleans (``True`` = working);
-:meth:`Network.connected` tests all ``N`` rows at once by label propagation: every node
-starts with its own index as label; each sweep gives every node the smallest label among
-itself and its neighbours over working edges, then jumps pointers (``label <- label[label]``,
-still a node of the same component). At the fixed point two nodes share a label iff they
-are connected. The sweeps are numpy reductions over an ``(N, n, max degree)`` array; there
-is no Python loop over the samples.
+:meth:`Network.connected` tests all ``N`` rows at once: the set of nodes reached from the
+first terminal grows, sweep after sweep, by every node with a reached neighbour over a
+working edge (arc), until it stops changing; the terminals are connected iff all are
+reached. Each sweep is a numpy reduction over an ``(N, n, max degree)`` boolean array,
+so the work is vectorized over the samples and the number of sweeps is at most the
+longest shortest path. :meth:`Network.components` labels all components the same way:
+every node starts with its own index and takes the smallest label among itself and its
+neighbours, then jumps pointers (``label <- label[label]``) until the fixed point.
 
 References
 ----------
@@ -207,10 +209,7 @@ class Network:
         working : array_like, shape (N, m) or (m,)
             Edge states, true (or nonzero) for a working edge.
         """
-        if self.directed:
-            return self.reached(working)[:, self.terminals].all(axis=1)
-        lab = self.components(working)[:, self.terminals]
-        return (lab == lab[:, :1]).all(axis=1)
+        return self.reached(working)[:, self.terminals].all(axis=1)
 
     def connected_networkx(self, working: np.ndarray) -> np.ndarray:
         """The same test one row at a time with networkx (the slow reference)."""
