@@ -163,3 +163,13 @@ def test_dodecahedron_acceptance(q, method):
     prob = NetworkReliability("dodecahedron", q=q)
     res = prob.estimate(method=method, n_final=20_000, rng=11)
     assert abs(res.estimate - prob.exact()) < 3 * res.std_error
+
+
+@pytest.mark.parametrize("method", ["turnip", "ce"])
+def test_heterogeneous_k_terminal(method):
+    """Per-edge q on a 4x4 grid, three terminals: estimate against the frontier DP."""
+    g = nx.convert_node_labels_to_integers(nx.grid_2d_graph(4, 4), ordering="sorted")
+    q = np.random.default_rng(5).uniform(1e-3, 1e-2, g.number_of_edges())
+    prob = NetworkReliability(Network(g, q, [0, 6, 15]))
+    res = prob.estimate(method=method, n_final=4000, rng=2)
+    assert abs(res.estimate - prob.exact()) < 3 * res.std_error
