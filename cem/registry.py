@@ -64,6 +64,8 @@ PROBLEMS: dict[str, str] = {
     "mm1_overflow": "cem.problems.rare_events:MM1Overflow",
     "series_system": "cem.problems.rare_events:SeriesSystem",
     "classification": "cem.problems.classification:Classification.from_config",
+    "network_reliability": "cem.problems.network_reliability:NetworkReliability",
+    "network_design": "cem.problems.network_design:NetworkDesign.from_config",
 }
 
 #: Built-in families: the ``[family] type`` -> "module:callable".
