@@ -10,5 +10,9 @@ Each module holds problems only; they are named for configs in :mod:`cem.registr
 - :mod:`cem.problems.rare_events`: rare-event problems with exact answers;
 - :mod:`cem.problems.continuous`: continuous test functions;
 - :mod:`cem.problems.classification`, :mod:`cem.problems.classification_data`: softmax and
-  one-hidden-layer classifiers fitted by minimizing the cross-entropy loss, and their data.
+  one-hidden-layer classifiers fitted by minimizing the cross-entropy loss, and their data;
+- :mod:`cem.problems.network_model`, :mod:`cem.problems.network_exact`,
+  :mod:`cem.problems.network_pmc`, :mod:`cem.problems.network_reliability`,
+  :mod:`cem.problems.network_design`: network reliability, exactly and by simulation, and
+  the design of reliable networks.
 """
