@@ -72,7 +72,8 @@ def write_checkpoint(
         arrays.update({f"recorded.{k}": np.stack([p[k] for p in recorded]) for k in recorded[0]})
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    save: Any = np.savez  # numpy's stub reads ** as its allow_pickle flag
+    save(buf, **arrays)
     atomic_write_bytes(path, buf.getvalue())
 
 

@@ -41,6 +41,7 @@ import inspect
 import math
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -335,6 +336,11 @@ _SCALARS = {
 _SEQUENCE = re.compile(r"(?:tuple|list|Sequence)\[(int|float)(?:, \.\.\.)?\]")
 
 
+def _list_of(ok: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """A check of a list (or tuple) whose every item passes ``ok``."""
+    return lambda v: isinstance(v, (list, tuple)) and all(ok(x) for x in v)
+
+
 def check_types(factory: Any, params: dict[str, Any], label: str) -> None:
     """Check config values against the types the factory's signature declares.
 
@@ -359,7 +365,7 @@ def check_types(factory: Any, params: dict[str, Any], label: str) -> None:
             else getattr(p.annotation, "__name__", str(p.annotation))
         )
         parts = [a.strip() for a in ann.split("|")]
-        checks = []
+        checks: list[tuple[str, Callable[[Any], bool]]] = []
         for part in parts:
             if part in _SCALARS:
                 checks.append(_SCALARS[part])
@@ -369,10 +375,8 @@ def check_types(factory: Any, params: dict[str, Any], label: str) -> None:
                 checks = []
                 break
             what, ok = _SCALARS[m.group(1)]
-            checks.append(
-                (f"a list of {what.removeprefix('an ').removeprefix('a ')}s",
-                 lambda v, ok=ok: isinstance(v, (list, tuple)) and all(ok(x) for x in v))
-            )  # fmt: skip
+            checks.append((f"a list of {what.removeprefix('an ').removeprefix('a ')}s",
+                           _list_of(ok)))  # fmt: skip
         if checks and not any(ok(value) for _, ok in checks):
             accepted = " or ".join(what for what, _ in checks)
             raise ConfigError(f"{label}: {key} must be {accepted}, got {value!r}")

@@ -7,7 +7,7 @@ import io
 import os
 from collections.abc import Iterator
 from dataclasses import asdict, astuple, dataclass, field, fields
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 
@@ -134,18 +134,16 @@ class History:
         """
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
-        return cls(
-            [
-                IterationRecord(
-                    **{
-                        c: (int(row[c]) if c in _INT_COLUMNS else float(row[c]))
-                        for c in _COLUMNS
-                        if c in row
-                    }
-                )
-                for row in rows
-            ]
-        )
+
+        def record(row: dict[str, str]) -> IterationRecord:
+            values: dict[str, Any] = {
+                c: (int(row[c]) if c in _INT_COLUMNS else float(row[c]))
+                for c in _COLUMNS
+                if c in row
+            }
+            return IterationRecord(**values)
+
+        return cls([record(row) for row in rows])
 
     def __repr__(self) -> str:
         return f"History({len(self.records)} iterations)"

@@ -67,7 +67,7 @@ __all__ = [
 _Z95 = 1.959963984540054
 
 
-def _int_at_least(low: int) -> Callable[[object], bool]:
+def _int_at_least(low: int) -> Callable[[Any], bool]:
     return lambda v: is_int(v) and v >= low
 
 

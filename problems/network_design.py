@@ -394,7 +394,7 @@ class NetworkDesign(Problem):
             if budget is None:
                 raise ConfigError("a design with explicit links needs budget")
             rows = [tuple(r) for r in links]
-            return cls(rows, budget, terminals, mode=mode, n_sim=n_sim, seed=seed)  # type: ignore[arg-type]
+            return cls(rows, budget, terminals, mode=mode, n_sim=n_sim, seed=seed)
         return cls.random(n_nodes, n_links, budget_fraction, terminals,
                           instance_seed=instance_seed, mode=mode, n_sim=n_sim,
                           seed=seed)  # fmt: skip

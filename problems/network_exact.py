@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -179,13 +180,14 @@ def _frontier_dp(net: Network, polynomial: bool) -> Polynomial | float:
     for step, e in enumerate(order):
         last[int(net.tails[e])] = last[int(net.heads[e])] = step
     binom = [np.array([math.comb(r, j) for j in range(r + 1)], dtype=object) for r in range(m + 1)]
-    zero: np.ndarray | float = np.zeros(m + 1, dtype=object) if polynomial else 0.0
-    one: np.ndarray | float = zero.copy() if polynomial else 1.0  # type: ignore[union-attr]
+    # A state's value: integer failure-set counts by size (polynomial) or a probability.
+    zero: Any = np.zeros(m + 1, dtype=object) if polynomial else 0.0
+    one: Any = zero.copy() if polynomial else 1.0
     if polynomial:
-        one[0] = 1  # type: ignore[index]
+        one[0] = 1
     frontier: list[int] = []
-    states: dict[tuple[tuple[int, ...], tuple[int, ...]], np.ndarray | float] = {((), ()): one}
-    failed: np.ndarray | float = zero
+    states: dict[tuple[tuple[int, ...], tuple[int, ...]], Any] = {((), ()): one}
+    failed: Any = zero
     for step, e in enumerate(order):
         a, b = int(net.tails[e]), int(net.heads[e])
         for v in (a, b):
@@ -195,10 +197,10 @@ def _frontier_dp(net: Network, polynomial: bool) -> Polynomial | float:
                           for (lab, cnt), val in states.items()}  # fmt: skip
         ia, ib = frontier.index(a), frontier.index(b)
         q = float(net.q[e])
-        nxt: dict[tuple[tuple[int, ...], tuple[int, ...]], np.ndarray | float] = {}
+        nxt: dict[tuple[tuple[int, ...], tuple[int, ...]], Any] = {}
         for (lab, cnt), val in states.items():
             if polynomial:
-                down = np.concatenate([[0], val[:-1]])  # type: ignore[index]
+                down = np.concatenate([[0], val[:-1]])
                 up = val
             else:
                 down, up = val * q, val * (1.0 - q)
@@ -233,7 +235,7 @@ def _frontier_dp(net: Network, polynomial: bool) -> Polynomial | float:
                 nxt[key] = nxt.get(key, zero) + val
             states = nxt
     if polynomial:
-        return Polynomial(tuple(int(c) for c in failed))  # type: ignore[union-attr]
+        return Polynomial(tuple(int(c) for c in failed))
     return float(failed)
 
 

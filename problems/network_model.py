@@ -209,7 +209,7 @@ class Network:
         working : array_like, shape (N, m) or (m,)
             Edge states, true (or nonzero) for a working edge.
         """
-        return self.reached(working)[:, self.terminals].all(axis=1)
+        return np.asarray(self.reached(working)[:, self.terminals].all(axis=1))
 
     def connected_networkx(self, working: np.ndarray) -> np.ndarray:
         """The same test one row at a time with networkx (the slow reference)."""

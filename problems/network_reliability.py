@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from cem.errors import ConfigError, NotRareWarning
-from cem.families import Bernoulli
+from cem.families import Bernoulli, Family
 from cem.options import validate_table
 from cem.parallel import RNGLike, child_seed, root_seed
 from cem.problems.network_exact import exact_unreliability
@@ -299,7 +299,7 @@ class NetworkReliability(RareEventProblem):
 
     def estimate(
         self,
-        family: Bernoulli | None = None,
+        family: Family | None = None,
         rng: RNGLike = None,
         method: str | None = None,
         **options: Any,

@@ -81,8 +81,8 @@ class LineSpec:
     """
 
     mu: tuple[float, ...]
-    failure_rates: tuple[float, ...] | None = None
-    repair_rates: tuple[float, ...] | None = None
+    failure_rates: tuple[float, ...] = ()
+    repair_rates: tuple[float, ...] = ()
     processing: Literal["exponential", "deterministic"] = "exponential"
 
     def __post_init__(self) -> None:

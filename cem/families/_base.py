@@ -170,7 +170,8 @@ class Family(ABC):
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        a, b = self.params(), other.params()  # type: ignore[attr-defined]
+        assert isinstance(other, Family)
+        a, b = self.params(), other.params()
         return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
 
     __hash__ = None  # type: ignore[assignment]
