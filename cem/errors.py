@@ -11,6 +11,7 @@ __all__ = [
     "ConfigError",
     "DataFormatError",
     "InvalidScoreError",
+    "BatchError",
     "CEMWarning",
     "NotRareWarning",
 ]
@@ -41,3 +42,31 @@ class CEMWarning(UserWarning):
 
 class NotRareWarning(CEMWarning):
     """The event whose probability is estimated is not rare under the nominal family."""
+
+
+class BatchError(CEMError):
+    """A batch of samples failed: its objective raised, its worker was lost, or it timed out.
+
+    The message is one line, ``iteration t, batch b: Type: message``. The objective's
+    exception is kept as :attr:`original` (when it could travel back from the worker),
+    its type name as :attr:`kind`, and the worker's traceback text as
+    :attr:`remote_traceback`.
+    """
+
+    def __init__(
+        self,
+        iteration: int,
+        batch: int,
+        kind: str,
+        reason: str,
+        original: BaseException | None = None,
+        remote_traceback: str = "",
+    ) -> None:
+        super().__init__(f"iteration {iteration}, batch {batch}: {kind}: {reason}")
+        self.iteration, self.batch, self.kind, self.reason = iteration, batch, kind, reason
+        self.original, self.remote_traceback = original, remote_traceback
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        fields = (self.iteration, self.batch, self.kind, self.reason, self.original,
+                  self.remote_traceback)  # fmt: skip
+        return type(self), fields
