@@ -20,6 +20,7 @@ threads that share it; the cores are used by running batches side by side.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import pickle
 import time
@@ -355,7 +356,7 @@ class BatchRunner:
                         result = next(results)
                     except (BatchError, InvalidScoreError) as exc:
                         raise exc.with_traceback(None) from None
-                    except TimeoutError:
+                    except (TimeoutError, multiprocessing.TimeoutError):
                         raise _timeout(t, b, self.batch_timeout) from None
                     yield result
             finally:
