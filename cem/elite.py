@@ -122,7 +122,7 @@ class EliteCandidates:
         self.rows.append(X)
         self.scores.append(s)
         self.count += s.shape[0]
-        if self.count > self.n_elite + max(self.n_elite // 2, 1):
+        if self.count > self.n_elite + max(self.n_elite // 4, 1):
             self._prune()
 
     def _prune(self) -> None:
@@ -134,9 +134,24 @@ class EliteCandidates:
         self.count = sum(s.shape[0] for s in self.scores)
 
     def candidates(self) -> tuple[np.ndarray, np.ndarray]:
-        """The kept rows and their signed scores, in the order of the samples."""
-        X = self.rows[0] if len(self.rows) == 1 else np.concatenate(self.rows, axis=0)
-        s = self.scores[0] if len(self.scores) == 1 else np.concatenate(self.scores)
+        """The rows at or above :math:`\\gamma_t` and their signed scores, in sample order.
+
+        The pieces are copied into one array and released one by one, so the copy
+        never holds the elite twice.
+        """
+        if self.count > self.n_elite:
+            self._prune()  # the floor is now gamma_t itself
+        if len(self.rows) == 1:
+            return self.rows[0], self.scores[0]
+        pieces, self.rows = self.rows, []
+        X = np.empty((self.count, *pieces[0].shape[1:]), dtype=pieces[0].dtype)
+        s = np.concatenate(self.scores)
+        start = 0
+        while pieces:
+            piece = pieces.pop(0)
+            X[start : start + piece.shape[0]] = piece
+            start += piece.shape[0]
+            del piece
         self.rows, self.scores = [X], [s]
         return X, s
 

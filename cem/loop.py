@@ -158,7 +158,7 @@ class CrossEntropyOptimizer:
         if gamma == -np.inf:
             raise InvalidScoreError("every score of the elite is NaN or infinitely bad")
         elite = s >= gamma
-        X_elite, s_elite = X[elite], s[elite]
+        X_elite, s_elite = (X, s) if elite.all() else (X[elite], s[elite])
         if self.options["polish"] == "elite":
             X_elite, s_elite = self._polish_distinct(X_elite, s_elite)
         self.t += 1
