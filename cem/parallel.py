@@ -19,6 +19,7 @@ threads that share it; the cores are used by running batches side by side.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
@@ -56,7 +57,7 @@ MAX_BATCHES = 16
 MAX_BATCH_NUMBERS = 2**22
 #: With ``n_jobs != 1`` and joblib's default backend, an iteration whose batches take
 #: less than this many seconds in-process stays in-process (workers would not pay off).
-IN_PROCESS_SECONDS = 0.1
+IN_PROCESS_SECONDS = 0.25
 
 
 def default_batch_size(n: int, event_size: int = 1) -> int:
@@ -222,6 +223,50 @@ def _sample_score(
     return X, np.asarray(score(X))
 
 
+#: joblib backends whose workers are other processes on this machine (``None``: the default).
+_PROCESS_BACKENDS = (None, "loky", "multiprocessing")
+#: The objective a worker process loaded last, by token (see :class:`_FileScore`).
+_LOADED: dict[str, Callable[[np.ndarray], Any]] = {}
+
+
+class _FileScore:
+    """The objective, pickled once per run to a file that worker processes load once.
+
+    Only the path travels with each batch; each worker process unpickles the objective
+    (and its read-only data: matrices, graphs) on its first batch of the run.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    @classmethod
+    def write(cls, score: Callable[[np.ndarray], Any]) -> _FileScore:
+        import tempfile
+
+        try:
+            import cloudpickle  # a dependency of joblib >= 1.5
+        except ImportError:  # older joblib releases carry their own copy
+            from joblib.externals import cloudpickle  # type: ignore[no-redef]
+
+        fd, path = tempfile.mkstemp(prefix="cem-objective-", suffix=".pkl")
+        with os.fdopen(fd, "wb") as f:
+            f.write(cloudpickle.dumps(score))
+        return cls(path)
+
+    def __call__(self, X: np.ndarray) -> Any:
+        score = _LOADED.get(self.path)
+        if score is None:
+            with open(self.path, "rb") as f:
+                score = pickle.load(f)
+            _LOADED.clear()  # one run's objective at a time
+            _LOADED[self.path] = score
+        return score(X)
+
+    def remove(self) -> None:
+        with contextlib.suppress(OSError):
+            os.remove(self.path)
+
+
 # ---------------------------------------------------------------------- the runner
 class BatchRunner:
     """Runs the batches of every iteration of a run: in-process, joblib workers or Dask.
@@ -231,7 +276,8 @@ class BatchRunner:
     score : callable, optional
         The objective ``S(X) -> (n,)``, with the read-only problem data it holds. On a
         Dask cluster it is sent to every worker once (``scatter(broadcast=True)``);
-        with joblib's process backends, its arrays above 1 MB are memory-mapped once.
+        with joblib's process backends, it is pickled once to a temporary file that each
+        worker process loads on its first batch of the run.
     n_jobs : int
         Workers (``-1``: all cores). With ``n_jobs=1`` and no ``backend`` the batches
         run in this process: no pool, no pickling.
@@ -283,6 +329,7 @@ class BatchRunner:
         self._controller: Any = None
         self._client: Any = None
         self._scattered: Any = None
+        self._shared: _FileScore | None = None
 
     # .................................................................. public
     def map(
@@ -313,6 +360,9 @@ class BatchRunner:
         if self._scattered is not None:
             self._scattered.release()
             self._scattered = None
+        if self._shared is not None:
+            self._shared.remove()
+            self._shared = None
 
     # .................................................................. modes
     def _blas_limit(self) -> Any:
@@ -346,6 +396,10 @@ class BatchRunner:
         from joblib import Parallel, delayed
 
         owner = os.getpid()
+        if self.score is not None and self.backend in _PROCESS_BACKENDS:
+            if self._shared is None:
+                self._shared = _FileScore.write(self.score)
+            args = [(self._shared, *a[1:]) if a and a[0] is self.score else a for a in args]
         with backend_config(self.backend, self.n_jobs):
             results = Parallel(return_as="generator", timeout=self.batch_timeout)(
                 delayed(_run_batch)(task, t, first + i, owner, *a) for i, a in enumerate(args)

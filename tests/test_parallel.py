@@ -3,6 +3,7 @@ themselves, the automatic in-process choice and timeouts, batch sizes."""
 
 from __future__ import annotations
 
+import tempfile
 import time
 
 import joblib
@@ -108,7 +109,7 @@ def test_an_objective_that_raises_in_a_joblib_worker():
 
 
 def _slow(X):
-    time.sleep(0.02)
+    time.sleep(0.04)
     return X[:, 0]
 
 
@@ -117,7 +118,7 @@ def test_workers_only_when_they_pay_off():
                                   seed=1, max_iter=2, n_jobs=2)  # fmt: skip
     cheap.run()
     assert not cheap.batch_runner.use_workers
-    # eight batches of >= 20 ms: more than 0.1 s in-process, so the workers take over
+    # eight batches of >= 40 ms: more than 0.25 s in-process, so the workers take over
     # (threads here, to keep the test quick; joblib's default is worker processes)
     slow = CrossEntropyOptimizer(_slow, Normal([0.0], [1.0]), n_samples=2048, seed=1,
                                  max_iter=2, n_jobs=2)  # fmt: skip
@@ -126,6 +127,25 @@ def test_workers_only_when_they_pay_off():
     assert slow.batch_runner.use_workers
     serial = maximize(_slow, Normal([0.0], [1.0]), n_samples=2048, seed=1, max_iter=2)
     assert _history(res) == _history(serial)
+
+
+def test_worker_processes_load_the_problem_from_one_file_per_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    prob = MaxCut.synthetic(n=60, m=30, seed=2)
+    kw = dict(n_samples=1000, batch_size=128, seed=11, max_iter=3)
+    serial = maximize(prob, **kw)
+    files = []
+
+    def seen(_opt):
+        files.append(list(tmp_path.iterdir()))
+
+    opt = CrossEntropyOptimizer(prob, n_jobs=2, backend="loky", callback=seen, **kw)
+    res = opt.run()
+    assert [len(f) for f in files] == [1, 1, 1]  # one file, written once, for the whole run
+    assert _history(res) == _history(serial)
+    np.testing.assert_array_equal(res.x, serial.x)
+    assert opt.batch_runner._shared is None  # the file is removed at the end of the run
+    assert not list(tmp_path.glob("cem-objective-*"))
 
 
 def test_batch_timeout():
