@@ -478,8 +478,13 @@ def sample_batches(
     runner: BatchRunner | None = None,
 ) -> np.ndarray:
     """Draw iteration ``t``'s ``n`` samples from ``family``, batch by batch."""
+    own = runner is None
     runner = runner or BatchRunner(n_jobs=n_jobs, backend=backend)
-    parts = list(runner.map(_sample, t, batch_args(family, n, seed, t, batch_size)))
+    try:
+        parts = list(runner.map(_sample, t, batch_args(family, n, seed, t, batch_size)))
+    finally:
+        if own:
+            runner.close()
     return np.concatenate(parts, axis=0)
 
 
@@ -501,7 +506,12 @@ def sample_and_score(
     the caller validates shapes and values). The samples equal those of
     :func:`sample_batches` with the same arguments.
     """
+    own = runner is None
     runner = runner or BatchRunner(score, n_jobs=n_jobs, backend=backend)
     args = [(score, *a) for a in batch_args(family, n, seed, t, batch_size)]
-    parts = list(runner.map(_sample_score, t, args))
+    try:
+        parts = list(runner.map(_sample_score, t, args))
+    finally:
+        if own:
+            runner.close()
     return np.concatenate([p[0] for p in parts], axis=0), [p[1] for p in parts]
