@@ -178,6 +178,16 @@ def sample_elite(
         small iteration).
     s : ndarray
         Their scores in the maximization sense, NaN as ``-inf``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cem.families import Bernoulli
+    >>> runner = BatchRunner(lambda X: X.sum(axis=1))
+    >>> raw, X, s = sample_elite(runner, Bernoulli(np.full(50, 0.5)), 10_000,
+    ...                          np.random.SeedSequence(1), 1, n_elite=100, sign=1.0)
+    >>> raw.shape, X.shape[0] >= 100, bool(np.all(s >= np.sort(raw)[-100]))
+    ((10000,), True, True)
     """
     n_elite = min(n_elite, n)
     args = [(runner.score, *a, n_elite, sign) for a in batch_args(family, n, seed, t, batch_size)]

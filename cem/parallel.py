@@ -225,7 +225,7 @@ def _sample_score(
 
 #: joblib backends whose workers are other processes on this machine (``None``: the default).
 _PROCESS_BACKENDS = (None, "loky", "multiprocessing")
-#: The objective a worker process loaded last, by token (see :class:`_FileScore`).
+#: The objective a worker process loaded last, by file path (see :class:`_FileScore`).
 _LOADED: dict[str, Callable[[np.ndarray], Any]] = {}
 
 
@@ -301,6 +301,18 @@ class BatchRunner:
     -----
     Results are the same to the bit in every mode: a batch's samples depend on its seed
     only, and every batch runs with single-threaded BLAS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cem.families import Normal
+    >>> seed = np.random.SeedSequence(0)
+    >>> here = sample_batches(Normal(np.zeros(3), 1.0), 600, seed, t=1,
+    ...                       runner=BatchRunner())
+    >>> threads = sample_batches(Normal(np.zeros(3), 1.0), 600, seed, t=1,
+    ...                          runner=BatchRunner(n_jobs=2, backend="threading"))
+    >>> here.shape, bool(np.array_equal(here, threads))
+    ((600, 3), True)
     """
 
     def __init__(
