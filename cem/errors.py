@@ -11,9 +11,9 @@ __all__ = [
     "ConfigError",
     "DataFormatError",
     "InvalidScoreError",
-    "ObjectiveError",
     "ResourceLimitError",
     "CheckpointError",
+    "BatchError",
     "CEMWarning",
     "NotRareWarning",
 ]
@@ -50,17 +50,37 @@ class CheckpointError(CEMError, ValueError):
     """A checkpoint file is damaged, of another format version, or of another config."""
 
 
-class ObjectiveError(CEMError, RuntimeError):
-    """The objective (score function) raised during a run.
-
-    The message names the iteration and the batch, and the original exception's type
-    and message; the original is kept as ``__cause__``.
-    """
-
-
 class CEMWarning(UserWarning):
     """Base class of every warning issued by cem."""
 
 
 class NotRareWarning(CEMWarning):
     """The event whose probability is estimated is not rare under the nominal family."""
+
+
+class BatchError(CEMError):
+    """A batch of samples failed: its objective raised, its worker was lost, or it timed out.
+
+    The message is one line, ``iteration t, batch b: Type: message``. The objective's
+    exception is kept as :attr:`original` (when it could travel back from the worker),
+    its type name as :attr:`kind`, and the worker's traceback text as
+    :attr:`remote_traceback`.
+    """
+
+    def __init__(
+        self,
+        iteration: int,
+        batch: int,
+        kind: str,
+        reason: str,
+        original: BaseException | None = None,
+        remote_traceback: str = "",
+    ) -> None:
+        super().__init__(f"iteration {iteration}, batch {batch}: {kind}: {reason}")
+        self.iteration, self.batch, self.kind, self.reason = iteration, batch, kind, reason
+        self.original, self.remote_traceback = original, remote_traceback
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        fields = (self.iteration, self.batch, self.kind, self.reason, self.original,
+                  self.remote_traceback)  # fmt: skip
+        return type(self), fields

@@ -25,13 +25,14 @@ from typing import IO, Any, Literal
 
 import numpy as np
 
+from cem.elite import check_scores, elite_threshold, sample_elite, signed_scores
 from cem.errors import CEMWarning, ConfigError, InvalidScoreError
 from cem.families import Family
 from cem.history import History, IterationRecord
 from cem.information import family_kl_divergence
 from cem.memory import iteration_bytes, require
 from cem.options import resolve_options
-from cem.parallel import RNGLike, batch_sizes, root_seed, sample_and_score, sample_batches
+from cem.parallel import BatchRunner, RNGLike, root_seed, sample_batches
 from cem.problem import Problem, as_problem, check_family
 from cem.result import OptimizeResult
 
@@ -39,52 +40,6 @@ __all__ = ["CrossEntropyOptimizer", "check_scores"]
 
 #: Criteria that mean the search converged (the others are budgets).
 _CONVERGED = {"stall", "degenerate", "target"}
-
-
-def check_scores(scores: Any, n: int, nan_policy: str = "raise") -> np.ndarray:
-    """Validate a score array: float, shape ``(n,)``, NaN handled by ``nan_policy``.
-
-    With ``nan_policy="worst"`` NaN scores are returned as NaN and ranked last by
-    the loop; with ``"raise"`` (the default) they raise.
-
-    Raises
-    ------
-    InvalidScoreError
-        Wrong shape, non-numeric values, or NaN under ``nan_policy="raise"``.
-    """
-    kind = _score_kind(scores)
-    if kind is not None:
-        raise InvalidScoreError(f"scores must be real numeric values, got {kind}")
-    try:
-        s = np.asarray(scores, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InvalidScoreError(f"scores must be numeric, got {type(scores).__name__}") from exc
-    if s.shape != (n,):
-        raise InvalidScoreError(
-            f"the score function must return an array of shape ({n},) for {n} samples, "
-            f"got shape {s.shape}"
-        )
-    nan = np.isnan(s)
-    if nan.any() and nan_policy == "raise":
-        first = int(np.argmax(nan))
-        raise InvalidScoreError(
-            f"the score function returned NaN for {int(nan.sum())} of {n} samples "
-            f"(first at row {first}); fix the objective or pass nan_policy='worst'"
-        )
-    return s
-
-
-def _score_kind(scores: Any) -> str | None:
-    """What is wrong with the type of a score array (complex, text, ...), or ``None``."""
-    a = np.asarray(scores) if not isinstance(scores, np.ndarray) else scores
-    if a.dtype.kind in "biuf":
-        return None
-    if a.dtype.kind == "O":
-        bad = [v for v in a.ravel() if not isinstance(v, (int, float, np.integer, np.floating))]
-        return None if not bad else f"a {type(bad[0]).__name__} value {bad[0]!r}"
-    return {"c": "complex numbers", "U": "strings", "S": "bytes"}.get(
-        a.dtype.kind, f"dtype {a.dtype}"
-    )
 
 
 class CrossEntropyOptimizer:
@@ -174,6 +129,7 @@ class CrossEntropyOptimizer:
         self._stop: dict[str, str] = {}
         self._elapsed = 0.0
         self._started: float | None = None
+        self._runner: BatchRunner | None = None
 
     # ------------------------------------------------------------------ ask / tell
     def ask(self) -> np.ndarray:
@@ -183,10 +139,8 @@ class CrossEntropyOptimizer:
         """
         self._start_clock()
         o = self.options
-        return sample_batches(
-            self.family, o["n_samples"], self.seed, self.t + 1,
-            batch_size=o["batch_size"], n_jobs=o["n_jobs"], backend=o["backend"],
-        )  # fmt: skip
+        return sample_batches(self.family, o["n_samples"], self.seed, self.t + 1,
+                              batch_size=o["batch_size"], runner=self.batch_runner)  # fmt: skip
 
     def tell(self, X: np.ndarray, scores: Any) -> IterationRecord:
         """Update the family from scored samples; returns the iteration's record."""
@@ -198,27 +152,32 @@ class CrossEntropyOptimizer:
                 f"got {X.shape}"
             )
         raw = check_scores(scores, X.shape[0], self.options["nan_policy"])
-        s = self.sign * raw
-        if np.any(s == np.inf):
+        return self._update(X, signed_scores(raw, self.sign), raw)
+
+    def _update(self, X: np.ndarray, s: np.ndarray, raw: np.ndarray) -> IterationRecord:
+        """The CE update from the rows ``X`` (every elite row among them) of an iteration.
+
+        ``s`` are their scores in the maximization sense (NaN as ``-inf``), ``raw`` the
+        scores of all the iteration's samples as the objective returned them.
+        """
+        infinite = np.sum(self.sign * raw == np.inf)
+        if infinite:
             warnings.warn(
                 f"iteration {self.t + 1}: the score function returned "
-                f"{'+' if self.sign > 0 else '-'}inf for {int(np.sum(s == np.inf))} samples "
+                f"{'+' if self.sign > 0 else '-'}inf for {int(infinite)} samples "
                 "(an overflow?); they rank best",
                 CEMWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        s[np.isnan(s)] = -np.inf
-        n_elite = min(self.n_elite, X.shape[0])
-        order = np.argsort(-s, kind="stable")
-        gamma = s[order[n_elite - 1]]
+        gamma = elite_threshold(s, min(self.n_elite, raw.shape[0]))
         if gamma == -np.inf:
             raise InvalidScoreError("every score of the elite is NaN or infinitely bad")
         elite = s >= gamma
-        X_elite, s_elite = X[elite], s[elite]
+        X_elite, s_elite = (X, s) if elite.all() else (X[elite], s[elite])
         if self.options["polish"] == "elite":
             X_elite, s_elite = self._polish_distinct(X_elite, s_elite)
         self.t += 1
-        self.evals += X.shape[0]
+        self.evals += raw.shape[0]
         k = int(np.argmax(s_elite))
         if s_elite[k] > self.best_score:
             self.best_score, self.best_x = float(s_elite[k]), np.array(X_elite[k])
@@ -278,26 +237,48 @@ class CrossEntropyOptimizer:
 
     # ------------------------------------------------------------------ run
     def step(self) -> IterationRecord:
-        """One iteration: sample and score in batches (joblib), then :meth:`tell`."""
+        """One iteration: sample and score in batches, keep the rows that may be elite, update.
+
+        Only the scores of all ``N`` samples and the rows that may belong to the elite
+        are kept (:func:`cem.elite.sample_elite`), never the ``N x d`` sample matrix;
+        the update is that of :meth:`tell` on all the samples, to the bit.
+        """
         self._start_clock()
         o = self.options
-        X, parts = sample_and_score(
-            self.family, self.problem.score, o["n_samples"], self.seed, self.t + 1,
-            batch_size=o["batch_size"], n_jobs=o["n_jobs"], backend=o["backend"],
+        raw, X, s = sample_elite(
+            self.batch_runner, self.family, o["n_samples"], self.seed, self.t + 1,
+            n_elite=self.n_elite, sign=self.sign, batch_size=o["batch_size"],
         )  # fmt: skip
-        sizes = batch_sizes(o["n_samples"], o["batch_size"])
-        scores = np.concatenate(
-            [check_scores(p, nb, "worst") for p, nb in zip(parts, sizes, strict=False)]
-        )
-        return self.tell(X, scores)
+        return self._update(X, s, check_scores(raw, raw.shape[0], o["nan_policy"]))
 
     def run(self) -> OptimizeResult:
         """Iterate until a stopping rule fires; returns :meth:`result`."""
         if self.options["verbose"]:
             self._print_header()
-        while not self.stop():
-            self.step()
+        try:
+            while not self.stop():
+                self.step()
+        finally:
+            self.close()
         return self.result()
+
+    @property
+    def batch_runner(self) -> BatchRunner:
+        """The :class:`~cem.parallel.BatchRunner` of this run, made on first use."""
+        if self._runner is None:
+            o = self.options
+            self._runner = BatchRunner(
+                self.problem.score,
+                n_jobs=o["n_jobs"],
+                backend=o["backend"],
+                batch_timeout=o["batch_timeout"],
+            )
+        return self._runner
+
+    def close(self) -> None:
+        """Release what the workers hold for this run (the optimizer stays usable)."""
+        if self._runner is not None:
+            self._runner.close()
 
     def result(self) -> OptimizeResult:
         """The result so far (best point, score, stop reason, history, final family)."""

@@ -89,10 +89,12 @@ OPTIONS: dict[str, Option] = {
                "a nonnegative integer or None", lambda v: is_int(v) and v >= 0, optional=True),
         Option("n_jobs", 1, "joblib workers for sampling and scoring (-1: all cores)",
                "a nonzero integer", lambda v: is_int(v) and v != 0),
-        Option("batch_size", None, "samples per batch (None: max(256, ceil(N/16)))",
+        Option("batch_size", None, "samples per batch (None: max(256, min(ceil(N/16), 2**22/d)))",
                "an integer >= 1 or None", lambda v: is_int(v) and v >= 1, optional=True),
         Option("backend", None, "joblib backend name (e.g. 'loky', 'threading', 'dask')",
                "a string or None", lambda v: isinstance(v, str) and v != "", optional=True),
+        Option("batch_timeout", None, "seconds to wait for a batch from a worker (None: no limit)",
+               "a number > 0 or None", lambda v: is_real(v) and v > 0, optional=True),
         Option("verbose", False, "print one line per iteration", "true or false",
                lambda v: isinstance(v, bool)),
     ]
@@ -129,12 +131,19 @@ def resolve_options(given: Mapping[str, Any]) -> dict[str, Any]:
     ------
     ConfigError
         For an unknown name (the message lists the known ones), an unaccepted value,
-        ``n_elite`` above ``n_samples``, or a joblib backend that cannot be used.
+        ``n_elite`` above ``n_samples``, a joblib backend that cannot be used, or a
+        ``batch_timeout`` without workers.
     """
     resolved = validate_table(given, OPTIONS, "optimizer option")
     if resolved["n_elite"] is not None and resolved["n_elite"] > resolved["n_samples"]:
         raise ConfigError(
             f"n_elite must be at most n_samples={resolved['n_samples']}, got {resolved['n_elite']}"
+        )
+    in_process = resolved["n_jobs"] == 1 and resolved["backend"] is None
+    if resolved["batch_timeout"] is not None and in_process:
+        raise ConfigError(
+            f"batch_timeout={resolved['batch_timeout']!r} needs workers (n_jobs or backend): "
+            "a batch running in this process cannot be interrupted"
         )
     return resolved
 

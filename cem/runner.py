@@ -32,7 +32,7 @@ import numpy as np
 import cem
 from cem.checkpoint import read_checkpoint, write_checkpoint
 from cem.config import ExperimentConfig, dump_toml
-from cem.errors import CEMError, ConfigError, ObjectiveError, ResourceLimitError
+from cem.errors import BatchError, CEMError, ConfigError, ResourceLimitError
 from cem.io import atomic_write_bytes, atomic_write_text, remove_stale_temps
 from cem.loop import CrossEntropyOptimizer
 from cem.rare_event import RareEventProblem
@@ -131,10 +131,12 @@ def _execute(
         opt.load_state_dict(state["optimizer"])
     try:
         result = opt.run()
-    except (CEMError, KeyboardInterrupt):
+    except KeyboardInterrupt:
         raise
     except Exception as exc:
-        if isinstance(exc, OSError) and exc.filename is not None and not _score_notes(exc):
+        if isinstance(exc, CEMError) and not isinstance(exc, BatchError):
+            raise
+        if isinstance(exc, OSError) and exc.filename is not None:
             raise  # the file system's own error (a full disk, ...), reported as such
         kept = (
             f"the checkpoint after iteration {opt.t} is kept (cem resume {run_dir})"
@@ -146,26 +148,22 @@ def _execute(
     return result
 
 
-def _score_notes(exc: BaseException) -> list[str]:
-    """The notes :mod:`cem.parallel` adds to an exception of a score function."""
-    from cem.parallel import SCORE_NOTE
-
-    return [n for n in getattr(exc, "__notes__", ()) if n.startswith(SCORE_NOTE)]
-
-
 def _run_failure(exc: BaseException, where: str, kept: str) -> CEMError:
-    """One-line error for an exception of a run: where (iteration and batch), what, and
-    what is kept of the run."""
-    from cem.parallel import SCORE_NOTE
+    """One-line error for an exception of a run: where, what, and what is kept of the run.
 
-    notes = _score_notes(exc)
-    if notes:
-        where = notes[-1].removeprefix(SCORE_NOTE).strip()
-    who = "the score function" if notes else "the run"
+    A :class:`~cem.errors.BatchError` (the objective raised in a batch) keeps its
+    iteration, batch and original exception; anything else is named by ``where``.
+    """
+    if isinstance(exc, BatchError) and exc.kind == "MemoryError":
+        where = f"iteration {exc.iteration}, batch {exc.batch}"
+        return ResourceLimitError(f"{where}: out of memory in the score function; {kept}")
+    if isinstance(exc, BatchError):
+        return BatchError(exc.iteration, exc.batch, exc.kind, f"{exc.reason}; {kept}",
+                          exc.original, exc.remote_traceback)  # fmt: skip
     if isinstance(exc, MemoryError):
-        return ResourceLimitError(f"{where}: out of memory in {who}; {kept}")
+        return ResourceLimitError(f"{where}: out of memory in the run; {kept}")
     message = " ".join(str(exc).split())
-    return ObjectiveError(f"{where}: {who} raised {type(exc).__name__}: {message}; {kept}")
+    return CEMError(f"{where}: the run raised {type(exc).__name__}: {message}; {kept}")
 
 
 def write_results(
@@ -258,9 +256,11 @@ def _estimate(
     assert isinstance(problem, RareEventProblem)
     try:
         result = problem.estimate(family=cfg.family, **cfg.estimator)
-    except (CEMError, KeyboardInterrupt):
+    except KeyboardInterrupt:
         raise
     except Exception as exc:
+        if isinstance(exc, CEMError) and not isinstance(exc, BatchError):
+            raise
         raise _run_failure(exc, "the estimation", "nothing was written") from exc
     if not quiet:
         print(result.format_table(), file=stream or sys.stdout, flush=True)

@@ -113,6 +113,7 @@ OPTION_BAD: dict[str, list[Any]] = {
     "seed": [-1, 1.5, "1", True],  # (any Python int seeds a SeedSequence; TOML: 64 bits)
     "n_jobs": [0, 1.5, "2", True],
     "batch_size": [0, -1, 2.5, "256"],
+    "batch_timeout": [0, -1, NAN, "5", True],
     "backend": ["", 5, "nosuchbackend", True],
     "verbose": [1, "yes"],
     "n_sample": [100],
