@@ -12,6 +12,7 @@ __all__ = [
     "DataFormatError",
     "InvalidScoreError",
     "CEMWarning",
+    "DegenerateWeightsWarning",
     "NotRareWarning",
 ]
 
@@ -41,3 +42,13 @@ class CEMWarning(UserWarning):
 
 class NotRareWarning(CEMWarning):
     """The event whose probability is estimated is not rare under the nominal family."""
+
+
+class DegenerateWeightsWarning(CEMWarning):
+    """The likelihood ratios of an importance-sampling estimate are degenerate.
+
+    A few samples carry most of the weight, the weights' tail is too heavy for the sample
+    variance to be trusted, or the importance family has lost part of the nominal's
+    support: the reported standard error and confidence interval cannot be trusted. The
+    message says which diagnostic failed and what to try.
+    """

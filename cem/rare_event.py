@@ -40,8 +40,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from cem.errors import ConfigError, InvalidScoreError, NotRareWarning
-from cem.families import Family
+from cem.errors import ConfigError, DegenerateWeightsWarning, InvalidScoreError, NotRareWarning
+from cem.families import Bernoulli, Family
+from cem.families.mixture import DefensiveMixture
 from cem.loop import check_scores
 from cem.options import OPTIONS, Option, is_int, is_real, validate_table
 from cem.parallel import (
@@ -52,6 +53,7 @@ from cem.parallel import (
     root_seed,
     sample_and_score,
 )
+from cem.rare_diagnostics import WeightDiagnostics, check_estimate, ess, weight_diagnostics
 from cem.result import EstimateResult, level_line
 
 __all__ = [
@@ -82,6 +84,9 @@ ESTIMATOR_OPTIONS: dict[str, Option] = {
                _int_at_least(1)),
         Option("alpha", 1.0, "smoothing weight of the new parameters", "a number in (0, 1]",
                lambda v: is_real(v) and 0 < v <= 1),
+        Option("defensive", 0.0, "fraction of the final run drawn from the nominal "
+               "(defensive mixture, Hesterberg 1995)", "a number in [0, 1)",
+               lambda v: is_real(v) and 0 <= v < 1),
         Option("seed", None, "seed of the run", "a nonnegative integer or None",
                _int_at_least(0), optional=True),
         OPTIONS["n_jobs"],
@@ -107,13 +112,25 @@ def _signed(direction: str) -> float:
     return 1.0 if direction == "ge" else -1.0
 
 
-def _check_support(nominal: Family, family: Family, seed: np.random.SeedSequence) -> None:
-    """Reject an importance family that gives zero density where the nominal has mass."""
+def _covers(nominal: Family, family: Family, seed: np.random.SeedSequence) -> bool:
+    """Whether ``family`` gives positive density wherever the nominal has mass.
+
+    Bernoulli families are compared parameter by parameter (a probability at 0 or 1 that
+    the nominal does not share); other families on 1000 nominal samples.
+    """
+    if isinstance(nominal, Bernoulli) and isinstance(family, Bernoulli):
+        return not bool(np.any(((family.p == 0) & (nominal.p > 0))
+                               | ((family.p == 1) & (nominal.p < 1))))  # fmt: skip
     rng = np.random.Generator(np.random.PCG64(child_seed(seed, 2**31)))
     X = nominal.sample(1000, rng)
     with np.errstate(divide="ignore", invalid="ignore"):
         logq = family.log_pdf(X)
-    if not np.all(np.isfinite(logq)):
+    return bool(np.all(np.isfinite(logq)))
+
+
+def _check_support(nominal: Family, family: Family, seed: np.random.SeedSequence) -> None:
+    """Reject an importance family that gives zero density where the nominal has mass."""
+    if not _covers(nominal, family, seed):
         raise ConfigError(
             "the importance family gives zero density to points the nominal family produces "
             "(its support does not cover the nominal); e.g. a Bernoulli p of 0 or 1 where "
@@ -128,22 +145,21 @@ def _scores(parts: list[np.ndarray], n: int, batch_size: int | None, sign: float
     )
 
 
-def _final_estimate(log_w_hits: np.ndarray, n: int) -> tuple[float, float, float, float, float]:
-    """(log estimate, estimate, standard error, relative error, ESS) from the hits' log weights.
+def _final_estimate(log_w_hits: np.ndarray, n: int) -> tuple[float, float, float, float]:
+    """(log estimate, estimate, standard error, relative error) from the hits' log weights.
 
     The weights are scaled by their maximum :math:`e^c` first, so the relative error and the
     log estimate are exact even when :math:`e^c` underflows.
     """
     if log_w_hits.size == 0:
-        return -math.inf, 0.0, 0.0, math.inf, 0.0
+        return -math.inf, 0.0, 0.0, math.inf
     c = float(np.max(log_w_hits))
     w = np.exp(log_w_hits - c)  # scaled weights of the hits; misses contribute 0
     mean = w.sum() / n
     sd = math.sqrt(max((np.sum(w**2) / n - mean**2) * n / (n - 1), 0.0))
     rel = sd / (mean * math.sqrt(n))
     scale = math.exp(c)
-    ess = float(w.sum() ** 2 / np.sum(w**2))
-    return c + math.log(mean), mean * scale, sd / math.sqrt(n) * scale, rel, ess
+    return c + math.log(mean), mean * scale, sd / math.sqrt(n) * scale, rel
 
 
 def estimate_probability(
@@ -215,6 +231,7 @@ def estimate_probability(
         _check_support(nominal, family, root)
     start = time.perf_counter()
     levels: list[LevelRecord] = []
+    level_ess: list[float] = []
     evaluations = 0
     n_elite = max(1, math.ceil(rho * n_samples))
     for t in range(1, max_levels + 1):
@@ -233,6 +250,7 @@ def estimate_probability(
         elite = S >= gamma_t
         log_w = nominal.log_pdf(X[elite]) - v.log_pdf(X[elite])
         weights = np.exp(log_w - np.max(log_w))
+        level_ess.append(ess(weights) / weights.size)
         v = v.fit(X[elite], weights).smooth(v, alpha) if alpha != 1.0 else v.fit(X[elite], weights)
         levels.append(
             LevelRecord(t, sign * gamma_t, {k: np.array(a) for k, a in v.params().items()})
@@ -247,6 +265,9 @@ def estimate_probability(
         warnings.warn(f"gamma_t did not reach gamma in max_levels={max_levels} levels; "
                       "the final run samples from the last level's family", NotRareWarning,
                       stacklevel=2)  # fmt: skip
+    lost_support = not _covers(nominal, v, root)
+    if o["defensive"] > 0:
+        v = DefensiveMixture(nominal, v, o["defensive"])
     X, parts = sample_and_score(v, score, n_final, root, 0, batch_size=batch_size,
                                 n_jobs=n_jobs, backend=backend)  # fmt: skip
     S = _scores(parts, n_final, batch_size, sign)
@@ -255,9 +276,22 @@ def estimate_probability(
     log_w = nominal.log_pdf(X[hits]) - v.log_pdf(X[hits])
     if np.any(np.isnan(log_w)):
         raise InvalidScoreError("likelihood ratios are NaN: check the families' log_pdf")
-    log_est, est, se, rel, ess = _final_estimate(log_w, n_final)
-    return _result(log_est, est, se, rel, ess, int(hits.sum()), n_final, levels, evaluations,
-                   time.perf_counter() - start, "ce-is", v, status)  # fmt: skip
+    log_est, est, se, rel = _final_estimate(log_w, n_final)
+    diag = weight_diagnostics(log_w, n_final)
+    res = _result(log_est, est, se, rel, diag, n_final, levels, evaluations,
+                  time.perf_counter() - start, "ce-is", v, status)  # fmt: skip
+    return _diagnose(res, diag, level_ess, lost_support)
+
+
+def _diagnose(
+    res: EstimateResult, diag: WeightDiagnostics, level_ess: list[float], lost_support: bool
+) -> EstimateResult:
+    """Add the diagnostics to ``res``; warn when they say the interval cannot be trusted."""
+    verdict = check_estimate(diag, level_ess, lost_support)
+    res.update(level_ess=np.array(level_ess), trusted=not verdict, diagnostics=verdict)
+    if verdict:
+        warnings.warn(verdict, DegenerateWeightsWarning, stacklevel=3)
+    return res
 
 
 def _result(
@@ -265,8 +299,7 @@ def _result(
     est: float,
     se: float,
     rel: float,
-    ess: float,
-    hits: int,
+    diag: WeightDiagnostics,
     n: int,
     levels: list[LevelRecord],
     evaluations: int,
@@ -280,13 +313,13 @@ def _result(
         "done": "final importance-sampling run finished",
         "max_levels": "gamma_t did not reach gamma within max_levels; final run done anyway",
     }[status]
-    if hits == 0:
+    if diag.hits == 0:
         message += "; no sample hit the event"
     return EstimateResult(
-        estimate=est, log_estimate=log_est, std_error=se, rel_error=rel, ci=ci, ess=ess,
-        hits=hits, n_final=n, levels=levels, nit=len(levels), nfev=evaluations,
-        seconds=seconds, method=method, family=family, status=status, message=message,
-        success=hits > 0,
+        estimate=est, log_estimate=log_est, std_error=se, rel_error=rel, ci=ci, ess=diag.ess,
+        max_weight_share=diag.max_weight_share, vov=diag.vov, hits=diag.hits, n_final=n,
+        levels=levels, nit=len(levels), nfev=evaluations, seconds=seconds, method=method,
+        family=family, status=status, message=message, success=diag.hits > 0,
     )  # fmt: skip
 
 
@@ -320,7 +353,8 @@ def crude_monte_carlo(
     se = math.sqrt(p * (1 - p) / n_samples)
     log_est = math.log(p) if hits else -math.inf
     rel = se / p if hits else math.inf
-    return _result(log_est, p, se, rel, float(hits), hits, n_samples, [], n_samples,
+    diag = weight_diagnostics(np.zeros(hits), n_samples)  # every weight is 1
+    return _result(log_est, p, se, rel, diag, n_samples, [], n_samples,
                    time.perf_counter() - start, "crude", nominal)  # fmt: skip
 
 
