@@ -22,7 +22,14 @@ weights that carry the mean. Three numbers computed from the same samples reveal
   the estimated relative variance of :math:`\widehat{\operatorname{Var}}(\hat\ell)`. It is
   small (:math:`\approx \kappa / N`, :math:`\kappa` the kurtosis) when the fourth moment is
   finite and well sampled, and close to 1 when one sample dominates. MCNP's rule of thumb is
-  VOV < 0.1.
+  VOV < 0.1;
+- the **Pareto tail index** :math:`\hat k` of the largest weights (Vehtari, Simpson,
+  Gelman, Yao & Gabry 2024): a generalized Pareto distribution fitted to the largest
+  :math:`M = \min(0.2 H, 3 \sqrt H)` of the :math:`H` hits' weights by the method of Zhang
+  & Stephens (2009). Weights with tail index :math:`k` have :math:`1/k` finite moments, so
+  :math:`\hat k > 1/2` says the variance is infinite and :math:`\hat k > 0.7` that the
+  estimate converges too slowly to be trusted at any practical sample size. Bounded weights
+  give :math:`\hat k \le 0`.
 
 :func:`check_estimate` turns them into a verdict, with advice, that
 :func:`cem.rare_event.estimate_probability` raises as a
@@ -34,6 +41,10 @@ References
    (effective sample sizes of importance sampling).
 .. [2] S. P. Pederson, R. A. Forster, T. E. Booth, "Confidence interval procedures for
    Monte Carlo transport simulations", Nucl. Sci. Eng. 127:54-77, 1997 (the VOV).
+.. [4] A. Vehtari, D. Simpson, A. Gelman, Y. Yao, J. Gabry, "Pareto smoothed importance
+   sampling", J. Mach. Learn. Res. 25(72):1-58, 2024.
+.. [5] J. Zhang, M. A. Stephens, "A new and efficient estimation method for the generalized
+   Pareto distribution", Technometrics 51(3):316-325, 2009.
 .. [3] S. Chatterjee, P. Diaconis, "The sample size required in importance sampling",
    Ann. Appl. Probab. 28:1099-1135, 2018.
 """
@@ -46,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "MAX_PARETO_K",
     "MAX_VOV",
     "MAX_WEIGHT_SHARE",
     "MIN_ESS",
@@ -53,11 +65,14 @@ __all__ = [
     "WeightDiagnostics",
     "check_estimate",
     "ess",
+    "pareto_k",
     "weight_diagnostics",
 ]
 
 #: Largest acceptable relative variance of the variance (MCNP's check).
 MAX_VOV = 0.1
+#: Largest acceptable Pareto tail index of the weights (Vehtari et al. 2024).
+MAX_PARETO_K = 0.7
 #: Largest acceptable share of the sum of the hits' weights held by one sample.
 MAX_WEIGHT_SHARE = 0.1
 #: Smallest acceptable effective sample size of the final run's hits.
@@ -65,6 +80,35 @@ MIN_ESS = 30.0
 #: Smallest acceptable effective fraction of a level's elite (ESS / elite size): below it
 #: the level's fit rests on a handful of samples.
 MIN_LEVEL_ESS = 0.01
+
+
+def pareto_k(weights: np.ndarray) -> float:
+    r"""Estimated generalized-Pareto shape :math:`\hat k` of the upper tail of ``weights``.
+
+    The :math:`M = \lceil\min(0.2 H, 3\sqrt H)\rceil` largest of the :math:`H` weights,
+    less the next largest, are fitted by the profile-posterior-mean estimator of Zhang &
+    Stephens (2009) with the weakly informative prior of Vehtari et al. (2024), shrinking
+    :math:`\hat k` towards 1/2 by 10 pseudo-samples. Returns NaN for fewer than 5 tail
+    samples and ``-inf`` when the tail is flat (all its weights equal).
+    """
+    w = np.sort(np.asarray(weights, dtype=float))
+    h = w.size
+    m = math.ceil(min(0.2 * h, 3.0 * math.sqrt(h)))
+    if m < 5:
+        return math.nan
+    x = w[h - m :] - w[h - m - 1]
+    if x[-1] <= 0:
+        return -math.inf
+    x = x / x[-1]  # the estimator is scale-free
+    n_grid = 30 + int(math.sqrt(m))
+    b = 1.0 - np.sqrt(n_grid / (np.arange(1, n_grid + 1) - 0.5))
+    b = b / (3.0 * x[int(m / 4 + 0.5) - 1]) + 1.0 / x[-1]
+    k = np.mean(np.log1p(-b[:, None] * x[None, :]), axis=1)  # the shape's estimate given b
+    profile = m * (np.log(-b / k) - k - 1.0)
+    post = 1.0 / np.sum(np.exp(profile[None, :] - profile[:, None]), axis=1)
+    b_hat = float(post @ b / post.sum())
+    k_hat = float(np.mean(np.log1p(-b_hat * x)))
+    return (k_hat * m + 10 * 0.5) / (m + 10)
 
 
 def ess(weights: np.ndarray) -> float:
@@ -88,6 +132,8 @@ class WeightDiagnostics:
         Largest hit weight over the sum of the hits' weights (1 with one hit, NaN with none).
     vov : float
         Relative variance of the variance of :math:`Y_k = I_k W_k` (NaN with no hit).
+    pareto_k : float
+        Tail index of the hits' weights (:func:`pareto_k`; NaN with fewer than 25 hits).
     hits, n : int
         Samples in the event, and samples in the run.
     """
@@ -95,6 +141,7 @@ class WeightDiagnostics:
     ess: float
     max_weight_share: float
     vov: float
+    pareto_k: float
     hits: int
     n: int
 
@@ -107,20 +154,21 @@ def weight_diagnostics(log_w_hits: np.ndarray, n: int) -> WeightDiagnostics:
     """
     h = int(log_w_hits.size)
     if h == 0:
-        return WeightDiagnostics(0.0, math.nan, math.nan, 0, n)
+        return WeightDiagnostics(0.0, math.nan, math.nan, math.nan, 0, n)
     w = np.exp(log_w_hits - np.max(log_w_hits))
     mean = w.sum() / n
     d_hit = w - mean
     m2 = np.sum(d_hit**2) + (n - h) * mean**2
     m4 = np.sum(d_hit**4) + (n - h) * mean**4
     vov = float(m4 / m2**2 - 1.0 / n) if m2 > 0 else 0.0
-    return WeightDiagnostics(ess(w), float(1.0 / w.sum()), max(vov, 0.0), h, n)
+    return WeightDiagnostics(ess(w), float(1.0 / w.sum()), max(vov, 0.0), pareto_k(w), h, n)
 
 
 def check_estimate(
     diag: WeightDiagnostics,
     level_ess: list[float] | tuple[float, ...] = (),
     lost_support: bool = False,
+    reached: bool = True,
 ) -> str:
     """Why the estimate's error bar cannot be trusted, with advice; ``""`` when it can.
 
@@ -133,8 +181,13 @@ def check_estimate(
     lost_support : bool
         Whether the last level's family gives zero density to some of the nominal's
         outcomes (the estimate then misses that part of the event, with no weight to show).
+    reached : bool
+        Whether the levels reached the target threshold (else the final run samples from a
+        family fitted to an easier event).
     """
     reasons = []
+    if not reached:
+        reasons.append("the levels did not reach gamma")
     if lost_support:
         reasons.append("the importance family gives zero density to outcomes the nominal "
                        "family produces")  # fmt: skip
@@ -143,6 +196,9 @@ def check_estimate(
     else:
         if diag.vov > MAX_VOV:
             reasons.append(f"relative variance of the variance {diag.vov:.3g} > {MAX_VOV}")
+        if diag.pareto_k > MAX_PARETO_K:
+            reasons.append(f"Pareto tail index of the weights {diag.pareto_k:.2f} > "
+                           f"{MAX_PARETO_K} (their variance is infinite or nearly)")  # fmt: skip
         if diag.max_weight_share > MAX_WEIGHT_SHARE:
             reasons.append(f"one sample holds {diag.max_weight_share:.0%} of the weight")
         if diag.ess < MIN_ESS:

@@ -145,6 +145,25 @@ def _scores(parts: list[np.ndarray], n: int, batch_size: int | None, sign: float
     )
 
 
+def _level_threshold(S: np.ndarray, n_elite: int, target: float, previous: float | None) -> float:
+    r"""The level :math:`\gamma_t = \min(\gamma, \hat q_{1-\rho})`, made to progress.
+
+    With discrete scores the :math:`(1 - \rho)` quantile can equal the previous level (or,
+    at the first level, the smallest score, so that every sample is elite) for many levels
+    in a row. Then :math:`\gamma_t` is raised to the smallest observed score above it, the
+    adaptive remedy of Rubinstein & Kroese (2004, Sec. 3.5, modified Algorithm 3.4.1 with a
+    smaller :math:`\rho` whenever the level stalls).
+    """
+    s = np.sort(S)
+    g = float(s[S.size - n_elite])
+    floor = float(s[0]) if previous is None else previous
+    if g <= floor:
+        above = s[s > floor]
+        if above.size:
+            g = float(above[0])
+    return min(target, g)
+
+
 def _final_estimate(log_w_hits: np.ndarray, n: int) -> tuple[float, float, float, float]:
     """(log estimate, estimate, standard error, relative error) from the hits' log weights.
 
@@ -246,9 +265,16 @@ def estimate_probability(
                 NotRareWarning,
                 stacklevel=2,
             )
-        gamma_t = min(target, float(np.sort(S)[n_samples - n_elite]))
+        gamma_t = _level_threshold(S, n_elite, target, levels[-1].gamma * sign if levels else None)
         elite = S >= gamma_t
-        log_w = nominal.log_pdf(X[elite]) - v.log_pdf(X[elite])
+        with np.errstate(invalid="ignore"):
+            log_w = nominal.log_pdf(X[elite]) - v.log_pdf(X[elite])
+        if not np.any(log_w > -np.inf):  # NaN (0/0) or 0 for every elite sample
+            status = "degenerate"
+            warnings.warn(f"level {t}: the likelihood ratios of the elite are all 0 or NaN "
+                          "(the family has collapsed); the levels stop here",
+                          DegenerateWeightsWarning, stacklevel=2)  # fmt: skip
+            break
         weights = np.exp(log_w - np.max(log_w))
         level_ess.append(ess(weights) / weights.size)
         v = v.fit(X[elite], weights).smooth(v, alpha) if alpha != 1.0 else v.fit(X[elite], weights)
@@ -280,14 +306,18 @@ def estimate_probability(
     diag = weight_diagnostics(log_w, n_final)
     res = _result(log_est, est, se, rel, diag, n_final, levels, evaluations,
                   time.perf_counter() - start, "ce-is", v, status)  # fmt: skip
-    return _diagnose(res, diag, level_ess, lost_support)
+    return _diagnose(res, diag, level_ess, lost_support, status)
 
 
 def _diagnose(
-    res: EstimateResult, diag: WeightDiagnostics, level_ess: list[float], lost_support: bool
+    res: EstimateResult,
+    diag: WeightDiagnostics,
+    level_ess: list[float],
+    lost_support: bool,
+    status: str,
 ) -> EstimateResult:
     """Add the diagnostics to ``res``; warn when they say the interval cannot be trusted."""
-    verdict = check_estimate(diag, level_ess, lost_support)
+    verdict = check_estimate(diag, level_ess, lost_support, reached=status == "done")
     res.update(level_ess=np.array(level_ess), trusted=not verdict, diagnostics=verdict)
     if verdict:
         warnings.warn(verdict, DegenerateWeightsWarning, stacklevel=3)
@@ -312,14 +342,16 @@ def _result(
     message = {
         "done": "final importance-sampling run finished",
         "max_levels": "gamma_t did not reach gamma within max_levels; final run done anyway",
+        "degenerate": "the levels' likelihood ratios collapsed; final run done anyway",
     }[status]
     if diag.hits == 0:
         message += "; no sample hit the event"
     return EstimateResult(
         estimate=est, log_estimate=log_est, std_error=se, rel_error=rel, ci=ci, ess=diag.ess,
-        max_weight_share=diag.max_weight_share, vov=diag.vov, hits=diag.hits, n_final=n,
-        levels=levels, nit=len(levels), nfev=evaluations, seconds=seconds, method=method,
-        family=family, status=status, message=message, success=diag.hits > 0,
+        max_weight_share=diag.max_weight_share, vov=diag.vov, pareto_k=diag.pareto_k,
+        hits=diag.hits, n_final=n, levels=levels, nit=len(levels), nfev=evaluations,
+        seconds=seconds, method=method, family=family, status=status, message=message,
+        success=diag.hits > 0,
     )  # fmt: skip
 
 

@@ -60,6 +60,8 @@ PROBLEMS: dict[str, str] = {
     "linear_limit_state": "cem.problems.rare_events:LinearLimitState",
     "mm1_overflow": "cem.problems.rare_events:MM1Overflow",
     "series_system": "cem.problems.rare_events:SeriesSystem",
+    "four_branch_system": "cem.problems.rare_events:FourBranchSystem",
+    "k_out_of_n": "cem.problems.rare_events:KOutOfN",
 }
 
 #: Built-in families: the ``[family] type`` -> "module:callable".

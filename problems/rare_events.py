@@ -340,14 +340,16 @@ class KOutOfN(RareEventProblem):
     :math:`S(X) = \sum_i X_i \ge k`, with exact probability the binomial tail
     :math:`\ell = P(\mathrm{Bin}(n, q) \ge k)`. The nominal family is
     ``Bernoulli(q)``; the importance family floors and caps the fitted probabilities at
-    ``min_p`` and ``max_p`` (:class:`~cem.families.Bernoulli`), so that no component's
-    failure probability collapses to 0 and drops part of the event.
+    ``min_p`` and ``max_p`` (:class:`~cem.families.Bernoulli`, default 0.05 and 0.95), so
+    that no component's failure probability collapses to 0 (which drops part of the event
+    from the final run) or to a value so small that the samples needing that component
+    carry weights too rare to be seen.
     """
 
     family_types = (Bernoulli,)
 
     def __init__(
-        self, n: int = 10, k: int = 4, q: float = 0.001, min_p: float = 0.0, max_p: float = 1.0
+        self, n: int = 10, k: int = 4, q: float = 0.001, min_p: float = 0.05, max_p: float = 0.95
     ) -> None:
         if not (0 < q < 1 and 1 <= k <= n):
             raise ConfigError(f"need 0 < q < 1 and 1 <= k <= n, got q={q}, k={k}, n={n}")
