@@ -102,7 +102,10 @@ def pareto_k(weights: np.ndarray) -> float:
     x = x / x[-1]  # the estimator is scale-free
     n_grid = 30 + int(math.sqrt(m))
     b = 1.0 - np.sqrt(n_grid / (np.arange(1, n_grid + 1) - 0.5))
-    b = b / (3.0 * x[int(m / 4 + 0.5) - 1]) + 1.0 / x[-1]
+    quartile = x[int(m / 4 + 0.5) - 1]
+    if quartile <= 0:  # ties at the tail's start: the first positive exceedance instead
+        quartile = x[x > 0][0]
+    b = b / (3.0 * quartile) + 1.0 / x[-1]
     k = np.mean(np.log1p(-b[:, None] * x[None, :]), axis=1)  # the shape's estimate given b
     profile = m * (np.log(-b / k) - k - 1.0)
     post = 1.0 / np.sum(np.exp(profile[None, :] - profile[:, None]), axis=1)
