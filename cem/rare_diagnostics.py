@@ -91,12 +91,13 @@ def pareto_k(weights: np.ndarray) -> float:
     :math:`\hat k` towards 1/2 by 10 pseudo-samples. Returns NaN for fewer than 5 tail
     samples and ``-inf`` when the tail is flat (all its weights equal).
     """
-    w = np.sort(np.asarray(weights, dtype=float))
+    w = np.asarray(weights, dtype=float)
     h = w.size
     m = math.ceil(min(0.2 * h, 3.0 * math.sqrt(h)))
     if m < 5:
         return math.nan
-    x = w[h - m :] - w[h - m - 1]
+    tail = np.sort(np.partition(w, h - m - 1)[h - m - 1 :])  # the threshold and the tail
+    x = tail[1:] - tail[0]
     if x[-1] <= 0:
         return -math.inf
     x = x / x[-1]  # the estimator is scale-free
@@ -160,9 +161,9 @@ def weight_diagnostics(log_w_hits: np.ndarray, n: int) -> WeightDiagnostics:
         return WeightDiagnostics(0.0, math.nan, math.nan, math.nan, 0, n)
     w = np.exp(log_w_hits - np.max(log_w_hits))
     mean = w.sum() / n
-    d_hit = w - mean
-    m2 = np.sum(d_hit**2) + (n - h) * mean**2
-    m4 = np.sum(d_hit**4) + (n - h) * mean**4
+    d2 = (w - mean) ** 2
+    m2 = np.sum(d2) + (n - h) * mean**2
+    m4 = d2 @ d2 + (n - h) * mean**4
     vov = float(m4 / m2**2 - 1.0 / n) if m2 > 0 else 0.0
     return WeightDiagnostics(ess(w), float(1.0 / w.sum()), max(vov, 0.0), pareto_k(w), h, n)
 

@@ -58,6 +58,7 @@ from cem.result import EstimateResult, level_line
 
 __all__ = [
     "ESTIMATOR_OPTIONS",
+    "ConditionalHook",
     "LevelRecord",
     "RareEventProblem",
     "crude_monte_carlo",
@@ -69,6 +70,28 @@ _Z95 = 1.959963984540054
 
 def _int_at_least(low: int) -> Callable[[object], bool]:
     return lambda v: is_int(v) and v >= low
+
+
+@dataclass(frozen=True)
+class ConditionalHook:
+    r"""Conditional Monte Carlo: :math:`P(\text{event} \mid X_G)` in closed form.
+
+    The final run then averages :math:`P(S(X) \ge \gamma \mid X_G) \, W(X_G)` over
+    importance samples of the coordinates :math:`G` only (the levels' family restricted to
+    them), instead of :math:`I\{S(X) \ge \gamma\} W(X)`. Conditioning never increases the
+    variance (Rao-Blackwell; Kroese, Taimre & Botev 2011, Sec. 9.4), and the remaining
+    coordinates need not be sampled at all.
+
+    Attributes
+    ----------
+    given : tuple of int
+        The coordinates :math:`G` conditioned on.
+    probability : callable
+        ``probability(X_G) -> (N,)`` in [0, 1], ``X_G`` of shape ``(N, len(given))``.
+    """
+
+    given: tuple[int, ...]
+    probability: Callable[[np.ndarray], np.ndarray]
 
 
 #: Options of :func:`estimate_probability` that configs may set (``[estimator]``).
@@ -87,6 +110,10 @@ ESTIMATOR_OPTIONS: dict[str, Option] = {
         Option("defensive", 0.0, "fraction of the final run drawn from the nominal "
                "(defensive mixture, Hesterberg 1995)", "a number in [0, 1)",
                lambda v: is_real(v) and 0 <= v < 1),
+        Option("conditional", False, "conditional Monte Carlo in the final run: true for "
+               "the problem's conditional_probability, or a ConditionalHook",
+               "true, false or a ConditionalHook",
+               lambda v: isinstance(v, (bool, ConditionalHook))),
         Option("seed", None, "seed of the run", "a nonnegative integer or None",
                _int_at_least(0), optional=True),
         OPTIONS["n_jobs"],
@@ -237,6 +264,9 @@ def estimate_probability(
     True
     """
     o = validate_table(options, ESTIMATOR_OPTIONS, "estimator option")
+    if o["conditional"] is True:
+        raise ConfigError("conditional=True needs a RareEventProblem with a conditional "
+                          "probability; pass a ConditionalHook(given, probability)")  # fmt: skip
     rho, n_samples, n_final, max_levels, alpha = (
         o["rho"], o["n_samples"], o["n_final"], o["max_levels"], o["alpha"])  # fmt: skip
     n_jobs, batch_size, backend = o["n_jobs"], o["batch_size"], o["backend"]
@@ -292,21 +322,52 @@ def estimate_probability(
                       "the final run samples from the last level's family", NotRareWarning,
                       stacklevel=2)  # fmt: skip
     lost_support = not _covers(nominal, v, root)
+    hook = o["conditional"]
+    if hook:
+        nominal, v = _marginal(nominal, hook.given), _marginal(v, hook.given)
     if o["defensive"] > 0:
         v = DefensiveMixture(nominal, v, o["defensive"])
-    X, parts = sample_and_score(v, score, n_final, root, 0, batch_size=batch_size,
-                                n_jobs=n_jobs, backend=backend)  # fmt: skip
-    S = _scores(parts, n_final, batch_size, sign)
+    X, parts = sample_and_score(v, hook.probability if hook else score, n_final, root, 0,
+                                batch_size=batch_size, n_jobs=n_jobs, backend=backend)  # fmt: skip
+    if hook:  # Y = P(event | X_given) W(X_given)
+        P = _scores(parts, n_final, batch_size, 1.0)
+        if np.any((P < 0) | (P > 1)):
+            raise InvalidScoreError("the conditional probability hook returned values "
+                                    "outside [0, 1]")  # fmt: skip
+        hits = P > 0
+        with np.errstate(divide="ignore"):
+            log_y = np.log(P[hits])
+    else:
+        hits = _scores(parts, n_final, batch_size, sign) >= target
+        log_y = 0.0
     evaluations += n_final
-    hits = S >= target
-    log_w = nominal.log_pdf(X[hits]) - v.log_pdf(X[hits])
+    log_w = nominal.log_pdf(X[hits]) - v.log_pdf(X[hits]) + log_y
     if np.any(np.isnan(log_w)):
         raise InvalidScoreError("likelihood ratios are NaN: check the families' log_pdf")
     log_est, est, se, rel = _final_estimate(log_w, n_final)
     diag = weight_diagnostics(log_w, n_final)
+    method = "ce-cmc" if hook else "ce-is"
     res = _result(log_est, est, se, rel, diag, n_final, levels, evaluations,
-                  time.perf_counter() - start, "ce-is", v, status)  # fmt: skip
+                  time.perf_counter() - start, method, v, status)  # fmt: skip
     return _diagnose(res, diag, level_ess, lost_support, status)
+
+
+def _marginal(family: Family, given: tuple[int, ...]) -> Family:
+    """The family of the coordinates ``given`` of a family with independent coordinates.
+
+    Works for families whose parameters are all 1-D arrays over the coordinates
+    (:class:`~cem.families.Exponential`, :class:`~cem.families.Normal`,
+    :class:`~cem.families.Bernoulli`).
+    """
+    d = family.event_shape
+    params = family.params()
+    if len(d) != 1 or any(np.shape(a) != d for a in params.values()):
+        raise ConfigError("conditional Monte Carlo needs a family with independent coordinates "
+                          f"(Exponential, Normal, Bernoulli), got {family!r}")  # fmt: skip
+    idx = np.asarray(given, dtype=int)
+    if idx.size == 0 or np.any((idx < 0) | (idx >= d[0])):
+        raise ConfigError(f"conditional given must be coordinates in [0, {d[0]}), got {given!r}")
+    return family.with_params(**{k: np.asarray(a)[idx] for k, a in params.items()})
 
 
 def _diagnose(
@@ -434,10 +495,24 @@ class RareEventProblem:
         """
         if family is None:
             family = self.importance_family()
+        if options.get("conditional") is True:
+            if not self.conditioned_on:
+                raise ConfigError(f"conditional = true: {type(self).__name__} defines no "
+                                  "conditional_probability")  # fmt: skip
+            options["conditional"] = ConditionalHook(self.conditioned_on,
+                                                     self.conditional_probability)  # fmt: skip
         return estimate_probability(
             self.score, self.nominal_family(), self.gamma, direction=self.direction,
             family=family, rng=rng, **options,
         )  # fmt: skip
+
+    #: The coordinates :meth:`conditional_probability` conditions on.
+    conditioned_on: tuple[int, ...] = ()
+
+    def conditional_probability(self, X_given: np.ndarray) -> np.ndarray:
+        r""":math:`P(\text{event} \mid X_G)` for rows ``X_given`` of the coordinates
+        :attr:`conditioned_on`, in closed form (the ``conditional = true`` option)."""
+        raise NotImplementedError(f"{type(self).__name__} has no conditional probability")
 
     def describe(self) -> str:
         """A one-line description: the class's first doc line and gamma."""

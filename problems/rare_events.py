@@ -128,6 +128,21 @@ class BridgeNetwork(RareEventProblem):
     def nominal_family(self) -> Exponential:
         return Exponential(np.array(self.means))
 
+    conditioned_on = (0, 1, 2)
+
+    def conditional_probability(self, X_given: np.ndarray) -> np.ndarray:
+        r"""P(S >= gamma | x1, x2, x3) = exp(-a4/u4 - a5/u5) (the ``conditional`` option).
+
+        Given :math:`x_1, x_2, x_3` the event is :math:`x_4 \ge a_4` and :math:`x_5 \ge a_5`
+        with :math:`a_4 = (\gamma - \min(x_1, x_2 + x_3))^+` and
+        :math:`a_5 = (\gamma - \min(x_1 + x_3, x_2))^+`, independent exponential tails.
+        """
+        x1, x2, x3 = np.asarray(X_given, dtype=float).T
+        g, u = self.gamma, self.means
+        a4 = np.maximum(g - np.minimum(x1, x2 + x3), 0.0)
+        a5 = np.maximum(g - np.minimum(x1 + x3, x2), 0.0)
+        return np.exp(-a4 / u[3] - a5 / u[4])
+
     def exact(self) -> float:
         return bridge_probability(self.gamma, self.means)
 
