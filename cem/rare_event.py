@@ -114,6 +114,11 @@ ESTIMATOR_OPTIONS: dict[str, Option] = {
                "the problem's conditional_probability, or a ConditionalHook",
                "true, false or a ConditionalHook",
                lambda v: isinstance(v, (bool, ConditionalHook))),
+        Option("tied", False, "one common value of each parameter for all coordinates "
+               "(exchangeable coordinates)", "true or false", lambda v: isinstance(v, bool)),
+        Option("screening", 0.0, "keep a coordinate's parameters at the nominal unless they "
+               "move by more than this relative amount (Rubinstein & Glynn 2009)",
+               "a number >= 0", lambda v: is_real(v) and v >= 0),
         Option("seed", None, "seed of the run", "a nonnegative integer or None",
                _int_at_least(0), optional=True),
         OPTIONS["n_jobs"],
@@ -308,6 +313,8 @@ def estimate_probability(
         weights = np.exp(log_w - np.max(log_w))
         level_ess.append(ess(weights) / weights.size)
         v = v.fit(X[elite], weights).smooth(v, alpha) if alpha != 1.0 else v.fit(X[elite], weights)
+        if o["tied"] or o["screening"]:
+            v = _tie_and_screen(v, nominal, o["tied"], o["screening"])
         levels.append(
             LevelRecord(t, sign * gamma_t, {k: np.array(a) for k, a in v.params().items()})
         )
@@ -368,6 +375,45 @@ def _marginal(family: Family, given: tuple[int, ...]) -> Family:
     if idx.size == 0 or np.any((idx < 0) | (idx >= d[0])):
         raise ConfigError(f"conditional given must be coordinates in [0, {d[0]}), got {given!r}")
     return family.with_params(**{k: np.asarray(a)[idx] for k, a in params.items()})
+
+
+def _tie_and_screen(v: Family, nominal: Family, tied: bool, screening: float) -> Family:
+    r"""Tied parameters and screening for high dimensions (Rubinstein & Glynn 2009).
+
+    The likelihood ratio of a product family over :math:`d` coordinates multiplies :math:`d`
+    noisy factors, so its variance grows exponentially in the number of fitted parameters.
+    Two remedies act on every per-coordinate parameter :math:`\theta_i` of the fitted family:
+
+    - *tied*: :math:`\theta_i \leftarrow \frac1d \sum_j \theta_j`, the CE (maximum
+      likelihood) update of one common parameter when the coordinates are exchangeable,
+      for the means of :class:`~cem.families.Exponential`, :class:`~cem.families.Normal`
+      (equal variances) and the probabilities of :class:`~cem.families.Bernoulli`;
+    - *screening* :math:`\delta`: :math:`\theta_i \leftarrow u_i` (the nominal value)
+      unless :math:`|\theta_i - u_i| > \delta\, s_i`, with :math:`s_i = |u_i|`, or 1 when
+      :math:`u_i = 0` (a normal mean in standard space): only the bottleneck parameters,
+      those that move, are updated.
+
+    References
+    ----------
+    .. [1] R. Y. Rubinstein, P. W. Glynn, "How to deal with the curse of dimensionality of
+       likelihood ratios in Monte Carlo simulation", Stoch. Models 25(4):547-568, 2009.
+    """
+    params, base, d = v.params(), nominal.params(), v.event_shape
+    coords = {k: np.asarray(a, dtype=float) for k, a in params.items()
+              if len(d) == 1 and np.shape(a) == d}  # fmt: skip
+    if not coords:
+        raise ConfigError(f"tied and screening need a family with per-coordinate parameters "
+                          f"(Exponential, Normal, Bernoulli), got {v!r}")  # fmt: skip
+    new = dict(params)
+    for name, a in coords.items():
+        if tied:
+            a = np.full_like(a, a.mean())
+        if screening and name in base and np.shape(base[name]) == d:
+            u = np.asarray(base[name], dtype=float)
+            scale = np.where(u != 0, np.abs(u), 1.0)
+            a = np.where(np.abs(a - u) > screening * scale, a, u)
+        new[name] = a
+    return v.with_params(**new)
 
 
 def _diagnose(

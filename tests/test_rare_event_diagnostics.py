@@ -189,3 +189,45 @@ def test_defensive_option_is_right():
     res, _ = run(prob, family=Exponential(np.ones(10)), seed=0, n_final=20_000, defensive=0.1)
     assert isinstance(res.family, DefensiveMixture)
     assert abs(res.estimate - prob.exact()) <= 3 * res.std_error
+
+
+def test_tied_parameters_fix_the_linear_limit_state_in_high_dimension():
+    prob = LinearLimitState(4.0, a=tuple(np.ones(100)))
+    res, warned = run(prob, seed=0, n_final=20_000, tied=True)
+    assert not warned and abs(res.estimate - prob.exact()) <= 3 * res.std_error
+    assert res.rel_error < 0.02 and np.ptp(res.family.mean) == 0
+
+
+def test_screening_keeps_the_idle_coordinates_at_the_nominal():
+    prob = LinearLimitState(4.0, a=tuple(np.r_[np.ones(3), np.zeros(97)]))
+    res, warned = run(prob, seed=1, n_final=20_000, screening=0.5)
+    assert not warned and abs(res.estimate - prob.exact()) <= 3 * res.std_error
+    assert np.all(res.family.mean[3:] == 0) and np.all(res.family.mean[:3] > 1)
+
+
+def test_conditional_monte_carlo_on_the_bridge():
+    prob = BridgeNetwork(1.5)
+    plain, _ = run(prob, seed=0, n_final=20_000)
+    res, warned = run(prob, seed=1, n_final=20_000, conditional=True)
+    assert not warned and res.method == "ce-cmc"
+    # independent runs: the difference is within 3 of its standard error
+    assert abs(res.estimate - plain.estimate) <= 3 * math.hypot(res.std_error, plain.std_error)
+    assert res.rel_error < plain.rel_error / 1.5  # Rao-Blackwell: conditioning helps
+
+
+@pytest.mark.slow
+def test_conditional_monte_carlo_on_the_bridge_against_the_exact_value():
+    prob = BridgeNetwork(2.0)
+    for seed in range(3):
+        res, warned = run(prob, seed=seed, conditional=True)
+        assert not warned and abs(res.estimate - prob.exact()) <= 3 * res.std_error
+
+
+def test_conditional_hook_matches_the_closed_form_by_enumeration_free_check():
+    # P(event | x1, x2, x3) averaged over nominal draws is the probability itself.
+    prob = BridgeNetwork(1.0)
+    X = prob.nominal_family().sample(200_000, np.random.default_rng(5))
+    p = prob.conditional_probability(X[:, :3])
+    hits = prob.score(X) >= 1.0
+    assert abs(p.mean() - hits.mean()) <= 3 * hits.std() / math.sqrt(hits.size)
+    assert np.all((p >= 0) & (p <= 1))
