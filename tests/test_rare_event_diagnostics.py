@@ -231,3 +231,27 @@ def test_conditional_hook_matches_the_closed_form_by_enumeration_free_check():
     hits = prob.score(X) >= 1.0
     assert abs(p.mean() - hits.mean()) <= 3 * hits.std() / math.sqrt(hits.size)
     assert np.all((p >= 0) & (p <= 1))
+
+
+def test_improved_ce_refits_on_zero_variance_samples_in_d100():
+    # Multilevel CE with 100 free means: weights of the last level degenerate. Fitted to MCMC
+    # samples of the zero-variance density instead (Chan & Kroese 2012), the same family is
+    # right, at 1e5 evaluations in total.
+    prob = LinearLimitState(4.0, a=tuple(np.ones(100)))
+    res, warned = run(prob, seed=0, n_final=70_000, mcmc_samples=20_000)
+    assert res.nfev <= 100_000 and not warned
+    assert abs(res.estimate - prob.exact()) <= 3 * res.std_error and res.rel_error < 0.05
+
+
+def test_zero_variance_samples_stay_in_the_event_and_have_its_mean():
+    from cem.parallel import child_seed
+    from cem.rare_event import zero_variance_samples
+
+    prob = LinearLimitState(3.0, a=(1.0, 0.0))
+    start = np.tile([3.5, 0.0], (50, 1))
+    Z = zero_variance_samples(prob.score, prob.nominal_family(), 3.0, 1.0, start, 40_000,
+                              child_seed(np.random.SeedSequence(0), 1))  # fmt: skip
+    assert np.all(Z[:, 0] >= 3.0)
+    # E[Z1 | Z1 >= 3] = phi(3) / Phi(-3); the chains are correlated: a loose 5% tolerance
+    assert Z[:, 0].mean() == pytest.approx(stats.norm.pdf(3) / stats.norm.sf(3), rel=0.05)
+    assert abs(Z[:, 1].mean()) < 0.1 and Z[:, 1].std() == pytest.approx(1.0, rel=0.1)
