@@ -15,13 +15,14 @@ import pytest
 from scipy import stats
 
 from cem.errors import DegenerateWeightsWarning
-from cem.families import Bernoulli, Exponential, Normal
+from cem.families import Bernoulli, Exponential, Normal, NormalMixture
 from cem.families.mixture import DefensiveMixture
 from cem.problems.rare_events import (
     BridgeNetwork,
     FourBranchSystem,
     KOutOfN,
     LinearLimitState,
+    SeriesSystem,
     SumOfExponentials,
     bridge_probability,
     four_branch_probability,
@@ -255,3 +256,19 @@ def test_zero_variance_samples_stay_in_the_event_and_have_its_mean():
     # E[Z1 | Z1 >= 3] = phi(3) / Phi(-3); the chains are correlated: a loose 5% tolerance
     assert Z[:, 0].mean() == pytest.approx(stats.norm.pdf(3) / stats.norm.sf(3), rel=0.05)
     assert abs(Z[:, 1].mean()) < 0.1 and Z[:, 1].std() == pytest.approx(1.0, rel=0.1)
+
+
+@pytest.mark.parametrize("prob", [FourBranchSystem(5.0, 8.0), SeriesSystem(3.5)])
+def test_mixture_with_automatic_number_of_components(prob):
+    family = NormalMixture.standard(1, 2, learn_sigma=False, max_components=6)
+    res, warned = run(prob, family=family, seed=0, n_final=20_000)
+    assert not warned and abs(res.estimate - prob.exact()) <= 3 * res.std_error
+    assert len(res.family.weights) == 2  # two failure regions dominate in both
+
+
+def test_automatic_components_choose_one_for_one_cluster_and_survive_collapse():
+    X = np.random.default_rng(0).normal(size=(400, 2))
+    mix = NormalMixture.standard(1, 2, max_components=4).fit(X)
+    assert len(mix.weights) == 1
+    X = np.r_[X, [[9.0, 9.0]]]  # a lone point: its component's spread is floored, not 0
+    assert np.all(NormalMixture.standard(1, 2, max_components=5).fit(X).sigmas > 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.special import logsumexp
 
@@ -36,6 +38,18 @@ class NormalMixture(Family):
         When False the EM updates weights and means only and every component keeps
         the standard deviations of the first one (a mixture of mean shifts, the sound
         choice in standard normal space; see :class:`~cem.families.Normal`).
+    max_components : int, optional
+        Choose the number of components at each fit: EM is run for
+        :math:`K = 1, \dots, K_{\max}` and the fit with the smallest weighted Bayesian
+        information criterion is kept,
+
+        .. math:: \mathrm{BIC}_K = -2 n_e \sum_k \bar w_k \log f_K(X_k)
+                  + p_K \log n_e,
+
+        with :math:`\bar w` the normalized weights, :math:`n_e = 1 / \sum_k \bar w_k^2`
+        their effective sample size and :math:`p_K` the free parameters (Schwarz 1978;
+        the weighted form as in Geyer, Papaioannou & Straub 2019). The number of
+        components may change between fits, so smoothing (``alpha < 1``) does not apply.
 
     References
     ----------
@@ -55,8 +69,15 @@ class NormalMixture(Family):
         min_sigma: float = 1e-3,
         em_iterations: int = 50,
         learn_sigma: bool = True,
+        max_components: int | None = None,
     ) -> None:
         self.learn_sigma = bool(learn_sigma)
+        if max_components is not None and not (
+            isinstance(max_components, int) and max_components >= 1
+        ):
+            raise ConfigError(f"max_components must be an integer >= 1 or None, got "
+                              f"{max_components!r}")  # fmt: skip
+        self.max_components = max_components
         pi = np.array(weights, dtype=float)
         mu = np.array(means, dtype=float)
         sd = np.array(sigmas, dtype=float)
@@ -75,11 +96,17 @@ class NormalMixture(Family):
 
     @classmethod
     def standard(
-        cls, n_components: int, dim: int, spread: float = 1.0, learn_sigma: bool = True
+        cls,
+        n_components: int,
+        dim: int,
+        spread: float = 1.0,
+        learn_sigma: bool = True,
+        max_components: int | None = None,
     ) -> NormalMixture:
         """Equal components at the origin with standard deviation ``spread``."""
         return cls(np.full(n_components, 1 / n_components), np.zeros((n_components, dim)),
-                   np.full((n_components, dim), spread), learn_sigma=learn_sigma)  # fmt: skip
+                   np.full((n_components, dim), spread), learn_sigma=learn_sigma,
+                   max_components=max_components)  # fmt: skip
 
     @property
     def event_shape(self) -> tuple[int, ...]:
@@ -93,7 +120,7 @@ class NormalMixture(Family):
 
     def _new(self, weights: np.ndarray, means: np.ndarray, sigmas: np.ndarray) -> NormalMixture:
         return NormalMixture(weights, means, sigmas, self.min_sigma, self.em_iterations,
-                             self.learn_sigma)  # fmt: skip
+                             self.learn_sigma, self.max_components)  # fmt: skip
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         comp = np.minimum(
@@ -115,7 +142,22 @@ class NormalMixture(Family):
     def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> NormalMixture:
         X = np.asarray(X, dtype=float)
         w = normalized_weights(weights, X.shape[0])
-        K = len(self.weights)
+        if self.max_components is None:
+            return self._em(X, w, len(self.weights))
+        n_e = 1.0 / float(w @ w)
+        d = X.shape[1]
+        best, best_bic = self, math.inf
+        for K in range(1, self.max_components + 1):
+            mix = self._em(X, w, K)
+            k_used = int(np.sum(mix.weights > 0))
+            n_par = (k_used - 1) + k_used * d * (2 if self.learn_sigma else 1)
+            bic = -2 * n_e * float(w @ mix.log_pdf(X)) + n_par * math.log(n_e)
+            if bic < best_bic:
+                best, best_bic = mix, bic
+        return best
+
+    def _em(self, X: np.ndarray, w: np.ndarray, K: int) -> NormalMixture:
+        """``K`` components by weighted EM from a farthest-point start."""
         centres = [int(np.argmax(w))]
         for _ in range(1, K):  # farthest-point start: deterministic, spreads the components
             dist = np.min(((X[:, None, :] - X[centres][None]) ** 2).sum(axis=2), axis=1)
@@ -134,6 +176,7 @@ class NormalMixture(Family):
             mu = (resp.T @ X) / mass[:, None]
             if self.learn_sigma:
                 sd = np.sqrt(np.maximum((resp.T @ X**2) / mass[:, None] - mu**2, 0.0))
+                sd = np.maximum(sd, self.min_sigma)  # a component on a single point
             else:
                 sd = np.tile(spread, (len(mass), 1))
             mix = self._new(mass / mass.sum(), mu, sd)
