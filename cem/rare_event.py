@@ -315,6 +315,7 @@ def estimate_probability(
             break
         weights = np.exp(log_w - np.max(log_w))
         level_ess.append(ess(weights) / weights.size)
+        drawn = v
         v = v.fit(X[elite], weights).smooth(v, alpha) if alpha != 1.0 else v.fit(X[elite], weights)
         if o["tied"] or o["screening"]:
             v = _tie_and_screen(v, nominal, o["tied"], o["screening"])
@@ -345,6 +346,8 @@ def estimate_probability(
     hook = o["conditional"]
     if hook:
         nominal, v = _marginal(nominal, hook.given), _marginal(v, hook.given)
+        if status == "done" and not o["mcmc_samples"]:
+            v = _conditional_refit(hook, nominal, v, _marginal(drawn, hook.given), X)
     if o["defensive"] > 0:
         v = DefensiveMixture(nominal, v, o["defensive"])
     X, parts = sample_and_score(v, hook.probability if hook else score, n_final, root, 0,
@@ -372,6 +375,25 @@ def estimate_probability(
     # After an MCMC refit the final family no longer rests on the levels' weights.
     refit = bool(o["mcmc_samples"]) and status == "done"
     return _diagnose(res, diag, level_ess, lost_support, status, level_ess[-1:] if refit else None)
+
+
+def _conditional_refit(
+    hook: ConditionalHook, nominal: Family, v: Family, drawn: Family, X: np.ndarray
+) -> Family:
+    r"""Refit the conditioned coordinates' family to all of the last level's samples.
+
+    The marginal of the zero-variance density on :math:`X_G` is
+    :math:`f(x_G) P(\text{event} \mid x_G) / \ell`, so its CE fit uses every sample of the
+    last level, weighted by :math:`W(x_G) P(\text{event} \mid x_G)`, instead of the elite
+    only: no new score evaluation, much less noise.
+    """
+    Xg = np.ascontiguousarray(X[:, list(hook.given)])
+    P = check_scores(hook.probability(Xg), Xg.shape[0], "raise")
+    keep = P > 0
+    if not np.any(keep):
+        return v
+    log_w = nominal.log_pdf(Xg[keep]) - drawn.log_pdf(Xg[keep]) + np.log(P[keep])
+    return v.fit(Xg[keep], np.exp(log_w - np.max(log_w)))
 
 
 def _marginal(family: Family, given: tuple[int, ...]) -> Family:
