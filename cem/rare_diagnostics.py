@@ -64,6 +64,7 @@ __all__ = [
     "MIN_LEVEL_ESS",
     "WeightDiagnostics",
     "check_estimate",
+    "count_regions",
     "ess",
     "pareto_k",
     "weight_diagnostics",
@@ -113,6 +114,31 @@ def pareto_k(weights: np.ndarray) -> float:
     b_hat = float(post @ b / post.sum())
     k_hat = float(np.mean(np.log1p(-b_hat * x)))
     return (k_hat * m + 10 * 0.5) / (m + 10)
+
+
+def count_regions(elite: np.ndarray, sigma: np.ndarray, max_regions: int = 6) -> int:
+    r"""The number of separate failure regions in a normal nominal's first-level elite.
+
+    A mean-shift :class:`~cem.families.NormalMixture` (spread ``sigma``, the nominal's) is
+    fitted with an automatic number of components (weighted BIC, at most ``max_regions``);
+    components of weight at least 0.1 whose means lie within 2 standard deviations of each
+    other are merged, and the groups are counted. The first level's elite are nominal
+    samples in :math:`\{S \ge \gamma_1\}`, so each region of the event that is not much
+    rarer than the others shows up there.
+    """
+    from cem.families.mixture import NormalMixture
+
+    X = np.asarray(elite, dtype=float)
+    d = X.shape[1]
+    mix = NormalMixture(np.ones(1), np.zeros((1, d)), np.tile(sigma, (1, 1)), learn_sigma=False,
+                        max_components=max_regions).fit(X)  # fmt: skip
+    mu = mix.means[mix.weights >= 0.1] / sigma
+    group = np.arange(len(mu))
+    for i in range(len(mu)):  # single linkage at distance 2
+        for j in range(i):
+            if np.linalg.norm(mu[i] - mu[j]) < 2:
+                group[group == group[i]] = group[j]
+    return len(set(group.tolist()))
 
 
 def ess(weights: np.ndarray) -> float:
@@ -173,6 +199,7 @@ def check_estimate(
     level_ess: list[float] | tuple[float, ...] = (),
     lost_support: bool = False,
     reached: bool = True,
+    regions: int = 1,
 ) -> str:
     """Why the estimate's error bar cannot be trusted, with advice; ``""`` when it can.
 
@@ -188,8 +215,14 @@ def check_estimate(
     reached : bool
         Whether the levels reached the target threshold (else the final run samples from a
         family fitted to an easier event).
+    regions : int
+        Separate failure regions seen at the first level (:func:`count_regions`) when the
+        importance family has a single component, else 1.
     """
     reasons = []
+    if regions > 1:
+        reasons.append(f"the first level's elite falls into {regions} separate regions, "
+                       "which one normal component cannot cover")  # fmt: skip
     if not reached:
         reasons.append("the levels did not reach gamma")
     if lost_support:

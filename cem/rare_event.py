@@ -41,7 +41,7 @@ from typing import Any, Literal
 import numpy as np
 
 from cem.errors import ConfigError, DegenerateWeightsWarning, InvalidScoreError, NotRareWarning
-from cem.families import Bernoulli, Family, Normal
+from cem.families import Bernoulli, Family, FullNormal, Normal
 from cem.families.mixture import DefensiveMixture
 from cem.loop import check_scores
 from cem.options import OPTIONS, Option, is_int, is_real, validate_table
@@ -53,7 +53,13 @@ from cem.parallel import (
     root_seed,
     sample_and_score,
 )
-from cem.rare_diagnostics import WeightDiagnostics, check_estimate, ess, weight_diagnostics
+from cem.rare_diagnostics import (
+    WeightDiagnostics,
+    check_estimate,
+    count_regions,
+    ess,
+    weight_diagnostics,
+)
 from cem.result import EstimateResult, level_line
 
 __all__ = [
@@ -66,6 +72,12 @@ __all__ = [
 ]
 
 _Z95 = 1.959963984540054
+
+
+#: Largest dimension in which the first level's elite is searched for several failure
+#: regions (:func:`cem.rare_diagnostics.count_regions`); above it 100 elite points say
+#: little and the search costs more than the level.
+MAX_REGION_DIM = 20
 
 
 def _int_at_least(low: int) -> Callable[[object], bool]:
@@ -289,6 +301,7 @@ def estimate_probability(
     start = time.perf_counter()
     levels: list[LevelRecord] = []
     level_ess: list[float] = []
+    regions = 1  # failure regions seen at the first level, checked for one-component families
     evaluations = 0
     n_elite = max(1, math.ceil(rho * n_samples))
     for t in range(1, max_levels + 1):
@@ -315,6 +328,9 @@ def estimate_probability(
             break
         weights = np.exp(log_w - np.max(log_w))
         level_ess.append(ess(weights) / weights.size)
+        if (t == 1 and isinstance(nominal, Normal) and isinstance(v, (Normal, FullNormal))
+                and X.shape[1] <= MAX_REGION_DIM):  # fmt: skip
+            regions = count_regions(X[elite], nominal.sigma)
         drawn = v
         v = v.fit(X[elite], weights).smooth(v, alpha) if alpha != 1.0 else v.fit(X[elite], weights)
         if o["tied"] or o["screening"]:
@@ -374,7 +390,8 @@ def estimate_probability(
                   time.perf_counter() - start, method, v, status)  # fmt: skip
     # After an MCMC refit the final family no longer rests on the levels' weights.
     refit = bool(o["mcmc_samples"]) and status == "done"
-    return _diagnose(res, diag, level_ess, lost_support, status, level_ess[-1:] if refit else None)
+    return _diagnose(res, diag, level_ess, lost_support, status, regions,
+                     level_ess[-1:] if refit else None)  # fmt: skip
 
 
 def _conditional_refit(
@@ -521,6 +538,7 @@ def _diagnose(
     level_ess: list[float],
     lost_support: bool,
     status: str,
+    regions: int = 1,
     checked_levels: list[float] | None = None,
 ) -> EstimateResult:
     """Add the diagnostics to ``res``; warn when they say the interval cannot be trusted.
@@ -528,7 +546,7 @@ def _diagnose(
     ``checked_levels`` are the level ESS fractions the verdict looks at (default: all).
     """
     checked = level_ess if checked_levels is None else checked_levels
-    verdict = check_estimate(diag, checked, lost_support, reached=status == "done")
+    verdict = check_estimate(diag, checked, lost_support, status == "done", regions)
     res.update(level_ess=np.array(level_ess), trusted=not verdict, diagnostics=verdict)
     if verdict:
         warnings.warn(verdict, DegenerateWeightsWarning, stacklevel=3)

@@ -27,7 +27,7 @@ from cem.problems.rare_events import (
     bridge_probability,
     four_branch_probability,
 )
-from cem.rare_diagnostics import check_estimate, pareto_k, weight_diagnostics
+from cem.rare_diagnostics import check_estimate, count_regions, pareto_k, weight_diagnostics
 from cem.rare_event import crude_monte_carlo
 
 
@@ -272,3 +272,20 @@ def test_automatic_components_choose_one_for_one_cluster_and_survive_collapse():
     assert len(mix.weights) == 1
     X = np.r_[X, [[9.0, 9.0]]]  # a lone point: its component's spread is floored, not 0
     assert np.all(NormalMixture.standard(1, 2, max_components=5).fit(X).sigmas > 0)
+
+
+@pytest.mark.parametrize("prob", [FourBranchSystem(5.0, 8.0, mixture=False),
+                                  SeriesSystem(3.5, mixture=False)])  # fmt: skip
+def test_one_normal_component_on_several_failure_regions_warns(prob):
+    res, warned = run(prob, seed=0, n_final=20_000, max_levels=30)
+    assert warned and "separate regions" in res.diagnostics
+
+
+def test_count_regions_sees_one_slab_and_two_corners():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((1000, 3))
+    slab = X[X @ np.array([1.0, -2.0, 0.5]) >= 2.5]
+    assert count_regions(slab, np.ones(3)) == 1
+    Z = rng.standard_normal((2000, 2))
+    corners = Z[np.max(Z, axis=1) >= 1.8]
+    assert count_regions(corners, np.ones(2)) == 2
