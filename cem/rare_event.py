@@ -20,6 +20,24 @@ Then a final importance-sampling run of :math:`N_1` samples from :math:`v_T`:
 Likelihood ratios are handled in log space and the estimate is also returned as its
 logarithm, so probabilities far below the smallest double (about 1e-308) stay finite.
 
+Every result carries diagnostics of its weights (:mod:`cem.rare_diagnostics`: effective
+sample sizes of the final run and of each level, the largest weight's share, the relative
+variance of the variance, the Pareto tail index) and, when they say the interval cannot be
+trusted, :class:`~cem.errors.DegenerateWeightsWarning` says why and what to try. The robust
+estimators are options (and ``[estimator]`` config keys):
+
+- ``defensive``: the final density mixes in a fraction of the nominal (Hesterberg 1995);
+- ``tied`` and ``screening``: fewer free parameters in high dimension (Rubinstein & Glynn
+  2009); :class:`~cem.families.Bernoulli` floors and ceilings (``min_p``, ``max_p``) are
+  family parameters;
+- ``mcmc_samples``: the improved CE of Chan & Kroese (2012), the family refitted to MCMC
+  samples of the zero-variance density (:func:`zero_variance_samples`);
+- ``conditional``: conditional Monte Carlo in the final run (:class:`ConditionalHook`);
+- :class:`~cem.families.NormalMixture` with ``max_components`` for several failure regions.
+
+Discrete scores whose quantile stalls are handled by raising the level to the next
+observed score (:func:`_level_threshold`).
+
 References
 ----------
 .. [1] P.-T. de Boer, D. P. Kroese, S. Mannor, R. Y. Rubinstein, "A tutorial on the
@@ -262,16 +280,23 @@ def estimate_probability(
     **options
         :data:`ESTIMATOR_OPTIONS`: ``rho``, ``n_samples`` (per level), ``n_final`` (the
         final run's ``N1``), ``max_levels``, ``alpha``, ``n_jobs``, ``batch_size``,
-        ``backend``; ``seed`` is the configs' spelling of an integer ``rng``.
+        ``backend``; the robust estimators ``defensive`` (fraction of the nominal in the
+        final run), ``tied``, ``screening``, ``mcmc_samples`` and ``conditional`` (a
+        :class:`ConditionalHook`); ``seed`` is the configs' spelling of an integer ``rng``.
 
     Returns
     -------
     EstimateResult
+        With the diagnostics ``ess``, ``max_weight_share``, ``vov``, ``pareto_k``,
+        ``level_ess`` (ESS over elite size, per level), ``trusted`` and ``diagnostics``
+        (the verdict of :func:`cem.rare_diagnostics.check_estimate`, ``""`` when trusted).
 
     Warns
     -----
     NotRareWarning
         When gamma is below the median of S under the nominal family.
+    DegenerateWeightsWarning
+        When the diagnostics say the standard error and interval cannot be trusted.
 
     Examples
     --------

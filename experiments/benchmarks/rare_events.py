@@ -64,6 +64,8 @@ def cases() -> list[tuple[str, Any, str, dict[str, Any]]]:
     return [
         ("bridge network, gamma = 2", BridgeNetwork(2.0), "ce-is", {}),
         ("bridge network, gamma = 2", BridgeNetwork(2.0), "cmc", {"conditional": True}),
+        ("bridge network, gamma = 2", BridgeNetwork(2.0), "cmc, N1 = 1e6",
+         {"conditional": True, "n_final": 1_000_000}),
         ("bridge network, gamma = 2", BridgeNetwork(2.0), "defensive", {"defensive": 0.1}),
         ("bridge network, gamma = 3", BridgeNetwork(3.0), "ce-is", {}),
         ("bridge network, gamma = 3", BridgeNetwork(3.0), "cmc", {"conditional": True}),
