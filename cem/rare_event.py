@@ -59,7 +59,7 @@ from typing import Any, Literal
 import numpy as np
 
 from cem.errors import ConfigError, DegenerateWeightsWarning, InvalidScoreError, NotRareWarning
-from cem.families import Bernoulli, Family, FullNormal, Normal
+from cem.families import Bernoulli, Exponential, Family, FullNormal, Normal
 from cem.families.mixture import DefensiveMixture
 from cem.loop import check_scores
 from cem.options import OPTIONS, Option, is_int, is_real, validate_table
@@ -91,6 +91,10 @@ __all__ = [
 
 _Z95 = 1.959963984540054
 
+
+#: Families of independent coordinates with one entry per coordinate in each parameter:
+#: those that conditional Monte Carlo, tied parameters and screening can act on.
+PRODUCT_FAMILIES: tuple[type[Family], ...] = (Bernoulli, Exponential, Normal)
 
 #: Largest dimension in which the first level's elite is searched for several failure
 #: regions (:func:`cem.rare_diagnostics.count_regions`); above it 100 elite points say
@@ -345,6 +349,7 @@ def estimate_probability(
         elite = S >= gamma_t
         with np.errstate(invalid="ignore"):
             log_w = nominal.log_pdf(X[elite]) - v.log_pdf(X[elite])
+        log_w = np.where(np.isnan(log_w), -np.inf, log_w)  # 0/0: both densities underflow
         if not np.any(log_w > -np.inf):  # NaN (0/0) or 0 for every elite sample
             status = "degenerate"
             warnings.warn(f"level {t}: the likelihood ratios of the elite are all 0 or NaN "
@@ -447,7 +452,7 @@ def _marginal(family: Family, given: tuple[int, ...]) -> Family:
     """
     d = family.event_shape
     params = family.params()
-    if len(d) != 1 or any(np.shape(a) != d for a in params.values()):
+    if not isinstance(family, PRODUCT_FAMILIES):
         raise ConfigError("conditional Monte Carlo needs a family with independent coordinates "
                           f"(Exponential, Normal, Bernoulli), got {family!r}")  # fmt: skip
     idx = np.asarray(given, dtype=int)
@@ -540,9 +545,8 @@ def _tie_and_screen(v: Family, nominal: Family, tied: bool, screening: float) ->
        likelihood ratios in Monte Carlo simulation", Stoch. Models 25(4):547-568, 2009.
     """
     params, base, d = v.params(), nominal.params(), v.event_shape
-    coords = {k: np.asarray(a, dtype=float) for k, a in params.items()
-              if len(d) == 1 and np.shape(a) == d}  # fmt: skip
-    if not coords:
+    coords = {k: np.asarray(a, dtype=float) for k, a in params.items()}
+    if not isinstance(v, PRODUCT_FAMILIES):
         raise ConfigError(f"tied and screening need a family with per-coordinate parameters "
                           f"(Exponential, Normal, Bernoulli), got {v!r}")  # fmt: skip
     new = dict(params)

@@ -289,3 +289,22 @@ def test_count_regions_sees_one_slab_and_two_corners():
     Z = rng.standard_normal((2000, 2))
     corners = Z[np.max(Z, axis=1) >= 1.8]
     assert count_regions(corners, np.ones(2)) == 2
+
+
+def test_robust_options_reject_what_they_cannot_do():
+    from cem.errors import ConfigError, InvalidScoreError
+    from cem.rare_event import ConditionalHook, estimate_probability
+
+    score = lambda X: X.sum(axis=1)  # noqa: E731
+    fam = Exponential(np.ones(3))
+    with pytest.raises(ConfigError, match="ConditionalHook"):
+        estimate_probability(score, fam, 30.0, conditional=True, seed=0)
+    bad = ConditionalHook((0,), lambda Xg: 2.0 + Xg[:, 0])
+    with pytest.raises(InvalidScoreError, match=r"outside \[0, 1\]"):
+        estimate_probability(score, fam, 30.0, conditional=bad, seed=0, n_final=1000)
+    with pytest.raises(ConfigError, match="per-coordinate parameters"):
+        SeriesSystem(3.5).estimate(seed=0, tied=True)
+    with pytest.raises(ConfigError, match="Normal nominal"):
+        estimate_probability(score, fam, 30.0, mcmc_samples=1000, seed=0, n_final=1000)
+    with pytest.raises(ConfigError, match="defines no conditional"):
+        KOutOfN().estimate(seed=0, conditional=True)

@@ -11,11 +11,12 @@ for the method), and its square, the ratio of work-normalized variances (the usu
 "efficiency" of importance sampling). ``trusted`` counts the runs that raised no
 DegenerateWeightsWarning; ``max_abs_z`` is the largest |estimate - exact| / SE over the runs.
 
-A method's RE and CPU time are means over ``REPEATS`` seeded runs. Crude MC's RE is its exact
-value sqrt((1 - l) / (N l)) at the exact l, with N the number of samples it draws in the
-method's CPU time (per-sample cost timed on 10^6 samples); the estimate of a crude run of that
-size is shown, "no hit" where it sees no event. CPU time is ``time.process_time()`` with one
-BLAS thread. Writes ``results/rare_events.csv``.
+A method's RE is the mean over ``REPEATS`` seeded runs, its CPU time their median (the
+machine is shared; the median resists a run slowed by other work). Crude MC's RE is its
+exact value sqrt((1 - l) / (N l)) at the exact l, with N the number of samples it draws in
+the method's CPU time (per-sample cost: the median of three timed runs of 10^6 samples); the
+estimate of a crude run of that size is shown, "no hit" where it sees no event. CPU time is
+``time.process_time()`` with one BLAS thread. Writes ``results/rare_events.csv``.
 
 Methods (options of :func:`cem.rare_event.estimate_probability`): ``ce-is`` the default
 multilevel CE; ``cmc`` conditional Monte Carlo in the final run (``conditional = true``);
@@ -97,11 +98,14 @@ def cases() -> list[tuple[str, Any, str, dict[str, Any]]]:
 
 
 def crude_cost(prob: Any) -> float:
-    """CPU seconds per crude Monte Carlo sample."""
-    start = time.process_time()
-    crude_monte_carlo(prob.score, prob.nominal_family(), prob.gamma, direction=prob.direction,
-                      n_samples=PILOT, rng=REPEATS)  # fmt: skip
-    return (time.process_time() - start) / PILOT
+    """CPU seconds per crude Monte Carlo sample: the median of three timed pilot runs."""
+    times = []
+    for rep in range(3):
+        start = time.process_time()
+        crude_monte_carlo(prob.score, prob.nominal_family(), prob.gamma,
+                          direction=prob.direction, n_samples=PILOT, rng=REPEATS + rep)  # fmt: skip
+        times.append(time.process_time() - start)
+    return float(np.median(times)) / PILOT
 
 
 def main() -> None:
@@ -109,13 +113,14 @@ def main() -> None:
     costs: dict[str, float] = {}
     for label, prob, method, options in cases():
         exact = prob.exact()
-        start = time.process_time()
-        runs = []
+        runs, times = [], []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for seed in range(REPEATS):
+                start = time.process_time()
                 runs.append(prob.estimate(seed=seed, **options))
-        cpu = (time.process_time() - start) / REPEATS
+                times.append(time.process_time() - start)
+        cpu = float(np.median(times))
         re = sum(r.rel_error for r in runs) / REPEATS
         if label not in costs:
             costs[label] = crude_cost(prob)
