@@ -189,7 +189,7 @@ def weight_diagnostics(log_w_hits: np.ndarray, n: int) -> WeightDiagnostics:
     mean = w.sum() / n
     d2 = (w - mean) ** 2
     m2 = np.sum(d2) + (n - h) * mean**2
-    m4 = d2 @ d2 + (n - h) * mean**4
+    m4 = np.sum(d2 * d2) + (n - h) * mean**4  # no BLAS: its threads cost more than this
     vov = float(m4 / m2**2 - 1.0 / n) if m2 > 0 else 0.0
     return WeightDiagnostics(ess(w), float(1.0 / w.sum()), max(vov, 0.0), pareto_k(w), h, n)
 
