@@ -116,11 +116,12 @@ def pareto_k(weights: np.ndarray) -> float:
     return (k_hat * m + 10 * 0.5) / (m + 10)
 
 
-def count_regions(elite: np.ndarray, sigma: np.ndarray, max_regions: int = 6) -> int:
+def count_regions(elite: np.ndarray, sigma: np.ndarray, max_regions: int = 4) -> int:
     r"""The number of separate failure regions in a normal nominal's first-level elite.
 
     A mean-shift :class:`~cem.families.NormalMixture` (spread ``sigma``, the nominal's) is
-    fitted with an automatic number of components (weighted BIC, at most ``max_regions``);
+    fitted with an automatic number of components (weighted BIC, at most ``max_regions``,
+    20 EM steps each);
     components of weight at least 0.1 whose means lie within 2 standard deviations of each
     other are merged, and the groups are counted. The first level's elite are nominal
     samples in :math:`\{S \ge \gamma_1\}`, so each region of the event that is not much
@@ -130,8 +131,8 @@ def count_regions(elite: np.ndarray, sigma: np.ndarray, max_regions: int = 6) ->
 
     X = np.asarray(elite, dtype=float)
     d = X.shape[1]
-    mix = NormalMixture(np.ones(1), np.zeros((1, d)), np.tile(sigma, (1, 1)), learn_sigma=False,
-                        max_components=max_regions).fit(X)  # fmt: skip
+    mix = NormalMixture(np.ones(1), np.zeros((1, d)), np.tile(sigma, (1, 1)), em_iterations=20,
+                        learn_sigma=False, max_components=max_regions).fit(X)  # fmt: skip
     mu = mix.means[mix.weights >= 0.1] / sigma
     group = np.arange(len(mu))
     for i in range(len(mu)):  # single linkage at distance 2

@@ -40,8 +40,8 @@ class NormalMixture(Family):
         choice in standard normal space; see :class:`~cem.families.Normal`).
     max_components : int, optional
         Choose the number of components at each fit: EM is run for
-        :math:`K = 1, \dots, K_{\max}` and the fit with the smallest weighted Bayesian
-        information criterion is kept,
+        :math:`K = 1, 2, \dots` up to :math:`K_{\max}`, and the search stops at the first
+        :math:`K` that does not lower the weighted Bayesian information criterion,
 
         .. math:: \mathrm{BIC}_K = -2 n_e \sum_k \bar w_k \log f_K(X_k)
                   + p_K \log n_e,
@@ -152,8 +152,9 @@ class NormalMixture(Family):
             k_used = int(np.sum(mix.weights > 0))
             n_par = (k_used - 1) + k_used * d * (2 if self.learn_sigma else 1)
             bic = -2 * n_e * float(w @ mix.log_pdf(X)) + n_par * math.log(n_e)
-            if bic < best_bic:
-                best, best_bic = mix, bic
+            if bic >= best_bic:  # the first K that does not improve ends the search
+                break
+            best, best_bic = mix, bic
         return best
 
     def _em(self, X: np.ndarray, w: np.ndarray, K: int) -> NormalMixture:
