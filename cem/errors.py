@@ -15,6 +15,7 @@ __all__ = [
     "CheckpointError",
     "BatchError",
     "CEMWarning",
+    "DegenerateWeightsWarning",
     "NotRareWarning",
 ]
 
@@ -84,3 +85,13 @@ class BatchError(CEMError):
         fields = (self.iteration, self.batch, self.kind, self.reason, self.original,
                   self.remote_traceback)  # fmt: skip
         return type(self), fields
+
+
+class DegenerateWeightsWarning(CEMWarning):
+    """The likelihood ratios of an importance-sampling estimate are degenerate.
+
+    A few samples carry most of the weight, the weights' tail is too heavy for the sample
+    variance to be trusted, or the importance family has lost part of the nominal's
+    support: the reported standard error and confidence interval cannot be trusted. The
+    message says which diagnostic failed and what to try.
+    """

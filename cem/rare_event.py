@@ -20,6 +20,24 @@ Then a final importance-sampling run of :math:`N_1` samples from :math:`v_T`:
 Likelihood ratios are handled in log space and the estimate is also returned as its
 logarithm, so probabilities far below the smallest double (about 1e-308) stay finite.
 
+Every result carries diagnostics of its weights (:mod:`cem.rare_diagnostics`: effective
+sample sizes of the final run and of each level, the largest weight's share, the relative
+variance of the variance, the Pareto tail index) and, when they say the interval cannot be
+trusted, :class:`~cem.errors.DegenerateWeightsWarning` says why and what to try. The robust
+estimators are options (and ``[estimator]`` config keys):
+
+- ``defensive``: the final density mixes in a fraction of the nominal (Hesterberg 1995);
+- ``tied`` and ``screening``: fewer free parameters in high dimension (Rubinstein & Glynn
+  2009); :class:`~cem.families.Bernoulli` floors and ceilings (``min_p``, ``max_p``) are
+  family parameters;
+- ``mcmc_samples``: the improved CE of Chan & Kroese (2012), the family refitted to MCMC
+  samples of the zero-variance density (:func:`zero_variance_samples`);
+- ``conditional``: conditional Monte Carlo in the final run (:class:`ConditionalHook`);
+- :class:`~cem.families.NormalMixture` with ``max_components`` for several failure regions.
+
+Discrete scores whose quantile stalls are handled by raising the level to the next
+observed score (:func:`_level_threshold`).
+
 References
 ----------
 .. [1] P.-T. de Boer, D. P. Kroese, S. Mannor, R. Y. Rubinstein, "A tutorial on the
@@ -41,8 +59,15 @@ from typing import Any, Literal
 import numpy as np
 
 from cem.checks import check_int, is_int, is_real
-from cem.errors import CEMWarning, ConfigError, InvalidScoreError, NotRareWarning
-from cem.families import Family
+from cem.errors import (
+    CEMWarning,
+    ConfigError,
+    DegenerateWeightsWarning,
+    InvalidScoreError,
+    NotRareWarning,
+)
+from cem.families import Bernoulli, Exponential, Family, FullNormal, Normal
+from cem.families.mixture import DefensiveMixture
 from cem.loop import check_scores
 from cem.memory import iteration_bytes, require
 from cem.options import OPTIONS, Option, validate_table
@@ -54,10 +79,18 @@ from cem.parallel import (
     root_seed,
     sample_and_score,
 )
+from cem.rare_diagnostics import (
+    WeightDiagnostics,
+    check_estimate,
+    count_regions,
+    ess,
+    weight_diagnostics,
+)
 from cem.result import EstimateResult, level_line
 
 __all__ = [
     "ESTIMATOR_OPTIONS",
+    "ConditionalHook",
     "LevelRecord",
     "RareEventProblem",
     "crude_monte_carlo",
@@ -67,8 +100,40 @@ __all__ = [
 _Z95 = 1.959963984540054
 
 
+#: Families of independent coordinates with one entry per coordinate in each parameter:
+#: those that conditional Monte Carlo, tied parameters and screening can act on.
+PRODUCT_FAMILIES: tuple[type[Family], ...] = (Bernoulli, Exponential, Normal)
+
+#: Largest dimension in which the first level's elite is searched for several failure
+#: regions (:func:`cem.rare_diagnostics.count_regions`); above it 100 elite points say
+#: little and the search costs more than the level.
+MAX_REGION_DIM = 20
+
+
 def _int_at_least(low: int) -> Callable[[Any], bool]:
     return lambda v: is_int(v) and v >= low
+
+
+@dataclass(frozen=True)
+class ConditionalHook:
+    r"""Conditional Monte Carlo: :math:`P(\text{event} \mid X_G)` in closed form.
+
+    The final run then averages :math:`P(S(X) \ge \gamma \mid X_G) \, W(X_G)` over
+    importance samples of the coordinates :math:`G` only (the levels' family restricted to
+    them), instead of :math:`I\{S(X) \ge \gamma\} W(X)`. Conditioning never increases the
+    variance (Rao-Blackwell; Kroese, Taimre & Botev 2011, Sec. 9.4), and the remaining
+    coordinates need not be sampled at all.
+
+    Attributes
+    ----------
+    given : tuple of int
+        The coordinates :math:`G` conditioned on.
+    probability : callable
+        ``probability(X_G) -> (N,)`` in [0, 1], ``X_G`` of shape ``(N, len(given))``.
+    """
+
+    given: tuple[int, ...]
+    probability: Callable[[np.ndarray], np.ndarray]
 
 
 #: Options of :func:`estimate_probability` that configs may set (``[estimator]``).
@@ -84,6 +149,21 @@ ESTIMATOR_OPTIONS: dict[str, Option] = {
                _int_at_least(1)),
         Option("alpha", 1.0, "smoothing weight of the new parameters", "a number in (0, 1]",
                lambda v: is_real(v) and 0 < v <= 1),
+        Option("defensive", 0.0, "fraction of the final run drawn from the nominal "
+               "(defensive mixture, Hesterberg 1995)", "a number in [0, 1)",
+               lambda v: is_real(v) and 0 <= v < 1),
+        Option("conditional", False, "conditional Monte Carlo in the final run: true for "
+               "the problem's conditional_probability, or a ConditionalHook",
+               "true, false or a ConditionalHook",
+               lambda v: isinstance(v, (bool, ConditionalHook))),
+        Option("tied", False, "one common value of each parameter for all coordinates "
+               "(exchangeable coordinates)", "true or false", lambda v: isinstance(v, bool)),
+        Option("screening", 0.0, "keep a coordinate's parameters at the nominal unless they "
+               "move by more than this relative amount (Rubinstein & Glynn 2009)",
+               "a number >= 0", lambda v: is_real(v) and v >= 0),
+        Option("mcmc_samples", 0, "score evaluations of the MCMC sampler of the zero-variance "
+               "density whose samples refit the family after the levels (improved CE, Chan & "
+               "Kroese 2012); 0 for none", "an integer >= 0", _int_at_least(0)),
         Option("seed", None, "seed of the run", "a nonnegative integer or None",
                _int_at_least(0), optional=True),
         OPTIONS["n_jobs"],
@@ -109,13 +189,25 @@ def _signed(direction: str) -> float:
     return 1.0 if direction == "ge" else -1.0
 
 
-def _check_support(nominal: Family, family: Family, seed: np.random.SeedSequence) -> None:
-    """Reject an importance family that gives zero density where the nominal has mass."""
+def _covers(nominal: Family, family: Family, seed: np.random.SeedSequence) -> bool:
+    """Whether ``family`` gives positive density wherever the nominal has mass.
+
+    Bernoulli families are compared parameter by parameter (a probability at 0 or 1 that
+    the nominal does not share); other families on 1000 nominal samples.
+    """
+    if isinstance(nominal, Bernoulli) and isinstance(family, Bernoulli):
+        return not bool(np.any(((family.p == 0) & (nominal.p > 0))
+                               | ((family.p == 1) & (nominal.p < 1))))  # fmt: skip
     rng = np.random.Generator(np.random.PCG64(child_seed(seed, 2**31)))
     X = nominal.sample(1000, rng)
     with np.errstate(divide="ignore", invalid="ignore"):
         logq = family.log_pdf(X)
-    if not np.all(np.isfinite(logq)):
+    return bool(np.all(np.isfinite(logq)))
+
+
+def _check_support(nominal: Family, family: Family, seed: np.random.SeedSequence) -> None:
+    """Reject an importance family that gives zero density where the nominal has mass."""
+    if not _covers(nominal, family, seed):
         raise ConfigError(
             "the importance family gives zero density to points the nominal family produces "
             "(its support does not cover the nominal); e.g. a Bernoulli p of 0 or 1 where "
@@ -130,22 +222,40 @@ def _scores(parts: list[np.ndarray], n: int, batch_size: int | None, sign: float
     )
 
 
-def _final_estimate(log_w_hits: np.ndarray, n: int) -> tuple[float, float, float, float, float]:
-    """(log estimate, estimate, standard error, relative error, ESS) from the hits' log weights.
+def _level_threshold(S: np.ndarray, n_elite: int, target: float, previous: float | None) -> float:
+    r"""The level :math:`\gamma_t = \min(\gamma, \hat q_{1-\rho})`, made to progress.
+
+    With discrete scores the :math:`(1 - \rho)` quantile can equal the previous level (or,
+    at the first level, the smallest score, so that every sample is elite) for many levels
+    in a row. Then :math:`\gamma_t` is raised to the smallest observed score above it, the
+    adaptive remedy of Rubinstein & Kroese (2004, Sec. 3.5, modified Algorithm 3.4.1 with a
+    smaller :math:`\rho` whenever the level stalls).
+    """
+    s = np.sort(S)
+    g = float(s[S.size - n_elite])
+    floor = float(s[0]) if previous is None else previous
+    if g <= floor:
+        above = s[s > floor]
+        if above.size:
+            g = float(above[0])
+    return min(target, g)
+
+
+def _final_estimate(log_w_hits: np.ndarray, n: int) -> tuple[float, float, float, float]:
+    """(log estimate, estimate, standard error, relative error) from the hits' log weights.
 
     The weights are scaled by their maximum :math:`e^c` first, so the relative error and the
     log estimate are exact even when :math:`e^c` underflows.
     """
     if log_w_hits.size == 0:
-        return -math.inf, 0.0, 0.0, math.inf, 0.0
+        return -math.inf, 0.0, 0.0, math.inf
     c = float(np.max(log_w_hits))
     w = np.exp(log_w_hits - c)  # scaled weights of the hits; misses contribute 0
     mean = w.sum() / n
     sd = math.sqrt(max((np.sum(w**2) / n - mean**2) * n / (n - 1), 0.0))
     rel = sd / (mean * math.sqrt(n))
     scale = math.exp(c)
-    ess = float(w.sum() ** 2 / np.sum(w**2))
-    return c + math.log(mean), mean * scale, sd / math.sqrt(n) * scale, rel, ess
+    return c + math.log(mean), mean * scale, sd / math.sqrt(n) * scale, rel
 
 
 def estimate_probability(
@@ -182,16 +292,23 @@ def estimate_probability(
     **options
         :data:`ESTIMATOR_OPTIONS`: ``rho``, ``n_samples`` (per level), ``n_final`` (the
         final run's ``N1``), ``max_levels``, ``alpha``, ``n_jobs``, ``batch_size``,
-        ``backend``; ``seed`` is the configs' spelling of an integer ``rng``.
+        ``backend``; the robust estimators ``defensive`` (fraction of the nominal in the
+        final run), ``tied``, ``screening``, ``mcmc_samples`` and ``conditional`` (a
+        :class:`ConditionalHook`); ``seed`` is the configs' spelling of an integer ``rng``.
 
     Returns
     -------
     EstimateResult
+        With the diagnostics ``ess``, ``max_weight_share``, ``vov``, ``pareto_k``,
+        ``level_ess`` (ESS over elite size, per level), ``trusted`` and ``diagnostics``
+        (the verdict of :func:`cem.rare_diagnostics.check_estimate`, ``""`` when trusted).
 
     Warns
     -----
     NotRareWarning
         When gamma is below the median of S under the nominal family.
+    DegenerateWeightsWarning
+        When the diagnostics say the standard error and interval cannot be trusted.
 
     Examples
     --------
@@ -204,6 +321,9 @@ def estimate_probability(
     True
     """
     o = validate_table(options, ESTIMATOR_OPTIONS, "estimator option")
+    if o["conditional"] is True:
+        raise ConfigError("conditional=True needs a RareEventProblem with a conditional "
+                          "probability; pass a ConditionalHook(given, probability)")  # fmt: skip
     rho, n_samples, n_final, max_levels, alpha = (
         o["rho"], o["n_samples"], o["n_final"], o["max_levels"], o["alpha"])  # fmt: skip
     n_jobs, batch_size, backend = o["n_jobs"], o["batch_size"], o["backend"]
@@ -219,6 +339,8 @@ def estimate_probability(
         _check_support(nominal, family, root)
     start = time.perf_counter()
     levels: list[LevelRecord] = []
+    level_ess: list[float] = []
+    regions = 1  # failure regions seen at the first level, checked for one-component families
     evaluations = 0
     n_elite = max(1, math.ceil(rho * n_samples))
     for t in range(1, max_levels + 1):
@@ -233,11 +355,26 @@ def estimate_probability(
                 NotRareWarning,
                 stacklevel=2,
             )
-        gamma_t = min(target, float(np.sort(S)[n_samples - n_elite]))
+        gamma_t = _level_threshold(S, n_elite, target, levels[-1].gamma * sign if levels else None)
         elite = S >= gamma_t
-        log_w = nominal.log_pdf(X[elite]) - v.log_pdf(X[elite])
+        with np.errstate(invalid="ignore"):
+            log_w = nominal.log_pdf(X[elite]) - v.log_pdf(X[elite])
+        log_w = np.where(np.isnan(log_w), -np.inf, log_w)  # 0/0: both densities underflow
+        if not np.any(log_w > -np.inf):  # NaN (0/0) or 0 for every elite sample
+            status = "degenerate"
+            warnings.warn(f"level {t}: the likelihood ratios of the elite are all 0 or NaN "
+                          "(the family has collapsed); the levels stop here",
+                          DegenerateWeightsWarning, stacklevel=2)  # fmt: skip
+            break
         weights = np.exp(log_w - np.max(log_w))
+        level_ess.append(ess(weights) / weights.size)
+        if (t == 1 and isinstance(nominal, Normal) and isinstance(v, (Normal, FullNormal))
+                and X.shape[1] <= MAX_REGION_DIM):  # fmt: skip
+            regions = count_regions(X[elite], nominal.sigma)
+        drawn = v
         v = v.fit(X[elite], weights).smooth(v, alpha) if alpha != 1.0 else v.fit(X[elite], weights)
+        if o["tied"] or o["screening"]:
+            v = _tie_and_screen(v, nominal, o["tied"], o["screening"])
         levels.append(
             LevelRecord(t, sign * gamma_t, {k: np.array(a) for k, a in v.params().items()})
         )
@@ -251,17 +388,208 @@ def estimate_probability(
         warnings.warn(f"gamma_t did not reach gamma in max_levels={max_levels} levels; "
                       "the final run samples from the last level's family", NotRareWarning,
                       stacklevel=2)  # fmt: skip
-    X, parts = sample_and_score(v, score, n_final, root, 0, batch_size=batch_size,
-                                n_jobs=n_jobs, backend=backend)  # fmt: skip
-    S = _scores(parts, n_final, batch_size, sign)
+    if o["mcmc_samples"] and status == "done":
+        chains = zero_variance_samples(score, nominal, target, sign, X[elite], o["mcmc_samples"],
+                                       child_seed(root, 2**31 + 1))  # fmt: skip
+        evaluations += o["mcmc_samples"]
+        v = v.fit(chains)
+        if o["tied"] or o["screening"]:
+            v = _tie_and_screen(v, nominal, o["tied"], o["screening"])
+        levels.append(LevelRecord(len(levels) + 1, float(gamma),
+                                  {k: np.array(a) for k, a in v.params().items()}))  # fmt: skip
+        level_ess.append(1.0)  # the refit's samples are unweighted
+    lost_support = not _covers(nominal, v, root)
+    hook = o["conditional"]
+    if hook:
+        nominal, v = _marginal(nominal, hook.given), _marginal(v, hook.given)
+        if status == "done" and not o["mcmc_samples"]:
+            v = _conditional_refit(hook, nominal, v, _marginal(drawn, hook.given), X)
+    if o["defensive"] > 0:
+        v = DefensiveMixture(nominal, v, o["defensive"])
+    X, parts = sample_and_score(v, hook.probability if hook else score, n_final, root, 0,
+                                batch_size=batch_size, n_jobs=n_jobs, backend=backend)  # fmt: skip
+    if hook:  # Y = P(event | X_given) W(X_given)
+        P = _scores(parts, n_final, batch_size, 1.0)
+        if np.any((P < 0) | (P > 1)):
+            raise InvalidScoreError("the conditional probability hook returned values "
+                                    "outside [0, 1]")  # fmt: skip
+        hits = P > 0
+        with np.errstate(divide="ignore"):
+            log_y = np.log(P[hits])
+    else:
+        hits = _scores(parts, n_final, batch_size, sign) >= target
+        log_y = 0.0
     evaluations += n_final
-    hits = S >= target
-    log_w = nominal.log_pdf(X[hits]) - v.log_pdf(X[hits])
+    log_w = nominal.log_pdf(X[hits]) - v.log_pdf(X[hits]) + log_y
     if np.any(np.isnan(log_w)):
         raise InvalidScoreError("likelihood ratios are NaN: check the families' log_pdf")
-    log_est, est, se, rel, ess = _final_estimate(log_w, n_final)
-    return _result(log_est, est, se, rel, ess, int(hits.sum()), n_final, levels, evaluations,
-                   time.perf_counter() - start, "ce-is", v, status)  # fmt: skip
+    log_est, est, se, rel = _final_estimate(log_w, n_final)
+    diag = weight_diagnostics(log_w, n_final)
+    method = "ce-cmc" if hook else "ce-is"
+    res = _result(log_est, est, se, rel, diag, n_final, levels, evaluations,
+                  time.perf_counter() - start, method, v, status)  # fmt: skip
+    # After an MCMC refit the final family no longer rests on the levels' weights.
+    refit = bool(o["mcmc_samples"]) and status == "done"
+    return _diagnose(res, diag, level_ess, lost_support, status, regions,
+                     level_ess[-1:] if refit else None)  # fmt: skip
+
+
+def _conditional_refit(
+    hook: ConditionalHook, nominal: Family, v: Family, drawn: Family, X: np.ndarray
+) -> Family:
+    r"""Refit the conditioned coordinates' family to all of the last level's samples.
+
+    The marginal of the zero-variance density on :math:`X_G` is
+    :math:`f(x_G) P(\text{event} \mid x_G) / \ell`, so its CE fit uses every sample of the
+    last level, weighted by :math:`W(x_G) P(\text{event} \mid x_G)`, instead of the elite
+    only: no new score evaluation, much less noise.
+    """
+    Xg = np.ascontiguousarray(X[:, list(hook.given)])
+    P = check_scores(hook.probability(Xg), Xg.shape[0], "raise")
+    keep = P > 0
+    if not np.any(keep):
+        return v
+    log_w = nominal.log_pdf(Xg[keep]) - drawn.log_pdf(Xg[keep]) + np.log(P[keep])
+    return v.fit(Xg[keep], np.exp(log_w - np.max(log_w)))
+
+
+def _marginal(family: Family, given: tuple[int, ...]) -> Family:
+    """The family of the coordinates ``given`` of a family with independent coordinates.
+
+    Works for families whose parameters are all 1-D arrays over the coordinates
+    (:class:`~cem.families.Exponential`, :class:`~cem.families.Normal`,
+    :class:`~cem.families.Bernoulli`).
+    """
+    d = family.event_shape
+    params = family.params()
+    if not isinstance(family, PRODUCT_FAMILIES):
+        raise ConfigError("conditional Monte Carlo needs a family with independent coordinates "
+                          f"(Exponential, Normal, Bernoulli), got {family!r}")  # fmt: skip
+    idx = np.asarray(given, dtype=int)
+    if idx.size == 0 or np.any((idx < 0) | (idx >= d[0])):
+        raise ConfigError(f"conditional given must be coordinates in [0, {d[0]}), got {given!r}")
+    return family.with_params(**{k: np.asarray(a)[idx] for k, a in params.items()})
+
+
+def zero_variance_samples(
+    score: Callable[[np.ndarray], np.ndarray],
+    nominal: Family,
+    target: float,
+    sign: float,
+    start: np.ndarray,
+    budget: int,
+    seed: np.random.SeedSequence,
+) -> np.ndarray:
+    r"""Samples of the zero-variance density :math:`g^*(x) \propto f(x; u) I\{S(x) \ge \gamma\}`.
+
+    The improved CE of Chan & Kroese (2012) fits the importance family to samples of
+    :math:`g^*` itself, unweighted, instead of to likelihood-ratio-weighted elite samples,
+    whose weights degenerate in high dimension. The chains here are preconditioned
+    Crank-Nicolson moves for a normal nominal :math:`N(m, \operatorname{diag}(s^2))`
+    (Cotter, Roberts, Stuart & White 2013; the conditional sampling of Papaioannou,
+    Betz, Zwirglmaier & Straub 2015),
+
+    .. math:: x' = m + \rho (x - m) + \sqrt{1 - \rho^2}\, s \odot \xi, \qquad
+              \xi \sim N(0, I),
+
+    accepted when :math:`S(x') \ge \gamma`: the proposal is reversible with respect to the
+    nominal, so :math:`g^*` is invariant. One chain starts from each point of ``start`` (the
+    last level's elite, already in the event); :math:`\rho` adapts after each sweep towards
+    an acceptance rate of 0.44. The first tenth of the sweeps is discarded as burn-in.
+
+    Parameters
+    ----------
+    score : callable
+        The vectorized score; ``sign * score`` is compared with ``target``.
+    nominal : Normal
+        The nominal family (diagonal normal).
+    start : ndarray (n_chains, d)
+        Points in the event.
+    budget : int
+        Score evaluations in total (``n_chains`` per sweep).
+
+    References
+    ----------
+    .. [1] J. C. C. Chan, D. P. Kroese, "Improved cross-entropy method for estimation",
+       Stat. Comput. 22:1031-1040, 2012.
+    .. [2] I. Papaioannou, W. Betz, K. Zwirglmaier, D. Straub, "MCMC algorithms for subset
+       simulation", Probab. Eng. Mech. 41:89-103, 2015.
+    """
+    if not isinstance(nominal, Normal):
+        raise ConfigError(f"mcmc_samples needs a Normal nominal family, got {nominal!r}")
+    rng = np.random.Generator(np.random.PCG64(seed))
+    m, s = nominal.mean, nominal.sigma
+    x = np.array(start, dtype=float)
+    sweeps = max(1, budget // x.shape[0])
+    rho, kept = 0.9, []
+    for k in range(sweeps):
+        prop = m + rho * (x - m) + math.sqrt(1 - rho**2) * s * rng.standard_normal(x.shape)
+        ok = sign * check_scores(score(prop), x.shape[0], "raise") >= target
+        x[ok] = prop[ok]
+        if k >= sweeps // 10:
+            kept.append(x.copy())
+        rate = float(ok.mean())  # move 1 - rho towards an acceptance rate of 0.44
+        rho = min(0.999, max(0.0, 1 - (1 - rho) * math.exp(rate - 0.44)))
+    return np.concatenate(kept)
+
+
+def _tie_and_screen(v: Family, nominal: Family, tied: bool, screening: float) -> Family:
+    r"""Tied parameters and screening for high dimensions (Rubinstein & Glynn 2009).
+
+    The likelihood ratio of a product family over :math:`d` coordinates multiplies :math:`d`
+    noisy factors, so its variance grows exponentially in the number of fitted parameters.
+    Two remedies act on every per-coordinate parameter :math:`\theta_i` of the fitted family:
+
+    - *tied*: :math:`\theta_i \leftarrow \frac1d \sum_j \theta_j`, the CE (maximum
+      likelihood) update of one common parameter when the coordinates are exchangeable,
+      for the means of :class:`~cem.families.Exponential`, :class:`~cem.families.Normal`
+      (equal variances) and the probabilities of :class:`~cem.families.Bernoulli`;
+    - *screening* :math:`\delta`: :math:`\theta_i \leftarrow u_i` (the nominal value)
+      unless :math:`|\theta_i - u_i| > \delta\, s_i`, with :math:`s_i = |u_i|`, or 1 when
+      :math:`u_i = 0` (a normal mean in standard space): only the bottleneck parameters,
+      those that move, are updated.
+
+    References
+    ----------
+    .. [1] R. Y. Rubinstein, P. W. Glynn, "How to deal with the curse of dimensionality of
+       likelihood ratios in Monte Carlo simulation", Stoch. Models 25(4):547-568, 2009.
+    """
+    params, base, d = v.params(), nominal.params(), v.event_shape
+    coords = {k: np.asarray(a, dtype=float) for k, a in params.items()}
+    if not isinstance(v, PRODUCT_FAMILIES):
+        raise ConfigError(f"tied and screening need a family with per-coordinate parameters "
+                          f"(Exponential, Normal, Bernoulli), got {v!r}")  # fmt: skip
+    new = dict(params)
+    for name, a in coords.items():
+        if tied:
+            a = np.full_like(a, a.mean())
+        if screening and name in base and np.shape(base[name]) == d:
+            u = np.asarray(base[name], dtype=float)
+            scale = np.where(u != 0, np.abs(u), 1.0)
+            a = np.where(np.abs(a - u) > screening * scale, a, u)
+        new[name] = a
+    return v.with_params(**new)
+
+
+def _diagnose(
+    res: EstimateResult,
+    diag: WeightDiagnostics,
+    level_ess: list[float],
+    lost_support: bool,
+    status: str,
+    regions: int = 1,
+    checked_levels: list[float] | None = None,
+) -> EstimateResult:
+    """Add the diagnostics to ``res``; warn when they say the interval cannot be trusted.
+
+    ``checked_levels`` are the level ESS fractions the verdict looks at (default: all).
+    """
+    checked = level_ess if checked_levels is None else checked_levels
+    verdict = check_estimate(diag, checked, lost_support, status == "done", regions)
+    res.update(level_ess=np.array(level_ess), trusted=not verdict, diagnostics=verdict)
+    if verdict:
+        warnings.warn(verdict, DegenerateWeightsWarning, stacklevel=3)
+    return res
 
 
 def _result(
@@ -269,14 +597,13 @@ def _result(
     est: float,
     se: float,
     rel: float,
-    ess: float,
-    hits: int,
+    diag: WeightDiagnostics,
     n: int,
     levels: list[LevelRecord],
     evaluations: int,
     seconds: float,
     method: str,
-    family: Family,
+    family: Family | None,
     status: str = "done",
 ) -> EstimateResult:
     if est > 1.0:
@@ -288,19 +615,21 @@ def _result(
         )
         est, log_est, hits_ok = 1.0, 0.0, False
     else:
-        hits_ok = hits > 0
+        hits_ok = diag.hits > 0
     ci = (max(0.0, est - _Z95 * se), min(1.0, est + _Z95 * se))
     message = {
         "done": "final importance-sampling run finished",
         "max_levels": "gamma_t did not reach gamma within max_levels; final run done anyway",
+        "degenerate": "the levels' likelihood ratios collapsed; final run done anyway",
     }[status]
-    if hits == 0:
+    if diag.hits == 0:
         message += "; no sample hit the event"
     return EstimateResult(
-        estimate=est, log_estimate=log_est, std_error=se, rel_error=rel, ci=ci, ess=ess,
-        hits=hits, n_final=n, levels=levels, nit=len(levels), nfev=evaluations,
+        estimate=est, log_estimate=log_est, std_error=se, rel_error=rel, ci=ci, ess=diag.ess,
+        max_weight_share=diag.max_weight_share, vov=diag.vov, pareto_k=diag.pareto_k,
+        hits=diag.hits, n_final=n, levels=levels, nit=len(levels), nfev=evaluations,
         seconds=seconds, method=method, family=family, status=status, message=message,
-        success=hits_ok,
+        success=hits_ok, level_ess=np.array([]), trusted=hits_ok, diagnostics="",
     )  # fmt: skip
 
 
@@ -333,7 +662,8 @@ def crude_monte_carlo(
     se = math.sqrt(p * (1 - p) / n_samples)
     log_est = math.log(p) if hits else -math.inf
     rel = se / p if hits else math.inf
-    return _result(log_est, p, se, rel, float(hits), hits, n_samples, [], n_samples,
+    diag = weight_diagnostics(np.zeros(hits), n_samples)  # every weight is 1
+    return _result(log_est, p, se, rel, diag, n_samples, [], n_samples,
                    time.perf_counter() - start, "crude", nominal)  # fmt: skip
 
 
@@ -381,10 +711,24 @@ class RareEventProblem:
         """
         if family is None:
             family = self.importance_family()
+        if options.get("conditional") is True:
+            if not self.conditioned_on:
+                raise ConfigError(f"conditional = true: {type(self).__name__} defines no "
+                                  "conditional_probability")  # fmt: skip
+            options["conditional"] = ConditionalHook(self.conditioned_on,
+                                                     self.conditional_probability)  # fmt: skip
         return estimate_probability(
             self.score, self.nominal_family(), self.gamma, direction=self.direction,
             family=family, rng=rng, **options,
         )  # fmt: skip
+
+    #: The coordinates :meth:`conditional_probability` conditions on.
+    conditioned_on: tuple[int, ...] = ()
+
+    def conditional_probability(self, X_given: np.ndarray) -> np.ndarray:
+        r""":math:`P(\text{event} \mid X_G)` for rows ``X_given`` of the coordinates
+        :attr:`conditioned_on`, in closed form (the ``conditional = true`` option)."""
+        raise NotImplementedError(f"{type(self).__name__} has no conditional probability")
 
     def describe(self) -> str:
         """A one-line description: the class's first doc line and gamma."""

@@ -66,6 +66,8 @@ PROBLEMS: dict[str, str] = {
     "classification": "cem.problems.classification:Classification.from_config",
     "network_reliability": "cem.problems.network_reliability:NetworkReliability",
     "network_design": "cem.problems.network_design:NetworkDesign.from_config",
+    "four_branch_system": "cem.problems.rare_events:FourBranchSystem",
+    "k_out_of_n": "cem.problems.rare_events:KOutOfN",
 }
 
 #: Built-in families: the ``[family] type`` -> "module:callable".

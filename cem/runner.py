@@ -22,6 +22,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -278,6 +279,11 @@ def _estimate(
         "ess": result.ess,
         "hits": result.hits,
         "n_final": result.n_final,
+        **{k: None if math.isnan(result[k]) else result[k]  # NaN with too few hits
+           for k in ("max_weight_share", "vov", "pareto_k")},
+        "level_ess": result.level_ess.tolist(),
+        "trusted": result.trusted,
+        "diagnostics": result.diagnostics,
         "exact": exact,
         "error_in_se": None
         if exact is None or not result.std_error

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from cem.checks import check_int
 from cem.errors import ConfigError, NotRareWarning
 from cem.families import Bernoulli, Family
 from cem.options import validate_table
@@ -42,10 +43,12 @@ from cem.parallel import RNGLike, child_seed, root_seed
 from cem.problems.network_exact import exact_unreliability
 from cem.problems.network_model import Network, builtin_network
 from cem.problems.network_pmc import birth_rates, hypoexponential_tail, merge_stages
+from cem.rare_diagnostics import weight_diagnostics
 from cem.rare_event import (
     ESTIMATOR_OPTIONS,
     LevelRecord,
     RareEventProblem,
+    _diagnose,
     _result,
     crude_monte_carlo,
     estimate_probability,
@@ -203,8 +206,7 @@ def permutation_monte_carlo(
     batch_size : int
         Permutations per vectorized batch (batch ``b`` uses stream ``(0, b)``).
     """
-    if not (isinstance(n_final, int) and n_final >= 2):
-        raise ConfigError(f"n_final must be an integer >= 2, got {n_final!r}")
+    n_final = check_int("n_final", n_final, 2)
     start = time.perf_counter()
     root = root_seed(rng, seed)
     lam = birth_rates(net)
@@ -218,13 +220,13 @@ def permutation_monte_carlo(
     g = np.concatenate(parts)
     est = float(g.mean())
     se = float(g.std(ddof=1) / math.sqrt(n_final))
-    hits = int(np.count_nonzero(g))
-    ess = float(g.sum() ** 2 / np.sum(g**2)) if hits else 0.0
     log_est = math.log(est) if est > 0 else -math.inf
     rel = se / est if est > 0 else math.inf
-    return _result(log_est, est, se, rel, ess, hits, n_final, [], n_final,
-                   time.perf_counter() - start, "turnip" if turnip else "pmc",
-                   None, "done")  # type: ignore[arg-type]  # fmt: skip
+    # The conditional probabilities g_k play the part of the hits' weights Y_k = I_k W_k.
+    diag = weight_diagnostics(np.log(g[g > 0]), n_final)
+    res = _result(log_est, est, se, rel, diag, n_final, [], n_final,
+                  time.perf_counter() - start, "turnip" if turnip else "pmc", None)  # fmt: skip
+    return _diagnose(res, diag, [], lost_support=False, status="done")
 
 
 class NetworkReliability(RareEventProblem):

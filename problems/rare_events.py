@@ -30,7 +30,7 @@ import numpy as np
 from scipy import integrate, stats
 
 from cem.errors import ConfigError
-from cem.families import Exponential, Family, FullNormal, Normal, NormalMixture
+from cem.families import Bernoulli, Exponential, Family, FullNormal, Normal, NormalMixture
 from cem.families._base import normalized_weights
 from cem.memory import require
 from cem.options import is_int, is_real
@@ -39,11 +39,14 @@ from cem.rare_event import RareEventProblem
 __all__ = [
     "BirthDeathWalk",
     "BridgeNetwork",
+    "FourBranchSystem",
+    "KOutOfN",
     "LinearLimitState",
     "MM1Overflow",
     "SeriesSystem",
     "SumOfExponentials",
     "bridge_probability",
+    "four_branch_probability",
 ]
 
 
@@ -126,6 +129,21 @@ class BridgeNetwork(RareEventProblem):
 
     def nominal_family(self) -> Exponential:
         return Exponential(np.array(self.means))
+
+    conditioned_on = (0, 1, 2)
+
+    def conditional_probability(self, X_given: np.ndarray) -> np.ndarray:
+        r"""P(S >= gamma | x1, x2, x3) = exp(-a4/u4 - a5/u5) (the ``conditional`` option).
+
+        Given :math:`x_1, x_2, x_3` the event is :math:`x_4 \ge a_4` and :math:`x_5 \ge a_5`
+        with :math:`a_4 = (\gamma - \min(x_1, x_2 + x_3))^+` and
+        :math:`a_5 = (\gamma - \min(x_1 + x_3, x_2))^+`, independent exponential tails.
+        """
+        x1, x2, x3 = np.asarray(X_given, dtype=float).T
+        g, u = self.gamma, self.means
+        a4 = np.maximum(g - np.minimum(x1, x2 + x3), 0.0)
+        a5 = np.maximum(g - np.minimum(x1 + x3, x2), 0.0)
+        return np.exp(-a4 / u[3] - a5 / u[4])
 
     def exact(self) -> float:
         return bridge_probability(self.gamma, self.means)
@@ -223,6 +241,155 @@ class SeriesSystem(RareEventProblem):
 
     def log_exact(self) -> float:
         return float(np.log(-np.expm1(2 * stats.norm.logcdf(self.gamma))))
+
+
+def _ray_failure_intervals(theta: float, c: float, k: float) -> list[tuple[float, float]]:
+    r"""The radii ``r >= 0`` at which ``r (cos theta, sin theta)`` fails, as merged intervals.
+
+    Each branch of :class:`FourBranchSystem` along the ray is a quadratic
+    :math:`A r^2 + B r + C \le 0` with :math:`A \ge 0`, hence one interval (or none).
+    """
+    u, w = math.cos(theta), math.sin(theta)
+    a = 0.1 * (u - w) ** 2
+    s = (u + w) / math.sqrt(2.0)
+    branches = [(a, -s, c), (a, s, c), (0.0, u - w, k / math.sqrt(2.0)),
+                (0.0, w - u, k / math.sqrt(2.0))]  # fmt: skip
+    spans = []
+    for qa, qb, qc in branches:
+        if qa > 1e-14:
+            disc = qb * qb - 4 * qa * qc
+            if disc > 0:
+                root = math.sqrt(disc)
+                lo, hi = (-qb - root) / (2 * qa), (-qb + root) / (2 * qa)
+                if hi > 0:
+                    spans.append((max(lo, 0.0), hi))
+        elif qb < 0:  # linear (qc > 0): fails beyond -qc / qb
+            spans.append((-qc / qb, math.inf))
+    spans.sort()
+    merged: list[tuple[float, float]] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+@functools.lru_cache(maxsize=16)
+def four_branch_probability(c: float = 3.0, k: float = 6.0) -> float:
+    r"""Exact failure probability of :class:`FourBranchSystem` by integration along rays.
+
+    In polar coordinates :math:`Z = R (\cos\theta, \sin\theta)` with
+    :math:`\theta \sim U(0, 2\pi)` independent of :math:`R^2 \sim \chi^2_2`, so that
+    :math:`P(R \in [a, b]) = e^{-a^2/2} - e^{-b^2/2}`; along each ray the failure set is a
+    union of intervals with closed-form ends (:func:`_ray_failure_intervals`):
+
+    .. math:: p_f = \frac{1}{2\pi} \int_0^{2\pi} \sum_{[a, b]}
+              \left(e^{-a^2/2} - e^{-b^2/2}\right) d\theta,
+
+    integrated by adaptive quadrature (relative accuracy about 1e-10).
+    """
+
+    def along(theta: float) -> float:
+        return sum(math.exp(-lo * lo / 2) - (0.0 if hi == math.inf else math.exp(-hi * hi / 2))
+                   for lo, hi in _ray_failure_intervals(theta, c, k))  # fmt: skip
+
+    # The integrand has kinks where the branches' roots appear or merge; split at the
+    # symmetry axes (multiples of pi/4) and let quad refine the rest.
+    edges = np.linspace(0.0, 2 * math.pi, 9)
+    total = sum(integrate.quad(along, lo, hi, epsabs=0.0, epsrel=1e-11, limit=500)[0]
+                for lo, hi in itertools.pairwise(edges))  # fmt: skip
+    return total / (2 * math.pi)
+
+
+class FourBranchSystem(RareEventProblem):
+    r"""The four-branch series system of structural reliability, with its exact value.
+
+    Failure when :math:`g(z) \le 0`, :math:`z \in \mathbb{R}^2` standard normal, with
+
+    .. math:: g(z) = \min\Big\{c + \tfrac{(z_1 - z_2)^2}{10} \mp \tfrac{z_1 + z_2}{\sqrt2},
+              \; \pm(z_1 - z_2) + \tfrac{k}{\sqrt2}\Big\},
+
+    four failure regions (two curved, two flat) around the origin; the score is
+    :math:`S = -g` and the event :math:`S \ge 0`. The classical instance is ``c = 3``,
+    ``k = 6`` or ``7``; larger ``c`` and ``k`` make it rarer. The exact value comes from
+    :func:`four_branch_probability` (no Monte Carlo).
+
+    A single normal family cannot cover four regions; the default importance family is a
+    :class:`NormalMixture` of four unit-variance components.
+
+    References
+    ----------
+    .. [1] P. H. Waarts, *Structural reliability using finite element methods*, PhD thesis,
+       TU Delft, 2000.
+    .. [2] N. Kurtz, J. Song, "Cross-entropy-based adaptive importance sampling using
+       Gaussian mixture", Structural Safety 42:35-44, 2013.
+    """
+
+    family_types = (Normal, FullNormal, NormalMixture)
+    gamma = 0.0
+
+    def __init__(self, c: float = 3.0, k: float = 6.0, mixture: bool = True) -> None:
+        self.c, self.k, self.mixture = float(c), float(k), bool(mixture)
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        d = X[:, 0] - X[:, 1]
+        s = (X[:, 0] + X[:, 1]) / math.sqrt(2.0)
+        curve = self.c + 0.1 * d**2
+        flat = self.k / math.sqrt(2.0)
+        return -np.minimum.reduce([curve - s, curve + s, d + flat, flat - d])
+
+    def nominal_family(self) -> Normal:
+        return Normal(np.zeros(2), 1.0)
+
+    def importance_family(self) -> Family:
+        if self.mixture:
+            return NormalMixture.standard(4, 2, learn_sigma=False)
+        return Normal(np.zeros(2), 1.0, learn_sigma=False)
+
+    def exact(self) -> float:
+        return four_branch_probability(self.c, self.k)
+
+    def log_exact(self) -> float:
+        return math.log(self.exact())
+
+
+class KOutOfN(RareEventProblem):
+    r"""A k-out-of-n system: ``n`` components fail independently with probability ``q``.
+
+    :math:`X_i = 1` when component :math:`i` fails; the system fails when at least ``k`` do,
+    :math:`S(X) = \sum_i X_i \ge k`, with exact probability the binomial tail
+    :math:`\ell = P(\mathrm{Bin}(n, q) \ge k)`. The nominal family is
+    ``Bernoulli(q)``; the importance family floors and caps the fitted probabilities at
+    ``min_p`` and ``max_p`` (:class:`~cem.families.Bernoulli`, default 0.05 and 0.95), so
+    that no component's failure probability collapses to 0 (which drops part of the event
+    from the final run) or to a value so small that the samples needing that component
+    carry weights too rare to be seen.
+    """
+
+    family_types = (Bernoulli,)
+
+    def __init__(
+        self, n: int = 10, k: int = 4, q: float = 0.001, min_p: float = 0.05, max_p: float = 0.95
+    ) -> None:
+        if not (0 < q < 1 and 1 <= k <= n):
+            raise ConfigError(f"need 0 < q < 1 and 1 <= k <= n, got q={q}, k={k}, n={n}")
+        self.n, self.k, self.q = int(n), int(k), float(q)
+        self.min_p, self.max_p = float(min_p), float(max_p)
+        self.gamma = float(k)
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(X, dtype=float).sum(axis=1)
+
+    def nominal_family(self) -> Bernoulli:
+        return Bernoulli(np.full(self.n, self.q))
+
+    def importance_family(self) -> Bernoulli:
+        return Bernoulli(np.full(self.n, self.q), self.min_p, self.max_p)
+
+    def log_exact(self) -> float:
+        return float(stats.binom.logsf(self.k - 1, self.n, self.q))
 
 
 class BirthDeathWalk(Family):

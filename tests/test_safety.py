@@ -381,10 +381,12 @@ def test_a_family_degenerate_from_the_start_is_no_success():
 
 
 def test_probability_estimates_stay_in_the_unit_interval():
+    from cem.rare_diagnostics import weight_diagnostics
     from cem.rare_event import _result
 
+    diag = weight_diagnostics(np.log(np.full(5, 27.0)), 100)  # five hits of weight 27
     with pytest.warns(CEMWarning, match="exceeds 1"):
-        res = _result(0.3, 1.35, 0.4, 0.3, 10.0, 5, 100, [], 100, 0.1, "ce-is", Bernoulli([0.5]))
+        res = _result(0.3, 1.35, 0.4, 0.3, diag, 100, [], 100, 0.1, "ce-is", Bernoulli([0.5]))
     assert res.estimate == 1.0 and 0 <= res.ci[0] <= res.ci[1] <= 1 and res.success is False
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.special import logsumexp
 
 from cem.errors import ConfigError
 from cem.families._base import Family, inverse_cdf, normalized_weights
 
-__all__ = ["NormalMixture"]
+__all__ = ["DefensiveMixture", "NormalMixture"]
 
 
 class NormalMixture(Family):
@@ -36,6 +38,18 @@ class NormalMixture(Family):
         When False the EM updates weights and means only and every component keeps
         the standard deviations of the first one (a mixture of mean shifts, the sound
         choice in standard normal space; see :class:`~cem.families.Normal`).
+    max_components : int, optional
+        Choose the number of components at each fit: EM is run for
+        :math:`K = 1, 2, \dots` up to :math:`K_{\max}`, and the search stops at the first
+        :math:`K` that does not lower the weighted Bayesian information criterion,
+
+        .. math:: \mathrm{BIC}_K = -2 n_e \sum_k \bar w_k \log f_K(X_k)
+                  + p_K \log n_e,
+
+        with :math:`\bar w` the normalized weights, :math:`n_e = 1 / \sum_k \bar w_k^2`
+        their effective sample size and :math:`p_K` the free parameters (Schwarz 1978;
+        the weighted form as in Geyer, Papaioannou & Straub 2019). The number of
+        components may change between fits, so smoothing (``alpha < 1``) does not apply.
 
     References
     ----------
@@ -55,8 +69,15 @@ class NormalMixture(Family):
         min_sigma: float = 1e-3,
         em_iterations: int = 50,
         learn_sigma: bool = True,
+        max_components: int | None = None,
     ) -> None:
         self.learn_sigma = bool(learn_sigma)
+        if max_components is not None and not (
+            isinstance(max_components, int) and max_components >= 1
+        ):
+            raise ConfigError(f"max_components must be an integer >= 1 or None, got "
+                              f"{max_components!r}")  # fmt: skip
+        self.max_components = max_components
         pi = np.array(weights, dtype=float)
         mu = np.array(means, dtype=float)
         sd = np.array(sigmas, dtype=float)
@@ -75,11 +96,17 @@ class NormalMixture(Family):
 
     @classmethod
     def standard(
-        cls, n_components: int, dim: int, spread: float = 1.0, learn_sigma: bool = True
+        cls,
+        n_components: int,
+        dim: int,
+        spread: float = 1.0,
+        learn_sigma: bool = True,
+        max_components: int | None = None,
     ) -> NormalMixture:
         """Equal components at the origin with standard deviation ``spread``."""
         return cls(np.full(n_components, 1 / n_components), np.zeros((n_components, dim)),
-                   np.full((n_components, dim), spread), learn_sigma=learn_sigma)  # fmt: skip
+                   np.full((n_components, dim), spread), learn_sigma=learn_sigma,
+                   max_components=max_components)  # fmt: skip
 
     @property
     def event_shape(self) -> tuple[int, ...]:
@@ -93,7 +120,7 @@ class NormalMixture(Family):
 
     def _new(self, weights: np.ndarray, means: np.ndarray, sigmas: np.ndarray) -> NormalMixture:
         return NormalMixture(weights, means, sigmas, self.min_sigma, self.em_iterations,
-                             self.learn_sigma)  # fmt: skip
+                             self.learn_sigma, self.max_components)  # fmt: skip
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         cdf = np.cumsum(self.weights)
@@ -113,7 +140,23 @@ class NormalMixture(Family):
     def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> NormalMixture:
         X = np.asarray(X, dtype=float)
         w = normalized_weights(weights, X.shape[0])
-        K = len(self.weights)
+        if self.max_components is None:
+            return self._em(X, w, len(self.weights))
+        n_e = 1.0 / float(w @ w)
+        d = X.shape[1]
+        best, best_bic = self, math.inf
+        for K in range(1, self.max_components + 1):
+            mix = self._em(X, w, K)
+            k_used = int(np.sum(mix.weights > 0))
+            n_par = (k_used - 1) + k_used * d * (2 if self.learn_sigma else 1)
+            bic = -2 * n_e * float(w @ mix.log_pdf(X)) + n_par * math.log(n_e)
+            if bic >= best_bic:  # the first K that does not improve ends the search
+                break
+            best, best_bic = mix, bic
+        return best
+
+    def _em(self, X: np.ndarray, w: np.ndarray, K: int) -> NormalMixture:
+        """``K`` components by weighted EM from a farthest-point start."""
         centres = [int(np.argmax(w))]
         for _ in range(1, K):  # farthest-point start: deterministic, spreads the components
             dist = np.min(((X[:, None, :] - X[centres][None]) ** 2).sum(axis=2), axis=1)
@@ -132,6 +175,7 @@ class NormalMixture(Family):
             mu = (resp.T @ X) / mass[:, None]
             if self.learn_sigma:
                 sd = np.sqrt(np.maximum((resp.T @ X**2) / mass[:, None] - mu**2, 0.0))
+                sd = np.maximum(sd, self.min_sigma)  # a component on a single point
             else:
                 sd = np.tile(spread, (len(mass), 1))
             mix = self._new(mass / mass.sum(), mu, sd)
@@ -156,3 +200,81 @@ class NormalMixture(Family):
 
     def is_degenerate(self, tol: float = 1e-6) -> bool:
         return bool(np.max(self.sigmas) <= tol)
+
+
+class DefensiveMixture(Family):
+    r"""Defensive mixture :math:`g = \lambda f + (1 - \lambda) q` of the nominal and a proposal.
+
+    The likelihood ratio of the nominal :math:`f` against it is bounded,
+
+    .. math:: \frac{f(x)}{\lambda f(x) + (1 - \lambda) q(x)} \le \frac1\lambda,
+
+    so the importance-sampling estimator has finite variance (at most :math:`1/\lambda` times
+    crude Monte Carlo's, Hesterberg 1995, Theorem 1) whatever the proposal :math:`q` does,
+    while it loses at most a factor :math:`1/(1 - \lambda)` in variance where :math:`q` is good.
+
+    Parameters
+    ----------
+    nominal, proposal : Family
+        Families of the same sample space.
+    weight : float
+        :math:`\lambda \in (0, 1)`, the fraction of samples drawn from the nominal.
+
+    Notes
+    -----
+    :meth:`sample` draws :math:`M \sim \mathrm{Bin}(n, \lambda)` samples from the nominal
+    and the rest from the proposal (the order does not matter to an average).
+    :meth:`fit` refits the proposal and keeps the nominal and :math:`\lambda`.
+
+    References
+    ----------
+    .. [1] T. Hesterberg, "Weighted average importance sampling and defensive mixture
+       distributions", Technometrics 37(2):185-194, 1995.
+    """
+
+    def __init__(self, nominal: Family, proposal: Family, weight: float) -> None:
+        if not 0.0 < float(weight) < 1.0:
+            raise ConfigError(f"defensive weight must be in (0, 1), got {weight!r}")
+        if nominal.event_shape != proposal.event_shape:
+            raise ConfigError(
+                f"nominal and proposal sample shapes differ: {nominal.event_shape} vs "
+                f"{proposal.event_shape}"
+            )
+        self.nominal, self.proposal, self.weight = nominal, proposal, float(weight)
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        return self.proposal.event_shape
+
+    def params(self) -> dict[str, np.ndarray]:
+        return self.proposal.params()
+
+    def with_params(self, **params: np.ndarray) -> DefensiveMixture:
+        return DefensiveMixture(self.nominal, self.proposal.with_params(**params), self.weight)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        m = int(rng.binomial(n, self.weight))
+        return np.concatenate([self.nominal.sample(m, rng), self.proposal.sample(n - m, rng)])
+
+    def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> DefensiveMixture:
+        return DefensiveMixture(self.nominal, self.proposal.fit(X, weights), self.weight)
+
+    def log_pdf(self, X: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.logaddexp(
+                np.log(self.weight) + self.nominal.log_pdf(X),
+                np.log1p(-self.weight) + self.proposal.log_pdf(X),
+            )
+
+    def entropy(self) -> float:
+        """The proposal's entropy (the mixture's has no closed form)."""
+        return self.proposal.entropy()
+
+    def mode(self) -> np.ndarray:
+        return self.proposal.mode()
+
+    def is_degenerate(self, tol: float = 1e-6) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"DefensiveMixture({self.weight:g} nominal + {self.proposal!r})"

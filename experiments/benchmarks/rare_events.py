@@ -4,26 +4,42 @@ Usage::
 
     python -m experiments.benchmarks.rare_events
 
-For each problem: the exact probability, the CE-IS estimate with its relative error (RE)
-and CPU seconds at the default budget (N = 1000 per level, N1 = 1e5), and crude Monte
-Carlo given the same CPU time. The work-normalized relative error RE * sqrt(CPU s) of
-both is compared (ratio = crude / CE; larger is better for CE), and its square, the ratio
-of work-normalized variances (the usual "efficiency" of importance sampling).
+For each problem and method: the exact probability, the estimate with its relative error (RE)
+and CPU seconds, and crude Monte Carlo given the same CPU time. The work-normalized relative
+error RE * sqrt(CPU s) of both is compared (``wnre_ratio`` = crude / method; larger is better
+for the method), and its square, the ratio of work-normalized variances (the usual
+"efficiency" of importance sampling). ``trusted`` counts the runs that raised no
+DegenerateWeightsWarning; ``max_abs_z`` is the largest |estimate - exact| / SE over the runs.
 
-CE's RE and CPU time are means over ``REPEATS`` seeded runs (a single run takes a few
-hundredths of a second, too short to time alone). Crude MC's RE is its exact value
-sqrt((1 - l) / (N l)) at the exact l, with N the number of samples it draws in CE's CPU
-time (per-sample cost timed on 10^6 samples); the estimate of a crude run of that size
-is shown, "no hit" where it sees no event. Writes ``results/rare_events.csv``.
+A method's RE is the mean over ``REPEATS`` seeded runs, its CPU time their median (the
+machine is shared; the median resists a run slowed by other work). Crude MC's RE is its
+exact value sqrt((1 - l) / (N l)) at the exact l, with N the number of samples it draws in
+the method's CPU time (per-sample cost: the median of three timed runs of 10^6 samples); the
+estimate of a crude run of that size is shown, "no hit" where it sees no event. CPU time is
+``time.process_time()`` with one BLAS thread. Writes ``results/rare_events.csv``.
+
+Methods (options of :func:`cem.rare_event.estimate_probability`): ``ce-is`` the default
+multilevel CE; ``cmc`` conditional Monte Carlo in the final run (``conditional = true``);
+``defensive`` 10% of the final run from the nominal; ``tied`` one common parameter for all
+coordinates; ``ice`` the improved CE, the family refitted to 2e4 MCMC samples of the
+zero-variance density; ``mixture`` a normal-mixture family (one component per failure region).
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
+from typing import Any
 
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from cem.errors import DegenerateWeightsWarning
 from cem.problems.rare_events import (
     BridgeNetwork,
+    FourBranchSystem,
+    KOutOfN,
     LinearLimitState,
     MM1Overflow,
     SeriesSystem,
@@ -36,49 +52,106 @@ from experiments.benchmarks._table import markdown_table, write_csv
 CRUDE_CAP = 50_000_000
 #: Crude Monte Carlo samples timed for the per-sample cost.
 PILOT = 1_000_000
-#: Seeded CE runs per problem, averaged for its RE and CPU time.
+#: Seeded runs per problem and method, averaged for RE and CPU time.
 REPEATS = 5
 
+ICE = {"n_final": 70_000, "mcmc_samples": 20_000}  # 1e5 evaluations in total
 
-def problems() -> list[tuple[str, object]]:
+
+def cases() -> list[tuple[str, Any, str, dict[str, Any]]]:
+    """(label, problem, method, options)."""
+    lls100 = LinearLimitState(4.0, a=tuple(np.ones(100)))
+    lls1000 = LinearLimitState(4.0, a=tuple(np.ones(1000)))
     return [
-        ("bridge network, gamma = 2", BridgeNetwork(2.0)),
-        ("bridge network, gamma = 3", BridgeNetwork(3.0)),
-        ("sum of 10 exponentials, l = 1e-6", SumOfExponentials.with_probability(10, 1e-6)),
-        ("sum of 50 exponentials, l = 1e-12", SumOfExponentials.with_probability(50, 1e-12)),
-        ("linear limit state, beta = 4", LinearLimitState(4.0)),
-        ("linear limit state, beta = 8", LinearLimitState(8.0)),
-        ("M/M/1 overflow, rho = 0.5, L = 20", MM1Overflow(1.0, 2.0, 20)),
-        ("series system (mixture), beta = 3.5", SeriesSystem(3.5)),
-        ("series system (single normal), beta = 3.5", SeriesSystem(3.5, mixture=False)),
-    ]
+        ("bridge network, gamma = 2", BridgeNetwork(2.0), "ce-is", {}),
+        ("bridge network, gamma = 2", BridgeNetwork(2.0), "cmc", {"conditional": True}),
+        ("bridge network, gamma = 2", BridgeNetwork(2.0), "cmc, N1 = 1e6",
+         {"conditional": True, "n_final": 1_000_000}),
+        ("bridge network, gamma = 2", BridgeNetwork(2.0), "defensive", {"defensive": 0.1}),
+        ("bridge network, gamma = 3", BridgeNetwork(3.0), "ce-is", {}),
+        ("bridge network, gamma = 3", BridgeNetwork(3.0), "cmc", {"conditional": True}),
+        ("sum of 10 exponentials, l = 1e-6", SumOfExponentials.with_probability(10, 1e-6),
+         "tied", {}),
+        ("sum of 50 exponentials, l = 1e-12", SumOfExponentials.with_probability(50, 1e-12),
+         "tied", {}),
+        ("sum of 1000 exponentials, l = 1e-12",
+         SumOfExponentials.with_probability(1000, 1e-12), "tied", {"n_final": 20_000}),
+        ("linear limit state, beta = 4", LinearLimitState(4.0), "ce-is", {}),
+        ("linear limit state, beta = 8", LinearLimitState(8.0), "ce-is", {}),
+        ("linear limit state d = 100, beta = 4", lls100, "ce-is", {"n_final": 90_000}),
+        ("linear limit state d = 100, beta = 4", lls100, "ice", ICE),
+        ("linear limit state d = 100, beta = 4", lls100, "tied", {"n_final": 90_000,
+                                                                   "tied": True}),
+        ("linear limit state d = 1000, beta = 4", lls1000, "ice",
+         {"n_final": 50_000, "mcmc_samples": 50_000}),
+        ("linear limit state d = 1000, beta = 4", lls1000, "tied", {"n_final": 90_000,
+                                                                    "tied": True}),
+        ("M/M/1 overflow, rho = 0.5, L = 20", MM1Overflow(1.0, 2.0, 20), "ce-is", {}),
+        ("series system, beta = 3.5", SeriesSystem(3.5), "mixture", {}),
+        ("series system, beta = 3.5", SeriesSystem(3.5, mixture=False), "ce-is", {}),
+        ("four-branch system, c = 5, k = 8", FourBranchSystem(5.0, 8.0), "mixture", {}),
+        ("four-branch system, c = 5, k = 8", FourBranchSystem(5.0, 8.0, mixture=False),
+         "ce-is", {"max_levels": 30}),
+        ("10 components, 4 fail, q = 1e-3", KOutOfN(10, 4, 0.001), "floors", {}),
+        ("10 components, 4 fail, q = 1e-3", KOutOfN(10, 4, 0.001, 0.0, 1.0), "ce-is", {}),
+    ]  # fmt: skip
+
+
+def crude_batch(prob: Any) -> int:
+    """Crude Monte Carlo batch size: at most 10^7 numbers in memory at once."""
+    return max(1000, min(100_000, 10_000_000 // int(np.prod(prob.nominal_family().event_shape))))
+
+
+def crude_cost(prob: Any) -> float:
+    """CPU seconds per crude Monte Carlo sample: the median of three timed pilot runs.
+
+    The pilot has 10^6 samples, fewer in high dimension (at most 10^8 numbers drawn).
+    """
+    pilot = min(PILOT, 100_000_000 // int(np.prod(prob.nominal_family().event_shape)))
+    times = []
+    for rep in range(3):
+        start = time.process_time()
+        crude_monte_carlo(prob.score, prob.nominal_family(), prob.gamma,
+                          direction=prob.direction, n_samples=pilot, rng=REPEATS + rep,
+                          batch_size=crude_batch(prob))  # fmt: skip
+        times.append(time.process_time() - start)
+    return float(np.median(times)) / pilot
 
 
 def main() -> None:
     rows = []
-    for label, prob in problems():
+    costs: dict[str, float] = {}
+    for label, prob, method, options in cases():
         exact = prob.exact()
-        start = time.process_time()
-        runs = [prob.estimate(seed=seed) for seed in range(REPEATS)]
-        ce_cpu = (time.process_time() - start) / REPEATS
-        ce = runs[0]
-        ce_re = sum(r.rel_error for r in runs) / REPEATS
-        start = time.process_time()
-        crude_monte_carlo(prob.score, prob.nominal_family(), prob.gamma,
-                          n_samples=PILOT, rng=REPEATS)  # fmt: skip
-        per_sample = (time.process_time() - start) / PILOT
-        n_equal = int(min(CRUDE_CAP, ce_cpu / per_sample))
+        runs, times = [], []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for seed in range(REPEATS):
+                start = time.process_time()
+                runs.append(prob.estimate(seed=seed, **options))
+                times.append(time.process_time() - start)
+        cpu = float(np.median(times))
+        re = sum(r.rel_error for r in runs) / REPEATS
+        if label not in costs:
+            costs[label] = crude_cost(prob)
+        n_equal = int(min(CRUDE_CAP, cpu / costs[label]))
         crude = crude_monte_carlo(prob.score, prob.nominal_family(), prob.gamma,
-                                  n_samples=n_equal, rng=REPEATS + 1)  # fmt: skip
+                                  direction=prob.direction, n_samples=max(n_equal, 2),
+                                  rng=REPEATS + 1, batch_size=crude_batch(prob))  # fmt: skip
         crude_re = math.sqrt((1 - exact) / (n_equal * exact))
-        ratio = crude_re / ce_re  # both at CE's CPU time
+        ratio = crude_re / re if re > 0 else math.nan
+        zs = [abs(r.estimate - exact) / r.std_error if r.std_error > 0 else math.inf
+              for r in runs]  # fmt: skip
         rows.append({
             "problem": label,
+            "method": method,
             "exact": f"{exact:.6g}",
-            "ce_estimate": f"{ce.estimate:.6g}",
-            "ce_error_in_se": round((ce.estimate - exact) / ce.std_error, 2),
-            "ce_RE": round(ce_re, 4),
-            "ce_cpu_s": round(ce_cpu, 3),
+            "estimate": f"{runs[0].estimate:.6g}",
+            "max_abs_z": round(max(zs), 2),
+            "trusted": f"{sum(r.trusted for r in runs)}/{REPEATS}",
+            "RE": f"{re:.3g}",
+            "evaluations": runs[0].nfev,
+            "cpu_s": round(cpu, 3),
             "crude_N": n_equal,
             "crude_RE": f"{crude_re:.3g}",
             "crude_estimate": "no hit" if crude.no_hit else f"{crude.estimate:.6g}",
@@ -92,4 +165,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    warnings.simplefilter("ignore", DegenerateWeightsWarning)
+    with threadpool_limits(1):
+        main()
