@@ -5,8 +5,11 @@ A run directory holds
 - ``config.toml``: the config with every option resolved, the seed and the cem version;
 - ``checkpoint.pkl``: the optimizer state after the last finished iteration (written
   atomically; checkpoints are trusted local files: they are pickles);
-- ``history.csv``, ``result.json``, ``params.npz`` (family parameters per iteration,
-  for small families) and ``convergence.png`` at the end.
+- ``history.csv``, ``result.json`` (the scalars), ``arrays.npz`` (the best point ``x``
+  and, for small families, the family parameters per iteration as ``family.<name>``)
+  and the figure ``convergence.<format>`` (``[output] formats``) at the end;
+- for a rare-event estimation, ``levels.csv`` (one column per parameter coordinate)
+  instead of the history.
 
 Since iteration ``t`` draws from generators spawned from ``(seed, t)`` only, a run
 resumed from its checkpoint ends with exactly the result of an uninterrupted run.
@@ -30,6 +33,7 @@ from cem.config import ExperimentConfig, dump_toml
 from cem.errors import ConfigError
 from cem.io import atomic_write_bytes, atomic_write_text
 from cem.loop import CrossEntropyOptimizer
+from cem.progress import ProgressBar
 from cem.rare_event import RareEventProblem
 from cem.result import EstimateResult, OptimizeResult, Result
 
@@ -83,8 +87,14 @@ def _resolved(cfg: ExperimentConfig, seed: int) -> dict[str, dict[str, Any]]:
 class _Recorder:
     """Callback that records family parameters and writes the checkpoint each iteration."""
 
-    def __init__(self, run_dir: Path, checkpoint: bool, params: list[dict[str, np.ndarray]]):
-        self.run_dir, self.checkpoint, self.params = run_dir, checkpoint, params
+    def __init__(
+        self,
+        run_dir: Path,
+        checkpoint: bool,
+        params: list[dict[str, np.ndarray]],
+        bar: ProgressBar | None = None,
+    ):
+        self.run_dir, self.checkpoint, self.params, self.bar = run_dir, checkpoint, params, bar
 
     def __call__(self, opt: CrossEntropyOptimizer) -> None:
         fam = opt.family.params()
@@ -93,6 +103,8 @@ class _Recorder:
         if self.checkpoint:
             state = {"optimizer": opt.state_dict(), "params": self.params, "version": 1}
             atomic_write_bytes(self.run_dir / CHECKPOINT, pickle.dumps(state))
+        if self.bar is not None:
+            self.bar(opt)
 
 
 def _execute(
@@ -103,17 +115,20 @@ def _execute(
     stream: IO[str] | None,
 ) -> OptimizeResult:
     params: list[dict[str, np.ndarray]] = list(state["params"]) if state else []
-    options = dict(cfg.options, verbose=not quiet)
+    # The table is printed unless quiet: every iteration, or every k-th with verbose = k.
+    options = dict(cfg.options, verbose=False if quiet else max(1, int(cfg.options["verbose"])))
+    bar = ProgressBar(options, file=None if quiet else sys.stderr)
+    bar.enabled = bar.enabled and not quiet
+    recorder = _Recorder(run_dir, cfg.output["checkpoint"], params, bar)
     opt = CrossEntropyOptimizer(
-        cfg.problem,
-        cfg.family,
-        callback=_Recorder(run_dir, cfg.output["checkpoint"], params),
-        progress=stream,
-        **options,
+        cfg.problem, cfg.family, callback=recorder, progress=bar.stream(stream), **options
     )
     if state is not None:
         opt.load_state_dict(state["optimizer"])
-    result = opt.run()
+    try:
+        result = opt.run()
+    finally:
+        bar.close()
     write_results(run_dir, result, params, cfg, plots=cfg.output["plots"])
     return result
 
@@ -125,26 +140,30 @@ def write_results(
     cfg: ExperimentConfig,
     plots: bool = True,
 ) -> None:
-    """Write ``history.csv``, ``result.json``, ``params.npz`` and ``convergence.png``."""
+    """Write ``history.csv``, ``result.json``, ``arrays.npz`` and the convergence figure."""
+    from cem.plotting import PARAM_PREFIX
+
     result.history.to_csv(run_dir / "history.csv")
-    x = result.x
     _write_summary(run_dir, cfg, result, {
         "sense": result.sense,
+        "score_label": cfg.problem.score_label,
         "best_score": result.fun,
-        "best_x": None if x is None else np.asarray(x).tolist(),
         "known_optimum": result.known_optimum,
         "gap": result.gap,
         "stop": result.stop,
     })  # fmt: skip
+    arrays = {} if result.x is None else {"x": np.asarray(result.x)}
     if params:
-        stacked = {k: np.stack([p[k] for p in params]) for k in params[0]}
+        arrays.update({PARAM_PREFIX + k: np.stack([p[k] for p in params]) for k in params[0]})
+    if arrays:
         buf = io.BytesIO()
-        np.savez_compressed(buf, **stacked)
-        atomic_write_bytes(run_dir / "params.npz", buf.getvalue())
+        np.savez_compressed(buf, **arrays)
+        atomic_write_bytes(run_dir / "arrays.npz", buf.getvalue())
     if plots:
         from cem.plotting import plot_runs
 
-        plot_runs([run_dir], run_dir / "convergence.png")
+        plot_runs([run_dir], run_dir / "convergence", formats=cfg.output["formats"],
+                  problem=cfg.problem)  # fmt: skip
 
 
 def _write_summary(
@@ -222,19 +241,34 @@ def _estimate(
         if exact is None or not result.std_error
         else (result.estimate - exact) / result.std_error,
     })  # fmt: skip
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    names = list(result.levels[0].params) if result.levels else []
-    writer.writerow(["t", "gamma", *names])
-    for lv in result.levels:  # parameters as JSON arrays
-        params = [json.dumps(np.asarray(lv.params[k]).tolist()) for k in names]
-        writer.writerow([lv.t, repr(lv.gamma), *params])
-    atomic_write_text(run_dir / "levels.csv", buf.getvalue())
+    atomic_write_text(run_dir / "levels.csv", _levels_csv(result.levels))
     if cfg.output["plots"]:
         from cem.plotting import plot_levels
 
-        plot_levels(result, problem.gamma, run_dir / "convergence.png", exact=exact)
+        plot_levels(result, problem.gamma, run_dir / "convergence", exact=exact,
+                    formats=cfg.output["formats"])  # fmt: skip
     return result
+
+
+def _levels_csv(levels: list[Any]) -> str:
+    """The level table as CSV: ``t``, ``gamma``, then one column per parameter coordinate.
+
+    A parameter ``mean`` of shape ``(5,)`` gives the columns ``mean[0]`` .. ``mean[4]``; a
+    matrix ``cov`` gives ``cov[i,j]``; a scalar keeps its name. Floats keep every digit.
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    shapes = {k: np.shape(v) for k, v in levels[0].params.items()} if levels else {}
+    header = ["t", "gamma"]
+    for name, shape in shapes.items():
+        header += [name if not shape else f"{name}[{','.join(map(str, i))}]"
+                   for i in np.ndindex(*shape)]  # fmt: skip
+    writer.writerow(header)
+    for lv in levels:
+        values = [np.ravel(np.asarray(lv.params[k], dtype=float)) for k in shapes]
+        flat = np.concatenate(values) if values else np.empty(0)
+        writer.writerow([lv.t, repr(float(lv.gamma)), *(repr(float(v)) for v in flat)])
+    return buf.getvalue()
 
 
 def load_run_config(run_dir: Path) -> ExperimentConfig:
