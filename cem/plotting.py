@@ -413,10 +413,9 @@ def plot_levels(
     )
     if exact is not None:
         ax_est.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.4g}")
-    ax_est.set(
-        xlim=(-1, 1), xticks=[], ylabel="probability", title=f"Estimate {result.estimate:.4g}"
-    )
+    ax_est.set(xlim=(-1, 1), xticks=[], ylabel="probability")
+    ax_est.set_title(f"Estimate {result.estimate:.4g}", pad=16)
     ax_est.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
-    ax_est.legend(fontsize="small", loc="lower center")
+    ax_est.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.02))
     ax_est.grid(alpha=0.3, axis="y")
     return save_figure(fig, out, formats)

@@ -177,7 +177,7 @@ class SumOfExponentials(RareEventProblem):
 
 
 class LinearLimitState(RareEventProblem):
-    r"""Linear limit state in standard normal space: P(a·Z >= beta |a|) = Phi(-beta).
+    r"""Linear limit state in standard normal space: P(a·Z >= beta ‖a‖) = Phi(-beta).
 
     The probability :math:`P(a^\top Z / \|a\| \ge \beta)` is exactly :math:`\Phi(-\beta)`.
     The importance family is a mean-shift normal (unit variance kept), the CE-optimal
