@@ -112,6 +112,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: LaTeX commands of docstrings and their plain-text forms, for terminal output.
+_LATEX = {"sum": "Σ", "ge": ">=", "le": "<=", "top": "ᵀ", "cdot": "·", "|": "‖",
+          "infty": "∞", "gamma": "γ", "rho": "ρ", "alpha": "α", "beta": "β", "ell": "ℓ",
+          "Phi": "Φ", "max": "max", "min": "min", "dots": "...", "ne": "!="}  # fmt: skip
+
+
+def _plain_text(doc: str) -> str:
+    """A docstring without reST markup or LaTeX: ``:math:`\\sum_i x_i``` -> ``Σ_i x_i``."""
+    doc = re.sub(r":(?:math|func|class|meth|data|attr|mod):`~?([^`]*)`", r"\1", doc)
+    doc = doc.replace("``", "")
+    doc = re.sub(r"\\([A-Za-z]+|\|)", lambda m: _LATEX.get(m.group(1), m.group(1)), doc)
+    return re.sub(r"[{}]", "", doc)
+
+
 def _cmd_problems(args: argparse.Namespace) -> int:
     from cem.registry import available_problems, resolve
 
@@ -120,7 +134,7 @@ def _cmd_problems(args: argparse.Namespace) -> int:
             factory = resolve(name)
             owner = getattr(factory, "__self__", None)  # a classmethod factory: its class
             doc = inspect.getdoc(owner if isinstance(owner, type) else factory) or ""
-            doc = re.sub(r":math:`([^`]*)`", r"\1", doc).replace("``", "").splitlines()
+            doc = _plain_text(doc).splitlines()
             params = [p for p in inspect.signature(factory).parameters if p not in ("self", "cls")]
         except CEMError as exc:
             doc, params = [f"(cannot load: {exc})"], []
@@ -196,7 +210,13 @@ def _parser() -> argparse.ArgumentParser:
         version=f"cem {__version__}",
         help="print the version and exit",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+    sub = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="COMMAND",
+        title="commands",
+        help="one of the commands below; 'cem COMMAND --help' documents it",
+    )
 
     def command(name: str, summary: str, func: Any) -> argparse.ArgumentParser:
         p = sub.add_parser(

@@ -88,6 +88,7 @@ class ProgressBar:
                     file=self.file,
                     unit="‰",
                     leave=False,
+                    mininterval=0,
                     bar_format="{l_bar}{bar}| {elapsed}<{remaining} {desc}",
                 )
             self._tqdm.set_description_str(f"t={t}", refresh=False)
