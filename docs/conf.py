@@ -18,7 +18,7 @@ import cem  # noqa: E402
 
 project = "cem"
 author = "cem developers"
-copyright = "2026, cem developers"  # noqa: A001
+copyright = "2026, cem developers"
 version = release = cem.__version__
 
 extensions = [

@@ -37,7 +37,7 @@ def _history(best, gamma):
 def test_convergence_with_a_known_optimum_has_a_log_gap_panel():
     h = _history([20.0, 26.0, 28.0, 28.0], [18.0, 24.0, 27.0, 28.0])
     fig = plot_convergence([("run", h)], 28.0, score_label="cut weight")
-    score, gap, entropy = fig.axes
+    score, gap, _entropy = fig.axes
     assert convergence_panels(28.0) == 3 and convergence_panels(None) == 2
     assert score.get_ylabel() == "cut weight" and gap.get_yscale() == "log"
     assert all(isinstance(ax.xaxis.get_major_locator(), MaxNLocator) for ax in fig.axes)
