@@ -139,6 +139,7 @@ def test_same_result_for_any_n_jobs():
     np.testing.assert_array_equal(a.x, b.x)
 
 
+@pytest.mark.slow  # over 10 s
 def test_pnh_flow_line_optimum_by_enumeration_and_ce():
     prob = FlowLinePNH(seed=1)
     design, value = prob.exact_optimum()

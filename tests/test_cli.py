@@ -222,6 +222,7 @@ def _history_without_seconds(run_dir: Path) -> list[list[str]]:
     return [[row.split(",")[i] for i in keep] for row in lines]
 
 
+@pytest.mark.slow  # over 10 s
 def test_dask_flag_runs_on_a_local_cluster_with_the_same_result(tmp_path):
     pytest.importorskip("distributed")
     config = str(REPO / "configs" / "maxcut_tutorial.toml")
