@@ -174,6 +174,8 @@ def plot_convergence(
     ax_score.set(xlabel=xlabel, ylabel=score_label, title=f"{score_label.capitalize()} per {x}")
     ax_score.legend(fontsize="small")
     ax_entropy.set(xlabel=xlabel, ylabel="entropy (nats)", title="Entropy of the family")
+    if ax_gap is not None:
+        ax_gap.set_xlabel(xlabel)
     if len(runs) > 1:
         ax_entropy.legend(fontsize="small")
     spans = [(h[column][0], h[column][-1]) for _, h in runs if len(h)]
@@ -231,11 +233,7 @@ def _plot_gap(
             color=color,
         )
     what = "relative gap" if optimum != 0 else "gap"
-    ax.set(
-        ylabel=f"{what} to the optimum (log)",
-        xlabel=ax.get_xlabel() or "",
-        title="Gap to the known optimum",
-    )
+    ax.set(ylabel=f"{what} to the optimum (log)", title="Gap to the known optimum")
     ax.legend(fontsize="small")
 
 
