@@ -134,11 +134,11 @@ def _cmd_problems(args: argparse.Namespace) -> int:
             factory = resolve(name)
             owner = getattr(factory, "__self__", None)  # a classmethod factory: its class
             doc = inspect.getdoc(owner if isinstance(owner, type) else factory) or ""
-            doc = _plain_text(doc).splitlines()
+            lines = _plain_text(doc).splitlines()
             params = [p for p in inspect.signature(factory).parameters if p not in ("self", "cls")]
         except CEMError as exc:
-            doc, params = [f"(cannot load: {exc})"], []
-        print(f"{name:<20} {doc[0] if doc else path}")
+            lines, params = [f"(cannot load: {exc})"], []
+        print(f"{name:<20} {lines[0] if lines else path}")
         if params:
             print(f"{'':<20} parameters: {', '.join(params)}")
     return 0

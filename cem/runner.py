@@ -146,7 +146,7 @@ def write_results(
     result.history.to_csv(run_dir / "history.csv")
     _write_summary(run_dir, cfg, result, {
         "sense": result.sense,
-        "score_label": cfg.problem.score_label,
+        "score_label": getattr(cfg.problem, "score_label", "score"),
         "best_score": result.fun,
         "known_optimum": result.known_optimum,
         "gap": result.gap,
