@@ -89,7 +89,7 @@ class ProgressBar:
                     unit="‰",
                     leave=False,
                     mininterval=0,
-                    bar_format="{l_bar}{bar}| {elapsed}<{remaining} {desc}",
+                    bar_format="{l_bar}{bar}| {elapsed}<{remaining}",
                 )
             self._tqdm.set_description_str(f"t={t}", refresh=False)
             self._tqdm.update(int(1000 * fraction) - self._tqdm.n)
