@@ -183,6 +183,7 @@ def test_killed_run_resumes_to_the_identical_result(plugin_dir, tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "cem.cli", "run", str(cfg), "--out", str(killed), "--quiet"],
         env=env,
+        cwd=tmp_path,  # the installed cem, not the source tree (where cem.problems is not)
     )
     import pickle
     import time
