@@ -16,9 +16,11 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from cem import __version__
 from cem.errors import CEMError, ConfigError
+from cem.plotting import FORMATS
 from cem.result import EstimateResult, OptimizeResult, Result
 
 __all__ = ["TRACEBACK_ENV", "main"]
@@ -59,8 +61,8 @@ def _dask_client(address: str | None) -> Iterator[None]:
 
 
 def _summary(run_dir: Path, result: Result) -> str:
-    if isinstance(result, EstimateResult):
-        return f"{result.summary()}\nresults: {run_dir}"
+    if isinstance(result, EstimateResult):  # its summary ends the level table already printed
+        return f"results: {run_dir}"
     assert isinstance(result, OptimizeResult)
     lines = [f"best score: {result.fun:.10g}"]
     if result.known_optimum is not None and result.gap is not None:
@@ -102,7 +104,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     out = args.out or Path(args.run_dirs[0]) / (
         "convergence.png" if len(args.run_dirs) == 1 else "comparison.png"
     )
-    print(plot_runs(args.run_dirs, out))
+    for path in plot_runs(args.run_dirs, out, formats=args.formats, x=args.x):
+        print(path)
     return 0
 
 
@@ -124,6 +127,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: LaTeX commands of docstrings and their plain-text forms, for terminal output.
+_LATEX = {"sum": "Σ", "ge": ">=", "le": "<=", "top": "ᵀ", "cdot": "·", "|": "‖",
+          "infty": "∞", "gamma": "γ", "rho": "ρ", "alpha": "α", "beta": "β", "ell": "ℓ",
+          "Phi": "Φ", "max": "max", "min": "min", "dots": "...", "ne": "!="}  # fmt: skip
+
+
+def _plain_text(doc: str) -> str:
+    """A docstring without reST markup or LaTeX: ``:math:`\\sum_i x_i``` -> ``Σ_i x_i``."""
+    doc = re.sub(r":(?:math|func|class|meth|data|attr|mod):`~?([^`]*)`", r"\1", doc)
+    doc = doc.replace("``", "")
+    doc = re.sub(r"\\([A-Za-z]+|\|)", lambda m: _LATEX.get(m.group(1), m.group(1)), doc)
+    return re.sub(r"[{}]", "", doc)
+
+
 def _cmd_problems(args: argparse.Namespace) -> int:
     from cem.registry import available_problems, resolve
 
@@ -132,11 +149,11 @@ def _cmd_problems(args: argparse.Namespace) -> int:
             factory = resolve(name)
             owner = getattr(factory, "__self__", None)  # a classmethod factory: its class
             doc = inspect.getdoc(owner if isinstance(owner, type) else factory) or ""
-            doc = re.sub(r":math:`([^`]*)`", r"\1", doc).replace("``", "").splitlines()
+            lines = _plain_text(doc).splitlines()
             params = [p for p in inspect.signature(factory).parameters if p not in ("self", "cls")]
         except CEMError as exc:
-            doc, params = [f"(cannot load: {exc})"], []
-        print(f"{name:<20} {doc[0] if doc else path}")
+            lines, params = [f"(cannot load: {exc})"], []
+        print(f"{name:<20} {lines[0] if lines else path}")
         if params:
             print(f"{'':<20} parameters: {', '.join(params)}")
     return 0
@@ -150,12 +167,83 @@ def _cmd_options(args: argparse.Namespace) -> int:
     return 0
 
 
+_EPILOG = """\
+examples:
+  cem run configs/maxcut_tutorial.toml                  run a config; results under runs/
+  cem run configs/tsp_br17.toml --seed 3 --set optimizer.rho=0.02
+  cem resume runs/tsp_br17-20261124-101500              continue after an interruption
+  cem plot runs/a runs/b --out comparison.pdf           overlay runs, as PDF
+  cem validate configs/maxcut_G1.toml                   check a config without running it
+  cem problems                                          the registered problems
+  cem options                                           the optimizer and estimator options
+
+'cem COMMAND --help' documents each command."""
+
+_COMMAND_EPILOGS = {
+    "run": """\
+examples:
+  cem run configs/maxcut_tutorial.toml
+  cem run configs/tsp_berlin52.toml --out runs/berlin52 --set 'output.formats=["png", "pdf"]'
+  cem run configs/rare_bridge_network.toml --seed 1 --n-jobs 2
+  cem run configs/tsp_br17.toml --set optimizer.verbose=10     every 10th iteration
+
+The run directory gets config.toml (resolved, with the seed), history.csv, result.json,
+arrays.npz (the best point and the family parameters), checkpoint.pkl and the figure
+convergence.<format>; an estimation writes levels.csv instead of the history.""",
+    "resume": """\
+example:
+  cem resume runs/tsp_br17-20261124-101500
+
+A resumed run ends exactly as the uninterrupted one would have.""",
+    "plot": """\
+examples:
+  cem plot runs/maxcut_tutorial-20261124-101500         redraw convergence.png
+  cem plot runs/a runs/b --out comparison.pdf           overlay two runs
+  cem plot runs/a --x evals --format png --format svg   against evaluations, two formats""",
+    "validate": """\
+example:
+  cem validate configs/maxcut_G1.toml --set optimizer.rho=0.05""",
+    "problems": """\
+example:
+  cem problems        name, one-line description and the config keys of each problem""",
+    "options": """\
+example:
+  cem options         the [optimizer] and [estimator] options with defaults and meaning""",
+}
+
+
 def _parser() -> argparse.ArgumentParser:
+    """The ``cem`` argument parser: every argument has a help text, every command examples."""
     parser = argparse.ArgumentParser(
-        prog="cem", description="The cross-entropy method: run and inspect experiments."
+        prog="cem",
+        description="The cross-entropy method: run, resume, plot and check experiment configs.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"cem {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"cem {__version__}",
+        help="print the version and exit",
+    )
+    sub = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="COMMAND",
+        title="commands",
+        help="one of the commands below; 'cem COMMAND --help' documents it",
+    )
+
+    def command(name: str, summary: str, func: Any) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=summary,
+            description=summary[0].upper() + summary[1:] + ".",
+            epilog=_COMMAND_EPILOGS[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(func=func)
+        return p
 
     def add_dask(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -179,46 +267,94 @@ def _parser() -> argparse.ArgumentParser:
 
     def add_overrides(p: argparse.ArgumentParser) -> None:
         add_allow_import(p)
-        p.add_argument("--seed", type=int, help="seed of the run (overrides [optimizer] seed)")
-        p.add_argument("--n-jobs", type=int, dest="n_jobs", help="joblib workers")
-        p.add_argument("--max-iter", type=int, dest="max_iter", help="iteration cap")
+        p.add_argument(
+            "--seed", type=int, metavar="INT", help="seed of the run (overrides the config's seed)"
+        )
+        p.add_argument(
+            "--n-jobs",
+            type=int,
+            dest="n_jobs",
+            metavar="INT",
+            help="joblib workers sampling and scoring the batches (-1: all cores)",
+        )
+        p.add_argument(
+            "--max-iter",
+            type=int,
+            dest="max_iter",
+            metavar="INT",
+            help="iteration cap (the level cap of an estimation)",
+        )
         add_dask(p)
         p.add_argument(
             "--set",
             action="append",
             metavar="SECTION.KEY=VALUE",
-            help="override a config value (TOML syntax), e.g. optimizer.rho=0.05",
+            help="override a config value, the value in TOML syntax, e.g. optimizer.rho=0.05 "
+            "(repeatable)",
         )
 
-    p = sub.add_parser("run", help="run an experiment config")
-    p.add_argument("config", help="TOML config file")
-    add_overrides(p)
-    p.add_argument("--out", type=Path, help="run directory (default: a new one under runs/)")
-    p.add_argument("--force", action="store_true", help="reuse an existing --out directory")
-    p.add_argument("--quiet", action="store_true", help="print nothing")
-    p.set_defaults(func=_cmd_run)
+    def add_quiet(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--quiet",
+            action="store_true",
+            help="print nothing (no iteration table, progress bar or summary)",
+        )
 
-    p = sub.add_parser("resume", help="continue an interrupted run from its checkpoint")
-    p.add_argument("run_dir")
-    p.add_argument("--quiet", action="store_true")
+    p = command("run", "run an experiment config in a new run directory", _cmd_run)
+    p.add_argument("config", help="TOML experiment config (see the configs/ folder)")
+    add_overrides(p)
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="run directory (default: a new <config>-<date>-<time> under the "
+        "config's [output] dir, runs/)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="write into --out even if it exists and is not empty"
+    )
+    add_quiet(p)
+
+    p = command("resume", "continue an interrupted run from its checkpoint", _cmd_resume)
+    p.add_argument("run_dir", help="run directory written by 'cem run' (holds checkpoint.pkl)")
+    add_quiet(p)
     add_dask(p)
     add_allow_import(p)
-    p.set_defaults(func=_cmd_resume)
 
-    p = sub.add_parser("plot", help="redraw the plots of one or more runs (overlaid)")
-    p.add_argument("run_dirs", nargs="+")
-    p.add_argument("--out", type=Path, help="PNG file to write")
-    p.set_defaults(func=_cmd_plot)
-
-    p = sub.add_parser("validate", help="check a config without running it")
-    p.add_argument("config")
-    add_overrides(p)
-    p.set_defaults(func=_cmd_validate)
-
-    sub.add_parser("problems", help="list the registered problems").set_defaults(func=_cmd_problems)
-    sub.add_parser("options", help="list the options of every config section").set_defaults(
-        func=_cmd_options
+    p = command("plot", "redraw the figure of one run, or overlay several runs", _cmd_plot)
+    p.add_argument(
+        "run_dirs",
+        nargs="+",
+        metavar="RUN_DIR",
+        help="run directories written by 'cem run'; several are overlaid",
     )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="figure file; its suffix names the format (default: convergence.png "
+        "in the run directory, comparison.png in the first one for several)",
+    )
+    p.add_argument(
+        "--format",
+        action="append",
+        dest="formats",
+        choices=FORMATS,
+        help="write this format (repeatable; default: the suffix of --out)",
+    )
+    p.add_argument(
+        "--x",
+        choices=("iteration", "evals"),
+        default="iteration",
+        help="x axis: iterations or score evaluations (default: %(default)s)",
+    )
+
+    p = command("validate", "check a config without running it", _cmd_validate)
+    p.add_argument("config", help="TOML experiment config to check")
+    add_overrides(p)
+
+    command("problems", "list the registered problems and their config keys", _cmd_problems)
+    command("options", "list the options of every config section", _cmd_options)
     return parser
 
 

@@ -16,6 +16,7 @@ A config has four sections::
     [output]             # optional
     dir = "runs"         # parent of run directories (default: runs/ in the working directory)
     plots = true
+    formats = ["png"]    # figure formats: any of "png", "pdf", "svg"
     checkpoint = true
 
 A rare-event problem (:class:`cem.rare_event.RareEventProblem`) takes ``[estimator]``
@@ -80,7 +81,7 @@ __all__ = [
 ]
 
 SECTIONS = ("problem", "family", "optimizer", "estimator", "output")
-OUTPUT_KEYS = {"dir": str, "plots": bool, "checkpoint": bool}
+OUTPUT_KEYS = {"dir": str, "plots": bool, "formats": list, "checkpoint": bool}
 #: Deepest nesting of arrays and tables a config may have.
 MAX_DEPTH = 16
 _INT64 = 2**63 - 1
@@ -282,13 +283,20 @@ def _require_iteration(key: str, n_samples: int, family: Family, problem: Any) -
 
 
 def _output(raw: dict[str, Any]) -> dict[str, Any]:
-    output = {"dir": "runs", "plots": True, "checkpoint": True}
+    from cem.plotting import FORMATS
+
+    output = {"dir": "runs", "plots": True, "formats": ["png"], "checkpoint": True}
     for key, value in raw.get("output", {}).items():
         if key not in OUTPUT_KEYS:
             raise ConfigError(f"unknown key [output] {key!r}; accepted: {', '.join(OUTPUT_KEYS)}")
         if not isinstance(value, OUTPUT_KEYS[key]):
             raise ConfigError(
                 f"[output] {key} must be a {OUTPUT_KEYS[key].__name__}, got {value!r}"
+            )
+        if key == "formats" and (not value or not set(value) <= set(FORMATS)):
+            raise ConfigError(
+                f"[output] formats must be a non-empty list of {', '.join(map(repr, FORMATS))}, "
+                f"got {value!r}"
             )
         output[key] = value
     return output

@@ -260,6 +260,8 @@ class CrossEntropyOptimizer:
                 self.step()
         finally:
             self.close()
+        if len(self.history):
+            self._print(self.history[-1], final=True)
         return self.result()
 
     @property
@@ -371,11 +373,24 @@ class CrossEntropyOptimizer:
     def _print_header(self) -> None:
         print(self._HEADER, file=self.progress or sys.stdout, flush=True)
 
-    def _print(self, r: IterationRecord) -> None:
-        if self.options["verbose"]:
-            print(
-                f"{r.t:>5} {r.gamma:>14.6g} {r.best:>14.6g} {r.mean:>14.6g} {r.entropy:>10.4g}"
-                f" {r.evals:>10} {r.seconds:>8.2f}",
-                file=self.progress or sys.stdout,
-                flush=True,
-            )
+    def _print_every(self) -> int:
+        """The table's period: ``verbose`` as an int k (``True`` is 1, ``False`` is 0)."""
+        return int(self.options["verbose"])
+
+    def _print(self, r: IterationRecord, final: bool = False) -> None:
+        """Print ``r`` when ``verbose = k`` asks: iteration 1, every k-th, and the last.
+
+        ``final`` marks the end of a run: the last record is printed unless it already was.
+        """
+        k = self._print_every()
+        if not k:
+            return
+        due = r.t == 1 or r.t % k == 0
+        if final == due:  # printed when it was told, or not due and now the last
+            return
+        print(
+            f"{r.t:>5} {r.gamma:>14.6g} {r.best:>14.6g} {r.mean:>14.6g} {r.entropy:>10.4g}"
+            f" {r.evals:>10} {r.seconds:>8.2f}",
+            file=self.progress or sys.stdout,
+            flush=True,
+        )

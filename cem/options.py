@@ -95,8 +95,10 @@ OPTIONS: dict[str, Option] = {
                "a string or None", lambda v: isinstance(v, str) and v != "", optional=True),
         Option("batch_timeout", None, "seconds to wait for a batch from a worker (None: no limit)",
                "a number > 0 or None", lambda v: is_real(v) and v > 0, optional=True),
-        Option("verbose", False, "print one line per iteration", "true or false",
-               lambda v: isinstance(v, bool)),
+        Option("verbose", False, "print the iteration table: every iteration (true), every "
+               "k-th one and the last (an integer k), or nothing (false)",
+               "true, false or an integer k >= 0",
+               lambda v: isinstance(v, bool) or (is_int(v) and v >= 0)),
     ]
 }  # fmt: skip
 

@@ -1,8 +1,10 @@
-"""Convergence plots: gamma_t and the best score, entropy, and parameter heat maps.
+"""Figures of CE runs: convergence, gap to the optimum, entropy, parameters, the solution.
 
 Plots are drawn from what a run writes (``history.csv``, ``result.json``,
-``params.npz``), so they can be redrawn and overlaid after the runs (``cem plot``).
-Without a display, matplotlib's non-interactive Agg backend is selected.
+``arrays.npz``), so they can be redrawn and overlaid after the runs (``cem plot``).
+Every figure can be written in several formats at once (``[output] formats``, e.g.
+``["png", "pdf"]``); vector formats keep the lines sharp in a paper. Without a
+display, matplotlib's non-interactive Agg backend is selected.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -21,7 +23,21 @@ from cem.errors import ConfigError
 from cem.history import History
 from cem.io import atomic_write_bytes
 
-__all__ = ["plot_convergence", "plot_levels", "plot_parameter_heatmap", "plot_runs"]
+__all__ = [
+    "FORMATS",
+    "plot_convergence",
+    "plot_levels",
+    "plot_parameter_heatmap",
+    "plot_runs",
+    "save_figure",
+]
+
+#: File formats a figure can be written in.
+FORMATS = ("png", "pdf", "svg")
+#: The x axes of convergence plots: history column and axis label.
+_X_AXES = {"iteration": ("t", "iteration t"), "evals": ("evals", "score evaluations")}
+#: Prefix of the family parameters in a run's ``arrays.npz`` (the best point is ``x``).
+PARAM_PREFIX = "family."
 
 
 def _pyplot() -> Any:
@@ -35,52 +51,190 @@ def _pyplot() -> Any:
     return plt
 
 
+def _integer_ticks(axis: Any) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def save_figure(
+    fig: Any, out: str | os.PathLike[str], formats: Sequence[str] | None = None, dpi: int = 150
+) -> list[Path]:
+    """Write ``fig`` once per format, atomically, and close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    out : path
+        The file name; its suffix is replaced by each format's. Without ``formats``,
+        the suffix itself names the format (``.png`` when there is none).
+    formats : sequence of {"png", "pdf", "svg"}, optional
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of ``formats``.
+    """
+    out = Path(out)
+    if formats is None:
+        formats = [out.suffix.lstrip(".").lower() or "png"]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise ConfigError(f"figure formats must be among {', '.join(FORMATS)}, got {bad!r}")
+    written = []
+    for fmt in formats:
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=dpi)
+        written.append(atomic_write_bytes(out.with_suffix(f".{fmt}"), buf.getvalue()))
+    _pyplot().close(fig)
+    return written
+
+
+def convergence_panels(known_optimum: float | None) -> int:
+    """Number of axes :func:`plot_convergence` draws on: 3 with a known optimum, else 2."""
+    return 2 if known_optimum is None else 3
+
+
 def plot_convergence(
     runs: Sequence[tuple[str, History]],
     known_optimum: float | None = None,
     axes: Sequence[Any] | None = None,
+    *,
+    x: Literal["iteration", "evals"] = "iteration",
+    score_label: str = "score",
 ) -> Any:
-    r"""Draw :math:`\gamma_t` and the best score per iteration, and the family entropy.
+    r"""Draw the best score and :math:`\gamma_t`, the gap to the optimum, and the entropy.
 
     Parameters
     ----------
     runs : sequence of (label, History)
         One or more runs, overlaid.
     known_optimum : float, optional
-        Drawn as a horizontal dashed line.
-    axes : two matplotlib axes, optional
+        Drawn as a dashed line under the best-so-far line (which stays visible when it
+        reaches the optimum), and adds a panel with the relative gap
+        :math:`|\text{best}_t - s^*| / |s^*|` on a log scale (the absolute gap when
+        :math:`s^* = 0`); the iteration where the optimum is reached is marked.
+    axes : sequence of matplotlib axes, optional
+        :func:`convergence_panels` of them: score, [gap,] entropy.
+    x : {"iteration", "evals"}
+        The x axis: iterations or score evaluations.
+    score_label : str
+        What the score is (``problem.score_label``, e.g. "tour length").
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    if x not in _X_AXES:
+        raise ConfigError(f"x must be 'iteration' or 'evals', got {x!r}")
+    column, xlabel = _X_AXES[x]
     plt = _pyplot()
+    n_panels = convergence_panels(known_optimum)
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
-    else:
-        fig = axes[0].figure
-    ax_score, ax_entropy = axes
+        fig, axes = plt.subplots(
+            1, n_panels, figsize=(4.4 * n_panels, 3.6), constrained_layout=True
+        )
+    elif len(axes) != n_panels:
+        raise ConfigError(f"plot_convergence needs {n_panels} axes here, got {len(axes)}")
+    fig = axes[0].figure
+    ax_score, ax_entropy = axes[0], axes[-1]
+    ax_gap = axes[1] if known_optimum is not None else None
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    if known_optimum is not None:
+        ax_score.axhline(
+            known_optimum,
+            color="0.55",
+            ls="--",
+            lw=1.0,
+            zorder=1,
+            label=f"known optimum {known_optimum:g}",
+        )
     for k, (label, history) in enumerate(runs):
         c = colors[k % len(colors)]
-        t = history["t"]
+        t = history[column]
+        best = history["best"]
         prefix = f"{label}: " if len(runs) > 1 else ""
-        ax_score.plot(t, history["best"], color=c, lw=2, label=f"{prefix}best so far")
-        ax_score.plot(t, history["gamma"], color=c, lw=1, ls=":", marker=".",
-                      label=f"{prefix}elite threshold $\\gamma_t$")  # fmt: skip
+        ax_score.plot(
+            t, best, color=c, lw=2.2, zorder=3, drawstyle="steps-post", label=f"{prefix}best so far"
+        )
+        ax_score.plot(
+            t,
+            history["gamma"],
+            color=c,
+            lw=1,
+            ls=":",
+            marker=".",
+            ms=4,
+            zorder=2,
+            label=f"{prefix}elite threshold $\\gamma_t$",
+        )
         ax_entropy.plot(t, history["entropy"], color=c, lw=1.5, label=label)
-    if known_optimum is not None:
-        ax_score.axhline(known_optimum, color="k", ls="--", lw=1,
-                         label=f"known optimum ({known_optimum:g})")  # fmt: skip
-    ax_score.set(xlabel="iteration t", ylabel="score", title="Convergence of the CE method")
+        if ax_gap is not None and known_optimum is not None:
+            _plot_gap(ax_gap, t, best, history["gamma"], known_optimum, c, prefix)
+    ax_score.set(xlabel=xlabel, ylabel=score_label, title=f"{score_label.capitalize()} per {x}")
     ax_score.legend(fontsize="small")
-    ax_score.grid(alpha=0.3)
-    ax_entropy.set(xlabel="iteration t", ylabel="entropy (nats)",
-                   title="Entropy of the sampling family")  # fmt: skip
+    ax_entropy.set(xlabel=xlabel, ylabel="entropy (nats)", title="Entropy of the family")
+    if ax_gap is not None:
+        ax_gap.set_xlabel(xlabel)
     if len(runs) > 1:
         ax_entropy.legend(fontsize="small")
-    ax_entropy.grid(alpha=0.3)
+    spans = [(h[column][0], h[column][-1]) for _, h in runs if len(h)]
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        _integer_ticks(ax.xaxis)
+        if spans:  # the same x range on every panel, even where a gap is zero (not drawn)
+            low, high = min(a for a, _ in spans), max(b for _, b in spans)
+            pad = 0.03 * (high - low) or 0.5
+            ax.set_xlim(low - pad, high + pad)
     return fig
+
+
+def _plot_gap(
+    ax: Any,
+    t: np.ndarray,
+    best: np.ndarray,
+    gamma: np.ndarray,
+    optimum: float,
+    color: str,
+    prefix: str,
+) -> None:
+    """Relative gap of the best score and of gamma_t, log scale; zero gaps are marked."""
+    scale = abs(optimum) if optimum != 0 else 1.0
+    gaps = {
+        "best so far": np.abs(best - optimum) / scale,
+        "$\\gamma_t$": np.abs(gamma - optimum) / scale,
+    }
+    for (name, gap), style in zip(gaps.items(), ("-", ":"), strict=True):
+        shown = np.where(gap > 0, gap, np.nan)
+        ax.semilogy(
+            t,
+            shown,
+            color=color,
+            ls=style,
+            lw=2.0 if style == "-" else 1.0,
+            marker="" if style == "-" else ".",
+            ms=4,
+            drawstyle="steps-post" if style == "-" else "default",
+            label=f"{prefix}{name}",
+        )
+    reached = np.flatnonzero(gaps["best so far"] == 0)
+    if reached.size:
+        t0 = t[reached[0]]
+        ax.axvline(t0, color=color, lw=1, ls="--")
+        left = t0 <= 0.5 * (t[0] + t[-1])  # the label on the side with room
+        ax.annotate(
+            f"{prefix}optimum at {t0:g}",
+            xy=(t0, 0.02),
+            xycoords=("data", "axes fraction"),
+            xytext=(4 if left else -4, 0),
+            textcoords="offset points",
+            ha="left" if left else "right",
+            fontsize="small",
+            color=color,
+        )
+    what = "relative gap" if optimum != 0 else "gap"
+    ax.set(ylabel=f"{what} to the optimum (log)", title="Gap to the known optimum")
+    ax.legend(fontsize="small")
 
 
 def plot_parameter_heatmap(values: np.ndarray, name: str = "p", ax: Any | None = None) -> Any:
@@ -92,14 +246,25 @@ def plot_parameter_heatmap(values: np.ndarray, name: str = "p", ax: Any | None =
     plt = _pyplot()
     values = np.asarray(values, dtype=float).reshape(len(values), -1)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(11, 3.8), constrained_layout=True)
+        fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
     else:
         fig = ax.figure
-    image = ax.imshow(values, aspect="auto", cmap="viridis", interpolation="nearest",
-                      vmin=0.0, vmax=max(1.0, float(values.max())),
-                      extent=(0.5, values.shape[1] + 0.5, len(values) + 0.5, 0.5))  # fmt: skip
-    ax.set(xlabel="coordinate (node)", ylabel="iteration t",
-           title=f"Family parameter {name} per iteration")  # fmt: skip
+    image = ax.imshow(
+        values,
+        aspect="auto",
+        cmap="viridis",
+        interpolation="nearest",
+        vmin=0.0,
+        vmax=max(1.0, float(values.max())),
+        extent=(0.5, values.shape[1] + 0.5, len(values) + 0.5, 0.5),
+    )
+    ax.set(
+        xlabel="coordinate (node)",
+        ylabel="iteration t",
+        title=f"Family parameter {name} per iteration",
+    )
+    _integer_ticks(ax.xaxis)
+    _integer_ticks(ax.yaxis)
     fig.colorbar(image, ax=ax, label=name)
     return fig
 
@@ -110,57 +275,145 @@ def _read_run(run_dir: Path) -> tuple[History, dict[str, Any], dict[str, np.ndar
     history = History.read_csv(run_dir / "history.csv")
     result_path = run_dir / "result.json"
     result = json.loads(result_path.read_text()) if result_path.is_file() else {}
-    params: dict[str, np.ndarray] = {}
-    if (run_dir / "params.npz").is_file():
-        with np.load(run_dir / "params.npz") as data:
-            params = {k: data[k] for k in data.files}
-    return history, result, params
+    arrays: dict[str, np.ndarray] = {}
+    if (run_dir / "arrays.npz").is_file():
+        with np.load(run_dir / "arrays.npz") as data:
+            arrays = {k: data[k] for k in data.files}
+    return history, result, arrays
 
 
-def plot_runs(run_dirs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str]) -> Path:
-    """Draw the convergence of one or more run directories into ``out`` (PNG, atomic).
+def _run_problem(run_dir: Path) -> Any:
+    """The problem of a run directory, rebuilt from its resolved config (None if it fails)."""
+    from cem.errors import CEMError
+    from cem.runner import load_run_config
 
-    A single run whose family is Bernoulli or Categorical also gets the heat map of
-    its parameters over iterations.
+    try:
+        return load_run_config(run_dir).problem
+    except (CEMError, OSError):
+        return None
+
+
+def plot_runs(
+    run_dirs: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    formats: Sequence[str] | None = None,
+    x: Literal["iteration", "evals"] = "iteration",
+    problem: Any = None,
+) -> list[Path]:
+    """Draw the convergence of one or more run directories into ``out`` (atomic).
+
+    A single run also gets the heat map of its parameters over iterations (Bernoulli
+    or Categorical families) and the picture of its best solution when the problem
+    draws one (:meth:`cem.Problem.plot_solution`: a tour, a partition).
+
+    Parameters
+    ----------
+    run_dirs : sequence of paths
+        Run directories written by ``cem run``; several are overlaid.
+    out : path
+        Output file; with ``formats``, its suffix is replaced by each format's.
+    formats : sequence of {"png", "pdf", "svg"}, optional
+        Default: the suffix of ``out``.
+    x : {"iteration", "evals"}
+        The x axis of the convergence panels.
+    problem : Problem, optional
+        The single run's problem; rebuilt from its ``config.toml`` when omitted.
+
+    Returns
+    -------
+    list of Path
+        The files written.
     """
     plt = _pyplot()
     runs = [(Path(d).name, *_read_run(Path(d))) for d in run_dirs]
-    known = next((r[2].get("known_optimum") for r in runs if r[2].get("known_optimum")), None)
-    heat = None
+    known = next(
+        (r[2]["known_optimum"] for r in runs if r[2].get("known_optimum") is not None), None
+    )
+    label = next((r[2]["score_label"] for r in runs if r[2].get("score_label")), "score")
+    heat = solution = None
     if len(runs) == 1:
-        params = runs[0][3]
-        heat = next(((k, v) for k, v in params.items() if k in ("p", "probs")), None)
-    if heat is not None:
-        fig = plt.figure(figsize=(11, 8), constrained_layout=True)
-        grid = fig.add_gridspec(2, 2)
-        axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])]
-        plot_convergence([(r[0], r[1]) for r in runs], known, axes)
-        plot_parameter_heatmap(heat[1], heat[0], fig.add_subplot(grid[1, :]))
+        run_dir, (_, _, _result, arrays) = Path(run_dirs[0]), runs[0]
+        heat = next(
+            (
+                (k[len(PARAM_PREFIX) :], v)
+                for k, v in arrays.items()
+                if k in (PARAM_PREFIX + "p", PARAM_PREFIX + "probs")
+            ),
+            None,
+        )
+        if "x" in arrays:
+            problem = problem if problem is not None else _run_problem(run_dir)
+            if problem is not None and getattr(problem, "can_plot", False):
+                solution = (problem, arrays["x"])
+    n = convergence_panels(known)
+    if heat is None and solution is None:
+        fig = plot_convergence([(r[0], r[1]) for r in runs], known, x=x, score_label=label)
     else:
-        fig = plot_convergence([(r[0], r[1]) for r in runs], known)
+        tall = solution is not None and heat is None
+        fig = plt.figure(figsize=(4.4 * n, 3.6 + (5.4 if tall else 3.8)), constrained_layout=True)
+        grid = fig.add_gridspec(2, n, height_ratios=(3.6, 5.4 if tall else 3.8))
+        plot_convergence(
+            [(r[0], r[1]) for r in runs],
+            known,
+            [fig.add_subplot(grid[0, k]) for k in range(n)],
+            x=x,
+            score_label=label,
+        )
+        if heat is not None:
+            width = n - 1 if solution is not None else n
+            plot_parameter_heatmap(heat[1], heat[0], fig.add_subplot(grid[1, :width]))
+        if solution is not None:
+            ax = fig.add_subplot(grid[1, n - 1] if heat is not None else grid[1, :])
+            solution[0].plot_solution(solution[1], ax)
     if len(runs) == 1 and runs[0][2].get("problem"):
         fig.suptitle(runs[0][2]["problem"])
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return atomic_write_bytes(out, buf.getvalue())
+    return save_figure(fig, out, formats)
 
 
 def plot_levels(
-    result: Any, gamma: float, out: str | os.PathLike[str], exact: float | None = None
-) -> Path:
-    """The levels gamma_t of a multilevel CE estimation reaching gamma, and the estimate."""
+    result: Any,
+    gamma: float,
+    out: str | os.PathLike[str],
+    exact: float | None = None,
+    formats: Sequence[str] | None = None,
+) -> list[Path]:
+    r"""The levels :math:`\gamma_t` of a multilevel CE estimation, and the estimate's CI.
+
+    Left: :math:`\gamma_t` per level rising to the threshold :math:`\gamma`. Right: the
+    estimate with its 95% confidence interval, beside the exact value when known.
+
+    Returns
+    -------
+    list of Path
+        The files written (see :func:`save_figure`).
+    """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.2), constrained_layout=True)
+    fig, (ax, ax_est) = plt.subplots(
+        1, 2, figsize=(9, 3.6), width_ratios=(2, 1), constrained_layout=True
+    )
     t = [lv.t for lv in result.levels]
     ax.plot(t, [lv.gamma for lv in result.levels], "o-", label="level $\\gamma_t$")
-    ax.axhline(gamma, color="k", ls="--", lw=1, label=f"threshold $\\gamma$ = {gamma:g}")
-    ax.set(xlabel="level t", ylabel="$\\gamma_t$",
-           title=f"Multilevel CE: estimate {result.estimate:.4g} (RE {result.rel_error:.3g})"
-           + (f", exact {exact:.4g}" if exact is not None else ""))  # fmt: skip
-    ax.legend()
+    ax.axhline(gamma, color="0.4", ls="--", lw=1, label=f"threshold $\\gamma$ = {gamma:g}")
+    ax.set(xlabel="level t", ylabel="$\\gamma_t$", title="Multilevel CE levels")
+    _integer_ticks(ax.xaxis)
+    ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return atomic_write_bytes(out, buf.getvalue())
+    low, high = result.ci
+    ax_est.errorbar(
+        [0],
+        [result.estimate],
+        yerr=[[result.estimate - low], [high - result.estimate]],
+        fmt="o",
+        capsize=6,
+        color="tab:blue",
+        label=f"estimate, 95% CI (RE {result.rel_error:.3g})",
+    )
+    if exact is not None:
+        ax_est.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.4g}")
+    ax_est.set(xlim=(-1, 1), xticks=[], ylabel="probability")
+    ax_est.set_title(f"Estimate {result.estimate:.4g}", pad=16)
+    ax_est.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
+    ax_est.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.02))
+    ax_est.grid(alpha=0.3, axis="y")
+    return save_figure(fig, out, formats)

@@ -6,8 +6,11 @@ A run directory holds
 - ``checkpoint.npz``: the optimizer state after the last finished iteration, written
   atomically (:mod:`cem.checkpoint`: arrays and JSON, no pickle, so a run directory
   from someone else runs no code when resumed);
-- ``history.csv``, ``result.json``, ``params.npz`` (family parameters per iteration,
-  for small families) and ``convergence.png`` at the end.
+- ``history.csv``, ``result.json`` (the scalars), ``arrays.npz`` (the best point ``x``
+  and, for small families, the family parameters per iteration as ``family.<name>``)
+  and the figure ``convergence.<format>`` (``[output] formats``) at the end;
+- for a rare-event estimation, ``levels.csv`` (one column per parameter coordinate)
+  instead of the history.
 
 Since iteration ``t`` draws from generators spawned from ``(seed, t)`` only, a run
 resumed from its checkpoint ends with exactly the result of an uninterrupted run.
@@ -36,6 +39,7 @@ from cem.config import ExperimentConfig, dump_toml
 from cem.errors import BatchError, CEMError, ConfigError, ResourceLimitError
 from cem.io import atomic_write_bytes, atomic_write_text, remove_stale_temps
 from cem.loop import CrossEntropyOptimizer
+from cem.progress import ProgressBar
 from cem.rare_event import RareEventProblem
 from cem.result import EstimateResult, OptimizeResult, Result
 
@@ -102,9 +106,14 @@ class _Recorder:
     """Callback that records family parameters and writes the checkpoint each iteration."""
 
     def __init__(
-        self, run_dir: Path, checkpoint: bool, params: list[dict[str, np.ndarray]], digest: str
+        self,
+        run_dir: Path,
+        checkpoint: bool,
+        params: list[dict[str, np.ndarray]],
+        digest: str,
+        bar: ProgressBar | None = None,
     ):
-        self.run_dir, self.checkpoint, self.params = run_dir, checkpoint, params
+        self.run_dir, self.checkpoint, self.params, self.bar = run_dir, checkpoint, params, bar
         self.digest = digest
 
     def __call__(self, opt: CrossEntropyOptimizer) -> None:
@@ -113,6 +122,8 @@ class _Recorder:
             self.params.append({k: np.array(v) for k, v in fam.items()})
         if self.checkpoint:
             write_checkpoint(self.run_dir / CHECKPOINT, opt.state_dict(), self.params, self.digest)
+        if self.bar is not None:
+            self.bar(opt)
 
 
 def _execute(
@@ -124,10 +135,14 @@ def _execute(
     extra: dict[str, Any] | None = None,
 ) -> OptimizeResult:
     params: list[dict[str, np.ndarray]] = list(state["params"]) if state else []
-    options = dict(cfg.options, verbose=not quiet)
-    recorder = _Recorder(run_dir, cfg.output["checkpoint"], params, config_digest(run_dir))
-    opt = CrossEntropyOptimizer(cfg.problem, cfg.family, callback=recorder, progress=stream,
-                                **options)  # fmt: skip
+    # The table is printed unless quiet: every iteration, or every k-th with verbose = k.
+    options = dict(cfg.options, verbose=False if quiet else max(1, int(cfg.options["verbose"])))
+    bar = ProgressBar(options, file=None if quiet else sys.stderr)
+    bar.enabled = bar.enabled and not quiet
+    recorder = _Recorder(run_dir, cfg.output["checkpoint"], params, config_digest(run_dir), bar)
+    opt = CrossEntropyOptimizer(
+        cfg.problem, cfg.family, callback=recorder, progress=bar.stream(stream), **options
+    )
     if state is not None:
         opt.load_state_dict(state["optimizer"])
     try:
@@ -145,6 +160,8 @@ def _execute(
             else "no checkpoint was written"
         )
         raise _run_failure(exc, f"iteration {opt.t + 1}", kept) from exc
+    finally:
+        bar.close()
     write_results(run_dir, result, params, cfg, plots=cfg.output["plots"], extra=extra)
     return result
 
@@ -175,30 +192,34 @@ def write_results(
     plots: bool = True,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``history.csv``, ``result.json``, ``params.npz`` and ``convergence.png``.
+    """Write ``history.csv``, ``result.json``, ``arrays.npz`` and the convergence figure.
 
     ``extra`` adds keys to ``result.json`` (e.g. that a resume accepted an edited config).
     """
+    from cem.plotting import PARAM_PREFIX
+
     result.history.to_csv(run_dir / "history.csv")
-    x = result.x
     _write_summary(run_dir, cfg, result, {
         "sense": result.sense,
+        "score_label": getattr(cfg.problem, "score_label", "score"),
         "best_score": result.fun,
-        "best_x": None if x is None else np.asarray(x).tolist(),
         "known_optimum": result.known_optimum,
         "gap": result.gap,
         "stop": result.stop,
         **(extra or {}),
     })  # fmt: skip
+    arrays = {} if result.x is None else {"x": np.asarray(result.x)}
     if params:
-        stacked = {k: np.stack([p[k] for p in params]) for k in params[0]}
+        arrays.update({PARAM_PREFIX + k: np.stack([p[k] for p in params]) for k in params[0]})
+    if arrays:
         buf = io.BytesIO()
-        np.savez_compressed(buf, **stacked)
-        atomic_write_bytes(run_dir / "params.npz", buf.getvalue())
+        np.savez_compressed(buf, **arrays)
+        atomic_write_bytes(run_dir / "arrays.npz", buf.getvalue())
     if plots:
         from cem.plotting import plot_runs
 
-        plot_runs([run_dir], run_dir / "convergence.png")
+        plot_runs([run_dir], run_dir / "convergence", formats=cfg.output["formats"],
+                  problem=cfg.problem)  # fmt: skip
 
 
 def _write_summary(
@@ -289,19 +310,34 @@ def _estimate(
         if exact is None or not result.std_error
         else (result.estimate - exact) / result.std_error,
     })  # fmt: skip
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    names = list(result.levels[0].params) if result.levels else []
-    writer.writerow(["t", "gamma", *names])
-    for lv in result.levels:  # parameters as JSON arrays
-        params = [json.dumps(np.asarray(lv.params[k]).tolist()) for k in names]
-        writer.writerow([lv.t, repr(lv.gamma), *params])
-    atomic_write_text(run_dir / "levels.csv", buf.getvalue())
+    atomic_write_text(run_dir / "levels.csv", _levels_csv(result.levels))
     if cfg.output["plots"]:
         from cem.plotting import plot_levels
 
-        plot_levels(result, problem.gamma, run_dir / "convergence.png", exact=exact)
+        plot_levels(result, problem.gamma, run_dir / "convergence", exact=exact,
+                    formats=cfg.output["formats"])  # fmt: skip
     return result
+
+
+def _levels_csv(levels: list[Any]) -> str:
+    """The level table as CSV: ``t``, ``gamma``, then one column per parameter coordinate.
+
+    A parameter ``mean`` of shape ``(5,)`` gives the columns ``mean[0]`` .. ``mean[4]``; a
+    matrix ``cov`` gives ``cov[i,j]``; a scalar keeps its name. Floats keep every digit.
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    shapes = {k: np.shape(v) for k, v in levels[0].params.items()} if levels else {}
+    header = ["t", "gamma"]
+    for name, shape in shapes.items():
+        header += [name if not shape else f"{name}[{','.join(map(str, i))}]"
+                   for i in np.ndindex(*shape)]  # fmt: skip
+    writer.writerow(header)
+    for lv in levels:
+        values = [np.ravel(np.asarray(lv.params[k], dtype=float)) for k in shapes]
+        flat = np.concatenate(values) if values else np.empty(0)
+        writer.writerow([lv.t, repr(float(lv.gamma)), *(repr(float(v)) for v in flat)])
+    return buf.getvalue()
 
 
 def load_run_config(run_dir: Path, *, allow_import: bool = False) -> ExperimentConfig:

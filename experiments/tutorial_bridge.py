@@ -9,7 +9,8 @@ Usage::
 
     python -m experiments.tutorial_bridge [--seed 0]
 
-Writes ``experiments/results/tutorial_bridge.md``.
+Writes ``experiments/results/tutorial_bridge.md`` and ``tutorial_bridge.png`` (the levels
+and the estimate's confidence interval).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 from pathlib import Path
 
 from cem.io import atomic_write_text
+from cem.plotting import plot_levels
 from cem.problems.rare_events import BridgeNetwork
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     ])  # fmt: skip
     RESULTS.mkdir(parents=True, exist_ok=True)
     atomic_write_text(RESULTS / "tutorial_bridge.md", text + "\n")
+    plot_levels(res, prob.gamma, RESULTS / "tutorial_bridge.png", exact=exact)
     print(text)
 
 

@@ -408,6 +408,12 @@ class MaxCut(Problem):
             CS[r] -= 2.0 * old[:, None] * col
         return (S > 0).astype(float), scores
 
+    def plot_solution(self, x: np.ndarray, ax: Any) -> None:
+        """Draw the partition ``x`` (:func:`cem.problems.maxcut_plots.plot_partition`)."""
+        from cem.problems.maxcut_plots import plot_partition
+
+        plot_partition(self, x, ax)
+
     def describe(self) -> str:
         opt = f", known optimum {self.known_optimum:g}" if self.known_optimum is not None else ""
         return f"max-cut on {self.name} ({self.n} nodes{opt})"

@@ -370,6 +370,12 @@ class TSP(Problem):
         idx = (np.arange(self.n)[None, :] + shift[:, None]) % self.n
         return np.take_along_axis(tours, idx, axis=1), lengths
 
+    def plot_solution(self, x: np.ndarray, ax: Any) -> None:
+        """Draw the tour ``x`` on the map (:func:`cem.problems.tsp_plots.plot_tour`)."""
+        from cem.problems.tsp_plots import plot_tour
+
+        plot_tour(self, x, ax)
+
     def describe(self) -> str:
         opt = f", optimum {self.known_optimum:g}" if self.known_optimum is not None else ""
         kind = "symmetric TSP" if self.symmetric else "asymmetric TSP"

@@ -139,6 +139,16 @@ def test_same_result_for_any_n_jobs():
     np.testing.assert_array_equal(a.x, b.x)
 
 
+@pytest.mark.slow  # over 10 s
+def test_pnh_tabulated_optimum_is_the_enumeration():
+    from cem.problems.buffer_allocation import PNH_OPTIMUM, _pnh_enumeration
+
+    design, value = _pnh_enumeration(20, 20, tabulated=False)
+    assert design == PNH_OPTIMUM[20, 20][0]
+    assert value == pytest.approx(PNH_OPTIMUM[20, 20][1], rel=1e-12)
+
+
+@pytest.mark.slow  # over 10 s
 def test_pnh_flow_line_optimum_by_enumeration_and_ce():
     prob = FlowLinePNH(seed=1)
     design, value = prob.exact_optimum()

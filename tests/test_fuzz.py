@@ -115,7 +115,7 @@ OPTION_BAD: dict[str, list[Any]] = {
     "batch_size": [0, -1, 2.5, "256"],
     "batch_timeout": [0, -1, NAN, "5", True],
     "backend": ["", 5, "nosuchbackend", True],
-    "verbose": [1, "yes"],
+    "verbose": [-1, 2.5, "yes"],
     "n_sample": [100],
     "lr": [0.1],
 }

@@ -15,6 +15,7 @@ from scipy import stats
 from cem.errors import ConfigError, InvalidScoreError, NotRareWarning
 from cem.families import Bernoulli, Exponential, Normal
 from cem.problems.rare_events import (
+    BRIDGE_EXACT,
     BRIDGE_MEANS,
     BridgeNetwork,
     LinearLimitState,
@@ -40,7 +41,15 @@ def test_bridge_exact_value_cross_checked_by_conditional_monte_carlo():
         a5 = np.maximum.reduce([g - x[:, 0] - x[:, 2], g - x[:, 1], np.zeros(len(x))])
         values = np.exp(-a4 / u[3] - a5 / u[4])
         se = values.std() / np.sqrt(len(values))
-        assert abs(values.mean() - bridge_probability(g)) <= 3 * se
+        assert abs(values.mean() - bridge_probability(g)) <= 3 * se  # the tabulated value
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gamma", sorted(BRIDGE_EXACT))
+def test_bridge_table_equals_the_quadrature(gamma):
+    """The tabulated exact values are the quadrature's (which the test above checks by MC)."""
+    computed = bridge_probability(gamma, tabulated=False)
+    assert BRIDGE_EXACT[gamma] == pytest.approx(computed, rel=1e-12)
 
 
 def test_bridge_exact_differs_from_the_quoted_ce_estimate():

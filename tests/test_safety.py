@@ -110,8 +110,10 @@ def test_resume_continues_to_the_uninterrupted_result(run_dir, tmp_path):
     assert main(["run", str(tmp_path / "small.toml"), "--out", str(full), "--quiet",
                  "--max-iter", "2"]) == 0  # fmt: skip
     a, b = (json.loads((d / "result.json").read_text()) for d in (run_dir, full))
-    assert a["best_x"] == b["best_x"] and a["seed"] == b["seed"] == 3
+    assert a["best_score"] == b["best_score"] and a["seed"] == b["seed"] == 3
     assert a["config_sha256"] == b["config_sha256"]
+    with np.load(run_dir / "arrays.npz") as xa, np.load(full / "arrays.npz") as xb:
+        assert np.array_equal(xa["x"], xb["x"])
 
 
 def test_resume_after_a_config_edit(run_dir, capsys):
