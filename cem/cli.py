@@ -119,10 +119,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     what = "optimization" if cfg.kind == "optimize" else "rare-event estimation"
     print(f"{args.config}: valid ({cfg.problem.describe()}; {what}, family {cfg.family!r})")
     section = "optimizer" if cfg.kind == "optimize" else "estimator"
-    options = cfg.options if cfg.kind == "optimize" else cfg.estimator
-    assert options is not None
     table = all_tables()[section]
-    changed = [f"{k}={v!r}" for k, v in options.items() if v != table[k].default]
+    changed = [f"{k}={v!r}" for k, v in cfg.run_options.items() if v != table[k].default]
     print(f"[{section}] {', '.join(changed) or 'all defaults'}")
     return 0
 

@@ -104,6 +104,11 @@ class ExperimentConfig:
         """``"optimize"`` or ``"estimate"`` (a rare-event probability)."""
         return "optimize" if self.estimator is None else "estimate"
 
+    @property
+    def run_options(self) -> dict[str, Any]:
+        """The resolved options of the run: ``[optimizer]`` or ``[estimator]``."""
+        return self.options if self.estimator is None else self.estimator
+
 
 def load_config(
     path: str | Path,
@@ -293,7 +298,8 @@ def _output(raw: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(
                 f"[output] {key} must be a {OUTPUT_KEYS[key].__name__}, got {value!r}"
             )
-        if key == "formats" and (not value or not set(value) <= set(FORMATS)):
+        if key == "formats" and (not isinstance(value, list) or not value
+                                 or not set(value) <= set(FORMATS)):  # fmt: skip
             raise ConfigError(
                 f"[output] formats must be a non-empty list of {', '.join(map(repr, FORMATS))}, "
                 f"got {value!r}"

@@ -193,7 +193,7 @@ class CrossEntropyOptimizer:
             entropy=self.family.entropy(),
             kl=family_kl_divergence(self.family, previous),
             evals=self.evals,
-            seconds=self._elapsed + time.perf_counter() - self._started,
+            seconds=self._elapsed + time.perf_counter() - (self._started or 0.0),
         )
         self._update_stall(record)
         self.history.append(record)

@@ -247,7 +247,7 @@ class _FileScore:
         try:
             import cloudpickle  # a dependency of joblib >= 1.5
         except ImportError:  # older joblib releases carry their own copy
-            from joblib.externals import cloudpickle  # type: ignore[no-redef]
+            from joblib.externals import cloudpickle
 
         fd, path = tempfile.mkstemp(prefix="cem-objective-", suffix=".pkl")
         with os.fdopen(fd, "wb") as f:

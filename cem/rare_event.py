@@ -370,7 +370,7 @@ def estimate_probability(
         level_ess.append(ess(weights) / weights.size)
         if (t == 1 and isinstance(nominal, Normal) and isinstance(v, (Normal, FullNormal))
                 and X.shape[1] <= MAX_REGION_DIM):  # fmt: skip
-            regions = count_regions(X[elite], nominal.sigma)
+            regions = count_regions(X[elite], np.asarray(nominal.sigma))
         drawn = v
         v = v.fit(X[elite], weights).smooth(v, alpha) if alpha != 1.0 else v.fit(X[elite], weights)
         if o["tied"] or o["screening"]:

@@ -39,6 +39,7 @@ from cem.config import ExperimentConfig, dump_toml
 from cem.errors import BatchError, CEMError, ConfigError, ResourceLimitError
 from cem.io import atomic_write_bytes, atomic_write_text, remove_stale_temps
 from cem.loop import CrossEntropyOptimizer
+from cem.problem import Problem
 from cem.progress import ProgressBar
 from cem.rare_event import RareEventProblem
 from cem.result import EstimateResult, OptimizeResult, Result
@@ -91,7 +92,7 @@ def config_digest(run_dir: Path) -> str:
 
 def _resolved(cfg: ExperimentConfig, seed: int) -> dict[str, dict[str, Any]]:
     section = "optimizer" if cfg.kind == "optimize" else "estimator"
-    options = dict(cfg.options if cfg.kind == "optimize" else cfg.estimator, seed=seed)
+    options = dict(cfg.run_options, seed=seed)
     raw = {
         "problem": dict(cfg.raw["problem"]),
         section: options,
@@ -140,6 +141,7 @@ def _execute(
     bar = ProgressBar(options, file=None if quiet else sys.stderr)
     bar.enabled = bar.enabled and not quiet
     recorder = _Recorder(run_dir, cfg.output["checkpoint"], params, config_digest(run_dir), bar)
+    assert isinstance(cfg.problem, Problem)
     opt = CrossEntropyOptimizer(
         cfg.problem, cfg.family, callback=recorder, progress=bar.stream(stream), **options
     )
@@ -213,7 +215,8 @@ def write_results(
         arrays.update({PARAM_PREFIX + k: np.stack([p[k] for p in params]) for k in params[0]})
     if arrays:
         buf = io.BytesIO()
-        np.savez_compressed(buf, **arrays)
+        save: Any = np.savez_compressed  # numpy's stub reads ** as its allow_pickle flag
+        save(buf, **arrays)
         atomic_write_bytes(run_dir / "arrays.npz", buf.getvalue())
     if plots:
         from cem.plotting import plot_runs
@@ -226,8 +229,7 @@ def _write_summary(
     run_dir: Path, cfg: ExperimentConfig, result: Result, specific: dict[str, Any]
 ) -> None:
     """Write ``result.json``: the keys every result shares, then the kind's own ones."""
-    options = cfg.options if cfg.kind == "optimize" else cfg.estimator
-    assert options is not None
+    options = cfg.run_options
     summary = {
         "problem": cfg.problem.describe(),
         **specific,
@@ -253,10 +255,10 @@ def run_experiment(
     stream: IO[str] | None = None,
 ) -> tuple[Path, Result]:
     """Run a validated config in a new run directory; returns the directory and the result."""
-    options = cfg.options if cfg.kind == "optimize" else cfg.estimator
+    options = cfg.run_options
     seed = options["seed"]
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy % 2**63)
+        seed = int(np.random.SeedSequence().generate_state(2, np.uint64)[0] % 2**63)
         options["seed"] = seed
     if out is not None:
         run_dir = _claim(Path(out), force)
@@ -277,7 +279,7 @@ def _estimate(
     problem = cfg.problem
     assert isinstance(problem, RareEventProblem)
     try:
-        result = problem.estimate(family=cfg.family, **cfg.estimator)
+        result = problem.estimate(family=cfg.family, **cfg.run_options)
     except KeyboardInterrupt:
         raise
     except Exception as exc:

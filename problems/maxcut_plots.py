@@ -64,7 +64,8 @@ def plot_partition(problem: MaxCut, x: np.ndarray, ax: Any | None = None) -> Any
 
 def _draw_graph(ax: Any, problem: MaxCut, side: np.ndarray) -> None:
     n = problem.n
-    W = problem.weights.toarray() if sp.issparse(problem.weights) else problem.weights
+    weights: Any = problem.weights
+    W = weights.toarray() if sp.issparse(weights) else weights
     xy = np.empty((n, 2))
     for s, (start, stop) in enumerate(((0.6, 1.4), (-0.4, 0.4))):  # left, right half-circle
         nodes = np.flatnonzero(side == bool(s))
@@ -93,7 +94,7 @@ def _draw_graph(ax: Any, problem: MaxCut, side: np.ndarray) -> None:
 
 def _draw_matrix(ax: Any, problem: MaxCut, side: np.ndarray) -> None:
     order = np.r_[np.flatnonzero(~side), np.flatnonzero(side)]
-    W = problem.weights
+    W: Any = problem.weights
     W = (W[order][:, order]).toarray() if sp.issparse(W) else W[np.ix_(order, order)]
     image = ax.imshow(W, cmap="Greys", interpolation="nearest")
     k = int((~side).sum()) - 0.5
