@@ -28,6 +28,7 @@ from cem.families import Family
 from cem.history import History, IterationRecord
 from cem.options import resolve_options
 from cem.parallel import RNGLike, batch_sizes, root_seed, sample_and_score, sample_batches
+from cem.presets import apply_method
 from cem.problem import Problem, as_problem, check_family
 from cem.result import OptimizeResult
 
@@ -123,8 +124,10 @@ class CrossEntropyOptimizer:
         **options: Any,
     ) -> None:
         self.problem = as_problem(problem, family, sense)
-        self.options = resolve_options({**self.problem.default_options(), **options})
-        self.family = family if family is not None else self.problem.initial_family()
+        self.options, self.family = apply_method(
+            resolve_options({**self.problem.default_options(), **options}),
+            family if family is not None else self.problem.initial_family(),
+        )
         check_family(self.problem, self.family)
         if self.options["polish"] != "none" and not self.problem.can_polish:
             raise ConfigError(

@@ -102,6 +102,9 @@ OPTIONS: dict[str, Option] = {
                "'raise' or 'worst'", lambda v: v in ("raise", "worst")),
         Option("polish", "none", "apply the problem's local search to the elite or the final best",
                "'none', 'elite' or 'best'", lambda v: v in ("none", "elite", "best")),
+        Option("method", None, "preset: 'auto' derives the sampling and smoothing options "
+               "from the dimension (continuous problems' default), 'classic' keeps the table's",
+               "'auto', 'classic' or None", lambda v: v in ("auto", "classic"), optional=True),
         Option("seed", None, "seed of the run's SeedSequence (None draws fresh entropy)",
                "a nonnegative integer or None", lambda v: is_int(v) and v >= 0, optional=True),
         Option("n_jobs", 1, "joblib workers for sampling and scoring (-1: all cores)",
