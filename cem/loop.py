@@ -35,7 +35,7 @@ from cem.result import OptimizeResult
 __all__ = ["CrossEntropyOptimizer", "check_scores"]
 
 #: Criteria that mean the search converged (the others are budgets).
-_CONVERGED = {"stall", "degenerate", "target"}
+_CONVERGED = {"stall", "stall_best", "degenerate", "target"}
 
 
 def check_scores(scores: Any, n: int, nan_policy: str = "raise") -> np.ndarray:
@@ -152,6 +152,7 @@ class CrossEntropyOptimizer:
         self.best_x: np.ndarray | None = None
         self.best_score = -np.inf  # internal, maximization sense
         self._stall = 0
+        self._since_best = 0  # iterations since the best score last improved
         self._stop: dict[str, str] = {}
         self._elapsed = 0.0
         self._started: float | None = None
@@ -193,8 +194,10 @@ class CrossEntropyOptimizer:
         self.t += 1
         self.evals += X.shape[0]
         k = int(np.argmax(s_elite))
+        self._since_best += 1
         if s_elite[k] > self.best_score:
             self.best_score, self.best_x = float(s_elite[k]), np.array(X_elite[k])
+            self._since_best = 0
         fitted = self.family.fit(X_elite)
         self.family = fitted.smooth(self.family, self._alpha(self.t))
         finite = raw[np.isfinite(raw)]
@@ -237,6 +240,8 @@ class CrossEntropyOptimizer:
             fired["max_iter"] = f"reached max_iter={o['max_iter']} iterations"
         if o["stall_iters"] is not None and self._stall >= o["stall_iters"]:
             fired["stall"] = f"gamma_t unchanged for {o['stall_iters']} iterations"
+        if o["stall_best"] is not None and self._since_best >= o["stall_best"]:
+            fired["stall_best"] = f"the best score unchanged for {o['stall_best']} iterations"
         if o["degenerate_tol"] is not None and self.family.is_degenerate(o["degenerate_tol"]):
             fired["degenerate"] = f"the family is degenerate (tol={o['degenerate_tol']})"
         if o["target"] is not None and self.t and self.best_score >= self.sign * o["target"]:
@@ -317,6 +322,7 @@ class CrossEntropyOptimizer:
             "best_x": self.best_x,
             "best_score": self.best_score,
             "stall": self._stall,
+            "since_best": self._since_best,
             "stop": dict(self._stop),
             "elapsed": self._elapsed
             + (time.perf_counter() - self._started if self._started is not None else 0.0),
@@ -331,6 +337,7 @@ class CrossEntropyOptimizer:
         self.history = History(state["history"])
         self.best_x, self.best_score = state["best_x"], float(state["best_score"])
         self._stall, self._stop = int(state["stall"]), dict(state["stop"])
+        self._since_best = int(state.get("since_best", 0))
         self._elapsed, self._started = float(state["elapsed"]), None
         self.seed = np.random.SeedSequence(
             state["seed_entropy"], spawn_key=tuple(state.get("seed_spawn_key", ()))

@@ -88,6 +88,9 @@ OPTIONS: dict[str, Option] = {
                lambda v: is_int(v) and v >= 1),
         Option("stall_iters", 5, "stop when gamma_t is unchanged for this many iterations (d)",
                "an integer >= 1 or None", lambda v: is_int(v) and v >= 1, optional=True),
+        Option("stall_best", None, "stop when the best score has not improved for this many "
+               "iterations", "an integer >= 1 or None", lambda v: is_int(v) and v >= 1,
+               optional=True),
         Option("gamma_tol", 0.0, "|gamma_t - gamma_{t-1}| <= gamma_tol counts as unchanged",
                "a number >= 0", lambda v: is_real(v) and v >= 0),
         Option("degenerate_tol", 1e-6, "stop when the family is degenerate to this tolerance",
