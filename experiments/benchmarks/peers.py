@@ -29,8 +29,8 @@ and skipped):
   polish, greedy construction + 1-flip restarts, nevergrad's ``DiscreteOnePlusOne``.
 - ``tsp``: TSPLIB berlin52, ft53, ry48p, kroA100 (``$CEM_DATA_DIR/tsplib``) and seeded
   random Euclidean instances (n = 200, 500): cem (``strategy="memetic"``: CE + 2-opt/or-opt
-  polish of the elite, stopped at a CPU cap), LKH through ``elkai`` (the reference) and python-tsp's 2-opt
-  local search. Reported: the gap to the optimum (to LKH's tour on the random instances)
+  polish of the elite, stopped at a CPU cap), LKH through ``elkai`` (the reference) and
+  python-tsp's 2-opt local search. Reported: the gap to the optimum (to LKH's tour on the random instances)
   and the CPU ratio to LKH.
 
 Every task runs in a worker process with one BLAS thread and is timed with
