@@ -30,8 +30,8 @@ and skipped):
 - ``tsp``: TSPLIB berlin52, ft53, ry48p, kroA100 (``$CEM_DATA_DIR/tsplib``) and seeded
   random Euclidean instances (n = 200, 500): cem (``strategy="memetic"``: CE + 2-opt/or-opt
   polish of the elite, stopped at a CPU cap), LKH through ``elkai`` (the reference) and
-  python-tsp's 2-opt local search. Reported: the gap to the optimum (to LKH's tour on the random instances)
-  and the CPU ratio to LKH.
+  python-tsp's 2-opt local search. Reported: the gap to the optimum (to LKH's tour on the
+  random instances) and the CPU ratio to LKH.
 
 Every task runs in a worker process with one BLAS thread and is timed with
 ``time.process_time()``; tasks are interleaved tool by tool on the same seed. Writes
