@@ -33,7 +33,11 @@ and skipped):
   python-tsp's 2-opt local search. Reported: the gap to the optimum (to LKH's tour on the
   random instances) and the CPU ratio to LKH.
 
-Every task runs in a worker process with one BLAS thread and is timed with
+``--quick`` runs one seed per case with CPU caps (10 s per continuous run, whose values
+at 10^5 evaluations are then NaN if the cap came first; 10 s for max-cut and TSP) and 30
+repeats per rare-event case; ``--full`` runs 10 seeds without caps, 5 seeds at 30 s
+(max-cut) and 60 s (TSP), 100 repeats. Every task runs in a worker process with one BLAS
+thread and is timed with
 ``time.process_time()``; tasks are interleaved tool by tool on the same seed. Writes
 ``results/peers.md`` (header: machine, CPU count, package versions), ``results/peers.csv``
 (one row per run) and ``results/peers.png``.
@@ -104,7 +108,10 @@ class Tracker:
     def __init__(self, f, checkpoints, target):
         self.f, self.checkpoints, self.target = f, checkpoints, target
         self.evals, self.best, self.at, self.hit = 0, np.inf, {}, None
+        self.cap = None  # process CPU second at which to stop (quick runs)
     def __call__(self, X):
+        if self.cap is not None and __import__("time").process_time() > self.cap:
+            raise TimeoutError("CPU cap")
         X = np.atleast_2d(np.asarray(X, dtype=float))
         v = self.f(X)
         run = np.minimum.accumulate(np.minimum(v, self.best))
@@ -200,7 +207,9 @@ def _continuous_emna(case: str, seed: int, budget: int, track: Any) -> None:
             break
 
 
-def run_continuous(tool: str, case: str, seed: int, budget: int, xent: str | None) -> dict:
+def run_continuous(
+    tool: str, case: str, seed: int, budget: int, xent: str | None, cap: float | None = None
+) -> dict:
     checkpoints = [c for c in (10_000, 100_000) if c <= budget]
     row = {"case": case, "tool": tool, "seed": seed}
     d, m, s = CONTINUOUS[case]
@@ -216,27 +225,36 @@ def run_continuous(tool: str, case: str, seed: int, budget: int, xent: str | Non
             raise RuntimeError(f"the peer imported {res['cem_file']}, not the PyPI package")
         at = {int(k): v for k, v in res["at"].items()}
         return {**row, **_continuous_values(at, res["hit"], checkpoints),
-                "cpu_s": res["cpu_s"], "imported": res["cem_file"]}  # fmt: skip
+                "cpu_s": res["cpu_s"], "evals": budget, "imported": res["cem_file"]}  # fmt: skip
     track = Tracker(objective(case), checkpoints, TARGET)
     start = time.process_time()
+    track.cap = None if cap is None else start + cap
+    capped = False
+    try:
+        imported = _continuous_tool(tool, case, seed, budget, track)
+    except TimeoutError:
+        imported, capped = "stopped at the CPU cap", True
+    cpu = time.process_time() - start
+    for c in checkpoints:  # a run that stopped by itself keeps its best; a capped one: NaN
+        if not capped or track.evals >= c:
+            track.at.setdefault(c, track.best)
+    return {**row, **_continuous_values(track.at, track.hit, checkpoints), "cpu_s": cpu,
+            "evals": track.evals, "imported": imported}  # fmt: skip
+
+
+def _continuous_tool(tool: str, case: str, seed: int, budget: int, track: Any) -> str:
     if tool.startswith("cem"):
         import cem
 
         if not hasattr(cem, "CrossEntropyOptimizer"):
             raise RuntimeError(f"imported {cem.__file__}, not this project's cem")
         _continuous_cem(case, seed, budget, "full" in tool, track)
-        imported = cem.__file__
-    elif tool == "pycma":
+        return cem.__file__
+    if tool == "pycma":
         _continuous_pycma(case, seed, budget, track)
-        imported = ""
     else:
         _continuous_emna(case, seed, budget, track)
-        imported = ""
-    cpu = time.process_time() - start
-    for c in checkpoints:  # a run that stopped early keeps its best
-        track.at.setdefault(c, track.best)
-    return {**row, **_continuous_values(track.at, track.hit, checkpoints), "cpu_s": cpu,
-            "imported": imported}  # fmt: skip
+    return ""
 
 
 def _continuous_values(at: dict[int, float], hit: int | None, checkpoints: list[int]) -> dict:
@@ -465,7 +483,8 @@ def xent_python(path: str | None) -> tuple[str | None, str | None]:
 
 def tasks(cases: list[str], quick: bool, peers: dict[str, str | None], xent: str | None
           ) -> list[tuple[Callable, tuple]]:  # fmt: skip
-    seeds = 2 if quick else 10
+    seeds = 1 if quick else 10
+    cap = 10.0 if quick else None  # CPU seconds per continuous run
     out: list[tuple[Callable, tuple]] = []
     if "continuous" in cases:
         tools = ["cem (diagonal)", "cem (full)"]
@@ -473,7 +492,7 @@ def tasks(cases: list[str], quick: bool, peers: dict[str, str | None], xent: str
         tools += ["cross-entropy-method"] * bool(xent)
         for case in CONTINUOUS:
             for seed in range(seeds):
-                out += [(run_continuous, (t, case, seed, 100_000, xent)) for t in tools]
+                out += [(run_continuous, (t, case, seed, 100_000, xent, cap)) for t in tools]
     if "rare" in cases:
         tools = ["cem"] + ["OpenTURNS"] * bool(peers["openturns"])
         for case in rare_cases():
@@ -487,7 +506,7 @@ def tasks(cases: list[str], quick: bool, peers: dict[str, str | None], xent: str
                 print(f"max-cut: {case} not found (set CEM_DATA_DIR), skipped")
                 continue
             for seed in range(1 if quick else 5):
-                out += [(run_maxcut, (t, case, seed, 15.0 if quick else 30.0)) for t in tools]
+                out += [(run_maxcut, (t, case, seed, 10.0 if quick else 30.0)) for t in tools]
     if "tsp" in cases:
         tools = ["cem"] + ["elkai (LKH)"] * bool(peers["elkai"])
         tools += ["python-tsp 2-opt"] * bool(peers["python-tsp"])
@@ -496,7 +515,7 @@ def tasks(cases: list[str], quick: bool, peers: dict[str, str | None], xent: str
                 print(f"TSP: {case} not found (set CEM_DATA_DIR), skipped")
                 continue
             for seed in range(1 if quick else 5):
-                out += [(run_tsp, (t, case, seed, 15.0 if quick else 60.0)) for t in tools]
+                out += [(run_tsp, (t, case, seed, 10.0 if quick else 60.0)) for t in tools]
     return out
 
 
@@ -524,6 +543,7 @@ def _stats(kind: str, g: list[dict]) -> dict:
         hits = [r["evals_to_1e-8"] for r in g if not math.isnan(r["evals_to_1e-8"])]
         return {"median best@1e4": float(np.median([r["best@1e+04"] for r in g])),
                 "median best@1e5": float(np.median([r["best@1e+05"] for r in g])),
+                "median evals": float(np.median([r["evals"] for r in g])),
                 "success (1e-8)": f"{len(hits)}/{len(g)}",
                 "median evals to 1e-8": float(np.median(hits)) if hits else math.nan,
                 "mean CPU s": cpu}  # fmt: skip
