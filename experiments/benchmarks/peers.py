@@ -35,9 +35,9 @@ and skipped):
 
 ``--quick`` runs one seed per case with CPU caps (10 s per continuous run, whose values
 at 10^5 evaluations are then NaN if the cap came first; 10 s for max-cut and TSP) and 30
-repeats per rare-event case, and leaves out the random TSP instances; ``--full`` runs 10 seeds without caps, 5 seeds at 30 s
-(max-cut) and 60 s (TSP), 100 repeats. Every task runs in a worker process with one BLAS
-thread and is timed with
+repeats per rare-event case, and leaves out the random TSP instances; ``--full`` runs 10
+seeds without caps, 5 seeds at 30 s (max-cut) and 60 s (TSP), 100 repeats. Every task
+runs in a worker process with one BLAS thread and is timed with
 ``time.process_time()``; tasks are interleaved tool by tool on the same seed. Writes
 ``results/peers.md`` (header: machine, CPU count, package versions), ``results/peers.csv``
 (one row per run) and ``results/peers.png``.
