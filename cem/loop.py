@@ -33,13 +33,14 @@ from cem.information import family_kl_divergence
 from cem.memory import iteration_bytes, require
 from cem.options import resolve_options
 from cem.parallel import BatchRunner, RNGLike, root_seed, sample_batches
+from cem.presets import apply_method
 from cem.problem import Problem, as_problem, check_family
 from cem.result import OptimizeResult
 
 __all__ = ["CrossEntropyOptimizer", "check_scores"]
 
 #: Criteria that mean the search converged (the others are budgets).
-_CONVERGED = {"stall", "degenerate", "target"}
+_CONVERGED = {"stall", "stall_best", "degenerate", "target"}
 
 
 class CrossEntropyOptimizer:
@@ -98,8 +99,10 @@ class CrossEntropyOptimizer:
         **options: Any,
     ) -> None:
         self.problem = as_problem(problem, family, sense)
-        self.options = resolve_options({**self.problem.default_options(), **options})
-        self.family = family if family is not None else self.problem.initial_family()
+        self.options, self.family = apply_method(
+            resolve_options({**self.problem.default_options(), **options}),
+            family if family is not None else self.problem.initial_family(),
+        )
         check_family(self.problem, self.family)
         n = self.options["n_samples"]
         extra = getattr(self.problem, "score_bytes_per_sample", 0)
@@ -126,6 +129,7 @@ class CrossEntropyOptimizer:
         self.best_x: np.ndarray | None = None
         self.best_score = -np.inf  # internal, maximization sense
         self._stall = 0
+        self._since_best = 0  # iterations since the best score last improved
         self._stop: dict[str, str] = {}
         self._elapsed = 0.0
         self._started: float | None = None
@@ -179,8 +183,10 @@ class CrossEntropyOptimizer:
         self.t += 1
         self.evals += raw.shape[0]
         k = int(np.argmax(s_elite))
+        self._since_best += 1
         if s_elite[k] > self.best_score:
             self.best_score, self.best_x = float(s_elite[k]), np.array(X_elite[k])
+            self._since_best = 0
         previous = self.family
         fitted = self.family.fit(X_elite)
         self.family = fitted.smooth(self.family, self._alpha(self.t))
@@ -225,6 +231,8 @@ class CrossEntropyOptimizer:
             fired["max_iter"] = f"reached max_iter={o['max_iter']} iterations"
         if o["stall_iters"] is not None and self._stall >= o["stall_iters"]:
             fired["stall"] = f"gamma_t unchanged for {o['stall_iters']} iterations"
+        if o["stall_best"] is not None and self._since_best >= o["stall_best"]:
+            fired["stall_best"] = f"the best score unchanged for {o['stall_best']} iterations"
         if o["degenerate_tol"] is not None and self.family.is_degenerate(o["degenerate_tol"]):
             fired["degenerate"] = f"the family is degenerate (tol={o['degenerate_tol']})"
         if o["target"] is not None and self.t and self.best_score >= self.sign * o["target"]:
@@ -329,6 +337,7 @@ class CrossEntropyOptimizer:
             "best_x": self.best_x,
             "best_score": self.best_score,
             "stall": self._stall,
+            "since_best": self._since_best,
             "stop": dict(self._stop),
             "elapsed": self._elapsed
             + (time.perf_counter() - self._started if self._started is not None else 0.0),
@@ -343,6 +352,7 @@ class CrossEntropyOptimizer:
         self.history = History(state["history"])
         self.best_x, self.best_score = state["best_x"], float(state["best_score"])
         self._stall, self._stop = int(state["stall"]), dict(state["stop"])
+        self._since_best = int(state.get("since_best", 0))
         self._elapsed, self._started = float(state["elapsed"]), None
         self.seed = np.random.SeedSequence(
             state["seed_entropy"], spawn_key=tuple(state.get("seed_spawn_key", ()))

@@ -71,6 +71,9 @@ OPTIONS: dict[str, Option] = {
                lambda v: is_int(v) and v >= 1),
         Option("stall_iters", 5, "stop when gamma_t is unchanged for this many iterations (d)",
                "an integer >= 1 or None", lambda v: is_int(v) and v >= 1, optional=True),
+        Option("stall_best", None, "stop when the best score has not improved for this many "
+               "iterations", "an integer >= 1 or None", lambda v: is_int(v) and v >= 1,
+               optional=True),
         Option("gamma_tol", 0.0, "|gamma_t - gamma_{t-1}| <= gamma_tol counts as unchanged",
                "a number >= 0", lambda v: is_real(v) and v >= 0),
         Option("degenerate_tol", 1e-6, "stop when the family is degenerate to this tolerance",
@@ -85,6 +88,9 @@ OPTIONS: dict[str, Option] = {
                "'raise' or 'worst'", lambda v: v in ("raise", "worst")),
         Option("polish", "none", "apply the problem's local search to the elite or the final best",
                "'none', 'elite' or 'best'", lambda v: v in ("none", "elite", "best")),
+        Option("method", None, "preset: 'auto' derives the sampling and smoothing options "
+               "from the dimension (continuous problems' default), 'classic' keeps the table's",
+               "'auto', 'classic' or None", lambda v: v in ("auto", "classic"), optional=True),
         Option("seed", None, "seed of the run's SeedSequence (None draws fresh entropy)",
                "a nonnegative integer or None", lambda v: is_int(v) and v >= 0, optional=True),
         Option("n_jobs", 1, "joblib workers for sampling and scoring (-1: all cores)",

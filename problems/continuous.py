@@ -14,6 +14,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy.optimize import brentq
@@ -50,7 +51,19 @@ def _as_batch(X: np.ndarray, dim: int) -> np.ndarray:
 CONTINUOUS_FAMILIES = (Normal, FullNormal, TruncatedNormal, NormalMixture)
 
 
-class Bimodal(Problem):
+class _Continuous(Problem):
+    """A continuous test function: the ``method="auto"`` preset by default."""
+
+    family_types = CONTINUOUS_FAMILIES
+    score_label = "S(x)"
+
+    def default_options(self) -> dict[str, Any]:
+        """``method="auto"``: sample size, elite and smoothing from the dimension
+        (:mod:`cem.presets`), unless the user sets them."""
+        return {"method": "auto"}
+
+
+class Bimodal(_Continuous):
     r"""The CE tutorial's 1-D bimodal function (maximize).
 
     .. math:: S(x) = e^{-(x-2)^2} + 0.8\, e^{-(x+2)^2}
@@ -60,8 +73,6 @@ class Bimodal(Problem):
     """
 
     sense = "max"
-    family_types = CONTINUOUS_FAMILIES
-    score_label = "S(x)"
     #: The global maximizer, the root of :math:`S'` near 2 (about :math:`2 - 3.6 \cdot 10^{-7}`).
     maximizer = float(
         brentq(
@@ -84,12 +95,10 @@ class Bimodal(Problem):
         return Normal([self.mean], [self.sigma])
 
 
-class Sphere(Problem):
+class Sphere(_Continuous):
     r"""Shifted sphere :math:`S(x) = \sum_i (x_i - c_i)^2` (minimize; optimum 0 at ``c``)."""
 
     sense = "min"
-    family_types = CONTINUOUS_FAMILIES
-    score_label = "S(x)"
     known_optimum = 0.0
 
     def __init__(
@@ -111,15 +120,13 @@ class Sphere(Problem):
         return self.family
 
 
-class Rosenbrock(Problem):
+class Rosenbrock(_Continuous):
     r"""Rosenbrock's valley (minimize; optimum 0 at :math:`x = 1`).
 
     .. math:: S(x) = \sum_{i=1}^{d-1} 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2
     """
 
     sense = "min"
-    family_types = CONTINUOUS_FAMILIES
-    score_label = "S(x)"
     known_optimum = 0.0
 
     def __init__(
@@ -139,15 +146,13 @@ class Rosenbrock(Problem):
         return self.family
 
 
-class Rastrigin(Problem):
+class Rastrigin(_Continuous):
     r"""Rastrigin's function (minimize; optimum 0 at the origin, many local minima).
 
     .. math:: S(x) = 10 d + \sum_i \left(x_i^2 - 10 \cos(2 \pi x_i)\right)
     """
 
     sense = "min"
-    family_types = CONTINUOUS_FAMILIES
-    score_label = "S(x)"
     known_optimum = 0.0
 
     def __init__(self, dim: int = 5, mean: float = 3.0, sigma: float = 5.0) -> None:

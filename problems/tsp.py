@@ -150,6 +150,11 @@ def or_opt(d: np.ndarray, tours: np.ndarray, lengths: np.ndarray, max_rounds: in
     return tours, lengths
 
 
+#: The choices of ``TSP(strategy=...)``: the default options of the literature's CE, or
+#: a smaller sample whose elite is polished every iteration.
+STRATEGIES = ("ce", "memetic")
+
+
 class TSP(Problem):
     r"""Shortest closed tour through all cities (minimize).
 
@@ -172,6 +177,9 @@ class TSP(Problem):
         The starting family of :meth:`initial_family`: a
         :class:`~cem.families.TransitionMatrix` or a
         :class:`~cem.families.NodePlacement` (city 0 fixed at position 0).
+    strategy : {"ce", "memetic"}, default "ce"
+        Which :meth:`default_options`: the literature's CE settings, or a sample sized
+        for the local search of the elite.
 
     Notes
     -----
@@ -197,9 +205,13 @@ class TSP(Problem):
         coords: np.ndarray | None = None,
         name: str | None = None,
         family: str = "transition",
+        strategy: str = "ce",
     ) -> None:
         if family not in ("transition", "placement"):
             raise ConfigError(f"family must be 'transition' or 'placement', got {family!r}")
+        if strategy not in STRATEGIES:
+            raise ConfigError(f"strategy must be 'ce' or 'memetic', got {strategy!r}")
+        self.strategy = strategy
         if coords is None and isinstance(distances, nx.Graph):
             pos = [distances.nodes[v].get("pos") for v in distances.nodes]
             coords = None if any(p is None for p in pos) else np.asarray(pos, dtype=float)
@@ -279,6 +291,7 @@ class TSP(Problem):
         path: str | os.PathLike[str],
         known_optimum: float | None = None,
         family: str = "transition",
+        strategy: str = "ce",
     ) -> TSP:
         """A TSPLIB ``.tsp``/``.atsp`` file.
 
@@ -295,11 +308,15 @@ class TSP(Problem):
             beside = Path(path).parent / "OPTIMA.csv"
             if known_optimum is None and beside.is_file():
                 known_optimum = tsplib_optimum(inst, beside)
-        return cls(inst.distances, known_optimum, inst.coords, inst.name, family)
+        return cls(inst.distances, known_optimum, inst.coords, inst.name, family, strategy)
 
     @classmethod
     def from_config(
-        cls, instance: str = "br17", file: str | None = None, family: str = "transition"
+        cls,
+        instance: str = "br17",
+        file: str | None = None,
+        family: str = "transition",
+        strategy: str = "ce",
     ) -> TSP:
         """Build from ``[problem]`` config keys.
 
@@ -310,14 +327,16 @@ class TSP(Problem):
         file : str, optional
             Path of any TSPLIB ``.tsp``/``.atsp`` file; overrides ``instance``.
         family : {"transition", "placement"}, default "transition"
+        strategy : {"ce", "memetic"}, default "ce"
+            The default options (see :meth:`TSP.default_options`).
         """
         if file is not None:
             if not isinstance(file, str):
                 raise ConfigError(f"file must be a path string, got {file!r}")
-            return cls.from_tsplib(file, family=family)
+            return cls.from_tsplib(file, family=family, strategy=strategy)
         if not isinstance(instance, str):
             raise ConfigError(f"instance must be a string, got {instance!r}")
-        return cls.from_tsplib(bundled_instance_path(instance), family=family)
+        return cls.from_tsplib(bundled_instance_path(instance), family=family, strategy=strategy)
 
     def initial_family(self) -> TransitionMatrix | NodePlacement:
         """The uniform family: ``P_ij = 1/(n-1)`` off the diagonal (transitions), or city 0
@@ -327,11 +346,21 @@ class TSP(Problem):
         return TransitionMatrix.uniform(self.n)
 
     def default_options(self) -> dict[str, Any]:
-        """Default CE settings from the literature (see the module notes).
+        """Default CE settings.
 
+        ``strategy="ce"``, from the literature (see the module notes):
         ``n_samples = min(5 n^2, max(1000, 5e6 / n))``, ``rho = 0.01``, ``alpha = 0.3``,
         ``stall_iters = 10``.
+
+        ``strategy="memetic"``: the local search does the fine work, so the sample only
+        has to feed it: ``polish = "elite"`` on ``n_samples = max(1000, 20 n)`` with
+        ``rho = 0.02``, ``alpha = 0.3``, and the run stops when the best tour has not
+        improved for 10 iterations (``stall_best``) — the polished elite has converged —
+        or when ``gamma_t`` stalls for 10.
         """
+        if self.strategy == "memetic":
+            return {"polish": "elite", "n_samples": max(1000, 20 * self.n), "rho": 0.02,
+                    "alpha": 0.3, "stall_iters": 10, "stall_best": 10}  # fmt: skip
         n_samples = min(5 * self.n**2, max(1000, _MAX_ENTRIES // self.n))
         return {"n_samples": n_samples, "rho": 0.01, "alpha": 0.3, "stall_iters": 10}
 

@@ -114,6 +114,8 @@ OPTION_BAD: dict[str, list[Any]] = {
     "n_jobs": [0, 1.5, "2", True],
     "batch_size": [0, -1, 2.5, "256"],
     "batch_timeout": [0, -1, NAN, "5", True],
+    "method": ["fast", 1, True],
+    "stall_best": [0, -1, 2.5, "10", True],
     "backend": ["", 5, "nosuchbackend", True],
     "verbose": [-1, 2.5, "yes"],
     "n_sample": [100],
