@@ -63,9 +63,11 @@ def apply_method(options: dict[str, Any], family: Family) -> tuple[dict[str, Any
         return options, family
     if any(options[k] != OPTIONS[k].default for k in PRESET_KEYS):
         return options, family
+    injected: Family
     if isinstance(family, FullNormal):
-        injected: Family = FullNormal(family.mean, family.cov, family.min_sigma, inject=1.0)
+        injected = FullNormal(family.mean, family.cov, family.min_sigma, inject=1.0)
     else:
+        assert isinstance(family, Normal)
         injected = Normal(family.mean, family.sigma, family.min_sigma, family.learn_sigma, 1.0)
     full = isinstance(family, FullNormal)
     return {**options, **auto_options(family.event_shape[0], full)}, injected

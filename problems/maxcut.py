@@ -260,7 +260,7 @@ class MaxCut(Problem):
         tabu_iters: int = 20000,
         tabu_tenure: int | None = None,
     ) -> None:
-        W = self._as_matrix(weights)
+        W: Any = self._as_matrix(weights)
         self.n = W.shape[0]
         self._dense_rows: np.ndarray | None = None
         self.set_local_search(local_search, tabu_iters, tabu_tenure)
@@ -273,7 +273,7 @@ class MaxCut(Problem):
             W = W.toarray() if sp.issparse(W) else np.asarray(W, dtype=float)
         else:
             W = sp.csr_array(W, dtype=float)
-        self.weights = W
+        self.weights: Any = W  # a dense ndarray or a scipy.sparse.csr_array
 
     @staticmethod
     def _as_matrix(weights: Any) -> np.ndarray | sp.csr_array:

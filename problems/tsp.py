@@ -369,7 +369,7 @@ class TSP(Problem):
         tours = np.asarray(X, dtype=np.int64)
         if tours.ndim != 2 or tours.shape[1] != self.n:
             raise ConfigError(f"tours must have shape (N, {self.n}), got {tours.shape}")
-        return tour_length(self.distances, tours).astype(float)
+        return np.asarray(tour_length(self.distances, tours), dtype=float)
 
     def polish(self, X: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Local search on a batch of tours: :func:`two_opt` then :func:`or_opt` until

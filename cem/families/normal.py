@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from cem.errors import ConfigError
 from cem.families._base import Family, normalized_weights
@@ -12,7 +13,7 @@ __all__ = ["Normal", "FullNormal"]
 _LOG_2PI_E = np.log(2.0 * np.pi * np.e)
 
 
-def _as_vector(name: str, value: np.ndarray, d: int | None = None) -> np.ndarray:
+def _as_vector(name: str, value: ArrayLike, d: int | None = None) -> np.ndarray:
     arr = np.array(value, dtype=float)
     if arr.ndim == 0 and d is not None:
         arr = np.full(d, float(arr))
@@ -95,23 +96,23 @@ class Normal(Family):
 
     def __init__(
         self,
-        mean: np.ndarray,
-        sigma: np.ndarray | float,
+        mean: ArrayLike,
+        sigma: ArrayLike,
         min_sigma: float = 0.0,
         learn_sigma: bool = True,
         inject: float = 0.0,
     ):
         self.learn_sigma = bool(learn_sigma)
         self.inject = _check_inject(inject)
-        mean = _as_vector("Normal mean", mean)
-        sigma = _as_vector("Normal sigma", sigma, mean.size)
+        mu = _as_vector("Normal mean", mean)
+        sd = _as_vector("Normal sigma", sigma, mu.size)
         self.min_sigma = _check_floor(min_sigma)
-        if np.any(sigma < 0):
+        if np.any(sd < 0):
             raise ConfigError("Normal sigma must be >= 0")
-        sigma = np.maximum(sigma, self.min_sigma)
-        mean.flags.writeable = False
-        sigma.flags.writeable = False
-        self.mean, self.sigma = mean, sigma
+        sd = np.maximum(sd, self.min_sigma)
+        mu.flags.writeable = False
+        sd.flags.writeable = False
+        self.mean, self.sigma = mu, sd
 
     @property
     def event_shape(self) -> tuple[int, ...]:
@@ -203,36 +204,36 @@ class FullNormal(Family):
 
     def __init__(
         self,
-        mean: np.ndarray,
-        cov: np.ndarray | float,
+        mean: ArrayLike,
+        cov: ArrayLike,
         min_sigma: float = 0.0,
         inject: float = 0.0,
     ):
         self.inject = _check_inject(inject)
-        mean = _as_vector("FullNormal mean", mean)
-        d = mean.size
-        cov = np.array(cov, dtype=float)
-        if cov.ndim == 0:
-            cov = cov * np.eye(d)
-        if cov.shape != (d, d) or not np.all(np.isfinite(cov)):
-            raise ConfigError(f"FullNormal cov must be a finite ({d}, {d}) matrix, got {cov.shape}")
-        if not np.allclose(cov, cov.T, rtol=1e-10, atol=1e-14 * max(1.0, np.abs(cov).max())):
+        mu = _as_vector("FullNormal mean", mean)
+        d = mu.size
+        C = np.array(cov, dtype=float)
+        if C.ndim == 0:
+            C = C * np.eye(d)
+        if C.shape != (d, d) or not np.all(np.isfinite(C)):
+            raise ConfigError(f"FullNormal cov must be a finite ({d}, {d}) matrix, got {C.shape}")
+        if not np.allclose(C, C.T, rtol=1e-10, atol=1e-14 * max(1.0, np.abs(C).max())):
             raise ConfigError("FullNormal cov must be symmetric")
         self.min_sigma = _check_floor(min_sigma)
-        cov = 0.5 * (cov + cov.T)
-        eigval, eigvec = np.linalg.eigh(cov)
+        C = 0.5 * (C + C.T)
+        eigval, eigvec = np.linalg.eigh(C)
         if eigval.min() < -1e-10 * max(1.0, eigval.max()):
             raise ConfigError("FullNormal cov must be positive semi-definite")
         floor = self.min_sigma**2
         if eigval.min() < floor:
             eigval = np.maximum(eigval, floor)
-            cov = (eigvec * eigval) @ eigvec.T
+            C = (eigvec * eigval) @ eigvec.T
         eigval = np.maximum(eigval, 0.0)
         self._factor = eigvec * np.sqrt(eigval)  # cov = factor @ factor.T
         self._eigval, self._eigvec = eigval, eigvec
-        mean.flags.writeable = False
-        cov.flags.writeable = False
-        self.mean, self.cov = mean, cov
+        mu.flags.writeable = False
+        C.flags.writeable = False
+        self.mean, self.cov = mu, C
 
     @property
     def event_shape(self) -> tuple[int, ...]:

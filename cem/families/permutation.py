@@ -107,6 +107,10 @@ class _TourMatrix(Family):
 
     P: np.ndarray
 
+    @abstractmethod
+    def __init__(self, P: np.ndarray) -> None:
+        """A family of tours of ``n`` cities from its ``(n, n)`` matrix ``P``."""
+
     @property
     def n(self) -> int:
         """Number of cities."""
