@@ -5,11 +5,10 @@ elite, refits the family to the elite by weighted maximum likelihood and smooths
 its parameters (de Boer, Kroese, Mannor & Rubinstein, 2005).
 """
 
-from cem._optimize import maximize, minimize, optimize
 from cem.errors import CEMError, CEMWarning, ConfigError, DataFormatError, InvalidScoreError
 from cem.families import Bernoulli, Categorical, Family, FullNormal, Normal
 from cem.history import History, IterationRecord
-from cem.loop import CrossEntropyOptimizer
+from cem.loop import CrossEntropyOptimizer, maximize, minimize, optimize
 from cem.problem import FunctionProblem, Problem
 from cem.result import EstimateResult, OptimizeResult, Result
 

@@ -282,9 +282,10 @@ def categorical_cross_entropy(
         w_i = s_i \sum_k y_{ik} c_k,
 
     where :math:`y_i` is the one-hot (or soft) target row, :math:`\varepsilon` the
-    label smoothing [3]_, :math:`s_i` the sample weights and :math:`c_k` the class
-    weights (the weighted mean of ``torch.nn.CrossEntropyLoss``). With integer labels
-    and no options, :math:`\ell = -\frac1n \sum_i \log \hat p_i(y_i)`.
+    label smoothing (Szegedy et al. 2016, in the module's references), :math:`s_i` the
+    sample weights and :math:`c_k` the class weights (the weighted mean of
+    ``torch.nn.CrossEntropyLoss``). With integer labels and no options,
+    :math:`\ell = -\frac1n \sum_i \log \hat p_i(y_i)`.
 
     Parameters
     ----------
