@@ -186,7 +186,7 @@ examples:
   cem run configs/tsp_br17.toml --set optimizer.verbose=10     every 10th iteration
 
 The run directory gets config.toml (resolved, with the seed), history.csv, result.json,
-arrays.npz (the best point and the family parameters), checkpoint.pkl and the figure
+arrays.npz (the best point and the family parameters), checkpoint.npz and the figure
 convergence.<format>; an estimation writes levels.csv instead of the history.""",
     "resume": """\
 example:
@@ -314,7 +314,7 @@ def _parser() -> argparse.ArgumentParser:
     add_quiet(p)
 
     p = command("resume", "continue an interrupted run from its checkpoint", _cmd_resume)
-    p.add_argument("run_dir", help="run directory written by 'cem run' (holds checkpoint.pkl)")
+    p.add_argument("run_dir", help="run directory written by 'cem run' (holds checkpoint.npz)")
     add_quiet(p)
     add_dask(p)
     add_allow_import(p)
