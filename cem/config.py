@@ -461,13 +461,14 @@ def build_family(
             check_family_type(problem, made)
     except ConfigError as exc:
         raise ConfigError(f"[family] {exc}") from None
-    bind_parameters(factory, {**params, **_defaults_for(factory, params, default)}, label)
+    supplied = _defaults_for(factory, params, default)
+    bind_parameters(factory, {**params, **supplied}, label)
     check_types(factory, params, label)
     defaults = default.params() if default is not None else {}
     for key, value in list(params.items()):
         if key in defaults and np.ndim(defaults[key]) > 0:
             params[key] = _broadcast(key, value, np.shape(defaults[key]))
-    params.update(_defaults_for(factory, params, default))
+    params.update(supplied)
     try:
         family = factory(**params)
     except CEMError as exc:

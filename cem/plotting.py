@@ -25,6 +25,7 @@ from cem.io import atomic_write_bytes
 
 __all__ = [
     "FORMATS",
+    "figure_and_axes",
     "plot_convergence",
     "plot_levels",
     "plot_parameter_heatmap",
@@ -49,6 +50,16 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def figure_and_axes(ax: Any | None, figsize: tuple[float, float]) -> tuple[Any, Any]:
+    """``(figure, axes)``: the figure of ``ax``, or a new figure of ``figsize`` with one axes.
+
+    Every drawing function of cem and of the problem suite takes an optional ``ax`` this way.
+    """
+    if ax is not None:
+        return ax.figure, ax
+    return _pyplot().subplots(figsize=figsize, constrained_layout=True)
 
 
 def _integer_ticks(axis: Any) -> None:
@@ -243,12 +254,8 @@ def plot_parameter_heatmap(values: np.ndarray, name: str = "p", ax: Any | None =
     For a Bernoulli family this is the CE tutorial's max-cut figure: the
     probabilities converge to 0 or 1, revealing the cut. Matrices are flattened.
     """
-    plt = _pyplot()
     values = np.asarray(values, dtype=float).reshape(len(values), -1)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
-    else:
-        fig = ax.figure
+    fig, ax = figure_and_axes(ax, (9, 3.6))
     image = ax.imshow(
         values,
         aspect="auto",

@@ -59,6 +59,7 @@ from typing import Any, Literal
 import numpy as np
 
 from cem.checks import check_int, is_int, is_real
+from cem.elite import check_scores
 from cem.errors import (
     CEMWarning,
     ConfigError,
@@ -68,7 +69,6 @@ from cem.errors import (
 )
 from cem.families import Bernoulli, Exponential, Family, FullNormal, Normal
 from cem.families.mixture import DefensiveMixture
-from cem.loop import check_scores
 from cem.memory import iteration_bytes, require
 from cem.options import OPTIONS, Option, validate_table
 from cem.parallel import (

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cem.errors import ConfigError
-from cem.plotting import _pyplot
+from cem.plotting import figure_and_axes
 from cem.problems.maxcut import MaxCut
 
 __all__ = ["MAX_DRAWN_NODES", "plot_partition"]
@@ -44,11 +44,7 @@ def plot_partition(problem: MaxCut, x: np.ndarray, ax: Any | None = None) -> Any
     x = np.asarray(x, dtype=float).reshape(-1)
     if x.shape != (problem.n,) or not np.all((x == 0) | (x == 1)):
         raise ConfigError(f"x must be a 0/1 vector of length {problem.n}")
-    plt = _pyplot()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 5.5), constrained_layout=True)
-    else:
-        fig = ax.figure
+    fig, ax = figure_and_axes(ax, (6, 5.5))
     side = x.astype(bool)
     cut = float(problem.score(x[None])[0])
     if problem.n <= MAX_DRAWN_NODES:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from cem.errors import ConfigError
-from cem.plotting import _pyplot
+from cem.plotting import _pyplot, figure_and_axes
 from cem.problems.tsp import TSP
 
 __all__ = ["city_layout", "plot_tour", "plot_transition_matrices"]
@@ -73,11 +73,7 @@ def plot_tour(problem: TSP, tour: np.ndarray, ax: Any | None = None) -> Any:
     tour = np.asarray(tour, dtype=np.int64)
     if tour.shape != (problem.n,) or not np.array_equal(np.sort(tour), np.arange(problem.n)):
         raise ConfigError(f"tour must be a permutation of 0..{problem.n - 1}")
-    plt = _pyplot()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
-    else:
-        fig = ax.figure
+    fig, ax = figure_and_axes(ax, (7, 6))
     xy, real = city_layout(problem)
     route = xy[np.r_[tour, tour[:1]]]
     if problem.symmetric:
