@@ -53,7 +53,7 @@ from cem.checks import is_int, is_real
 from cem.errors import CEMError, ConfigError, ResourceLimitError
 from cem.families import Family
 from cem.memory import iteration_bytes, require
-from cem.options import resolve_options, validate_table
+from cem.options import elite_size, resolve_options, validate_table
 from cem.parallel import root_seed
 from cem.problem import Problem, check_family, check_family_type
 from cem.rare_event import ESTIMATOR_OPTIONS, RareEventProblem, _check_support
@@ -266,7 +266,7 @@ def parse_config(
             "the run would stop before its first iteration"
         )
     n = options["n_samples"]
-    _require_iteration(f"[optimizer] n_samples={n}", n, family, problem)
+    _require_iteration(f"[optimizer] n_samples={n}", n, family, problem, options)
     return ExperimentConfig(raw, problem, family, options, output)
 
 
@@ -282,9 +282,15 @@ def _check_estimation_start(
         _check_support(problem.nominal_family(), family, root_seed(None, estimator["seed"]))
 
 
-def _require_iteration(key: str, n_samples: int, family: Family, problem: Any) -> None:
+def _require_iteration(
+    key: str, n_samples: int, family: Family, problem: Any, optimizer: dict[str, Any] | None = None
+) -> None:
+    """Refuse an iteration above the memory limit: an estimation's levels hold every sample,
+    the optimizer streams (:func:`cem.memory.iteration_bytes`)."""
     extra = getattr(problem, "score_bytes_per_sample", 0)
-    require(key, iteration_bytes(n_samples, family.event_shape, per_sample=extra))
+    streaming = {} if optimizer is None else {
+        "n_elite": elite_size(optimizer), "batch_size": optimizer["batch_size"]}  # fmt: skip
+    require(key, iteration_bytes(n_samples, family.event_shape, per_sample=extra, **streaming))
 
 
 def _output(raw: dict[str, Any]) -> dict[str, Any]:

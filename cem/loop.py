@@ -16,7 +16,6 @@ One iteration (de Boer et al. 2005, Algorithm 2.1 / 3.1):
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 import warnings
@@ -31,7 +30,7 @@ from cem.families import Family
 from cem.history import History, IterationRecord
 from cem.information import family_kl_divergence
 from cem.memory import iteration_bytes, require
-from cem.options import resolve_options
+from cem.options import elite_size, resolve_options
 from cem.parallel import BatchRunner, RNGLike, root_seed, sample_batches
 from cem.presets import apply_method
 from cem.problem import Problem, as_problem, check_family
@@ -105,8 +104,11 @@ class CrossEntropyOptimizer:
         )
         check_family(self.problem, self.family)
         n = self.options["n_samples"]
+        self.n_elite = elite_size(self.options)
         extra = getattr(self.problem, "score_bytes_per_sample", 0)
-        require(f"n_samples={n}", iteration_bytes(n, self.family.event_shape, per_sample=extra))
+        require(f"n_samples={n}", iteration_bytes(
+            n, self.family.event_shape, per_sample=extra, n_elite=self.n_elite,
+            batch_size=self.options["batch_size"]))  # fmt: skip
         if self.options["polish"] != "none" and not self.problem.can_polish:
             raise ConfigError(
                 f"polish={self.options['polish']!r} needs a problem with a local search; "
@@ -115,7 +117,6 @@ class CrossEntropyOptimizer:
         self.sign = 1.0 if self.problem.sense == "max" else -1.0
         self.seed = root_seed(rng, self.options["seed"])
         self.callback, self.progress = callback, progress
-        self.n_elite = self.options["n_elite"] or max(1, math.ceil(self.options["rho"] * n))
         if self.n_elite == 1:
             warnings.warn(
                 f"the elite holds a single sample (n_samples={n}, rho={self.options['rho']}); "

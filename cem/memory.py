@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 
 from cem.errors import ConfigError, ResourceLimitError
+from cem.parallel import default_batch_size
 
 __all__ = [
     "DEFAULT_FRACTION",
@@ -100,16 +101,30 @@ def require(key: str, nbytes: float, limit: int | None = None) -> None:
 
 
 def iteration_bytes(
-    n_samples: int, event_shape: Sequence[int], itemsize: int = 8, per_sample: int = 0
+    n_samples: int,
+    event_shape: Sequence[int],
+    itemsize: int = 8,
+    per_sample: int = 0,
+    *,
+    n_elite: int | None = None,
+    batch_size: int | None = None,
 ) -> int:
     r"""Estimated peak bytes of one iteration with ``n_samples`` samples.
 
-    :math:`N (c \cdot \prod(\text{event shape}) \cdot \text{itemsize} + s)` with
-    :data:`ITERATION_COPIES` copies :math:`c` and ``per_sample`` bytes :math:`s` that
-    the score function needs per sample (a problem's ``score_bytes_per_sample``, e.g.
-    a simulation's trajectory): the loop holds the whole batch of samples and its
-    scores. A streaming loop that keeps only the elite in memory adjusts this
-    function, the single place the estimate is made.
+    With every sample held at once (an estimation's levels), :math:`N (c\,r + s)`, where
+    :math:`r = \prod(\text{event shape}) \cdot \text{itemsize}` is a sample's size,
+    :math:`c` is :data:`ITERATION_COPIES` and :math:`s` the bytes the score function needs
+    per sample (a problem's ``score_bytes_per_sample``, e.g. a simulation's trajectory).
+
+    The optimizer streams (``n_elite`` given, :mod:`cem.elite`): one batch of :math:`B`
+    samples at a time, the :math:`N` scores, and the rows that may still be elite, at
+    most :math:`B + N_e` of them, kept with a copy:
+    :math:`B (c\,r + s) + 2 (B + N_e)\, r + 24 N`.
     """
-    size = math.prod(int(s) for s in event_shape)
-    return int(n_samples) * (ITERATION_COPIES * size * int(itemsize) + int(per_sample))
+    size = math.prod(int(s) for s in event_shape) * int(itemsize)
+    n = int(n_samples)
+    if n_elite is None:
+        return n * (ITERATION_COPIES * size + int(per_sample))
+    batch = min(n, int(batch_size) if batch_size else default_batch_size(n, size // itemsize))
+    candidates = min(n, batch + int(n_elite))
+    return batch * (ITERATION_COPIES * size + int(per_sample)) + 2 * candidates * size + 24 * n

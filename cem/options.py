@@ -7,6 +7,7 @@ so the three can never disagree.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ __all__ = [
     "OPTIONS",
     "Option",
     "all_tables",
+    "elite_size",
     "options_table",
     "resolve_options",
     "validate_table",
@@ -154,6 +156,11 @@ def resolve_options(given: Mapping[str, Any]) -> dict[str, Any]:
             "a batch running in this process cannot be interrupted"
         )
     return resolved
+
+
+def elite_size(options: Mapping[str, Any]) -> int:
+    """:math:`N_e`: ``n_elite`` when given, else :math:`\\lceil \\rho N \\rceil` (at least 1)."""
+    return int(options["n_elite"] or max(1, math.ceil(options["rho"] * options["n_samples"])))
 
 
 def options_table(table: Mapping[str, Option] | None = None) -> str:

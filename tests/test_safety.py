@@ -19,7 +19,14 @@ from cem import CrossEntropyOptimizer, maximize
 from cem.checkpoint import read_checkpoint
 from cem.cli import main
 from cem.config import load_config
-from cem.errors import BatchError, CEMWarning, CheckpointError, ConfigError, DataFormatError
+from cem.errors import (
+    BatchError,
+    CEMWarning,
+    CheckpointError,
+    ConfigError,
+    DataFormatError,
+    ResourceLimitError,
+)
 from cem.families import Bernoulli, Normal
 from cem.problems.maxcut import MaxCut, bundled_gset, read_gset
 from cem.problems.production_line import exact_throughput, stationary_distribution
@@ -454,3 +461,21 @@ def test_paths_given_with_set_are_relative_to_the_working_directory(tmp_path, mo
     monkeypatch.chdir(tmp_path)
     cfg = load_config("sub/c.toml", ["problem.file=g.txt"])
     assert cfg.raw["problem"]["file"] == str(tmp_path / "g.txt") and cfg.problem.n == 3
+
+
+def test_the_memory_estimate_follows_the_streaming_iteration(monkeypatch, tmp_path):
+    # The optimizer keeps one batch and the elite candidates, not the N x d samples: G1 at
+    # N = 10^7 fits in 4 GiB with an elite of 10^5 rows, and not with one of 10^6.
+    from cem.memory import iteration_bytes
+
+    monkeypatch.setenv("CEM_MEMORY_LIMIT", str(4 * 2**30))
+    small_elite = iteration_bytes(10**7, (800,), n_elite=10**5)
+    assert 2 * 10**5 * 800 * 8 < small_elite < 2 * 2**30
+    assert iteration_bytes(10**7, (800,), n_elite=10**6) > 2 * 10**6 * 800 * 8
+    assert iteration_bytes(10**7, (800,)) == 3 * 10**7 * 800 * 8  # every sample at once
+    base = '[problem]\nname = "maxcut"\ninstance = "G1"\n[optimizer]\nn_samples = 10000000\n'
+    (tmp_path / "a.toml").write_text(base + "rho = 0.01\n")
+    (tmp_path / "b.toml").write_text(base + "rho = 0.1\n")
+    assert load_config(tmp_path / "a.toml").options["rho"] == 0.01
+    with pytest.raises(ResourceLimitError, match=r"n_samples=10000000 needs about"):
+        load_config(tmp_path / "b.toml")
