@@ -26,16 +26,21 @@ __all__ = [
     "EliteCandidates",
     "check_scores",
     "elite_threshold",
+    "level_threshold",
     "sample_elite",
     "signed_scores",
 ]
 
 
-def check_scores(scores: Any, n: int, nan_policy: str = "raise") -> np.ndarray:
+def check_scores(
+    scores: Any, n: int, nan_policy: str = "raise", *, can_rank_nan: bool = True
+) -> np.ndarray:
     """Validate a score array: float, shape ``(n,)``, NaN handled by ``nan_policy``.
 
     With ``nan_policy="worst"`` NaN scores are returned as NaN and ranked last by
-    the loop; with ``"raise"`` (the default) they raise.
+    the loop; with ``"raise"`` (the default) they raise, and the message suggests
+    ``nan_policy="worst"`` when ``can_rank_nan`` (not for importance sampling, where a
+    NaN cannot be counted as a miss without bias).
 
     Raises
     ------
@@ -60,7 +65,8 @@ def check_scores(scores: Any, n: int, nan_policy: str = "raise") -> np.ndarray:
         first = int(np.argmax(nan))
         raise InvalidScoreError(
             f"the score function returned NaN for {int(nan.sum())} of {n} samples "
-            f"(first at row {first}); fix the objective or pass nan_policy='worst'"
+            f"(first at row {first}); fix the objective"
+            + (" or pass nan_policy='worst'" if can_rank_nan else "")
         )
     return s
 
@@ -91,11 +97,37 @@ def elite_threshold(s: np.ndarray, n_elite: int) -> float:
     return float(np.partition(s, k)[k])
 
 
-def _kept_rows(s: np.ndarray, n_elite: int) -> np.ndarray | None:
+def level_threshold(s: np.ndarray, n_elite: int, cap: float, previous: float | None) -> float:
+    r"""The level :math:`\gamma_t = \min(\gamma, \hat q_{1-\rho})` of multilevel CE, made
+    to progress.
+
+    ``s`` are all the iteration's scores in the maximization sense, ``cap`` the final
+    level :math:`\gamma`, ``previous`` the last level (``None`` at the first). With
+    discrete scores the :math:`(1 - \rho)` quantile can equal the previous level (or, at
+    the first level, the smallest score, so that every sample is elite) for many levels in
+    a row. Then :math:`\gamma_t` is raised to the smallest observed score above it, the
+    adaptive remedy of Rubinstein & Kroese (2004, Sec. 3.5, modified Algorithm 3.4.1 with
+    a smaller :math:`\rho` whenever the level stalls).
+
+    References
+    ----------
+    .. [1] R. Y. Rubinstein, D. P. Kroese, *The Cross-Entropy Method*, Springer, 2004.
+    """
+    ordered = np.sort(s)
+    g = float(ordered[s.size - n_elite])
+    floor = float(ordered[0]) if previous is None else previous
+    if g <= floor:
+        above = ordered[ordered > floor]
+        if above.size:
+            g = float(above[0])
+    return min(cap, g)
+
+
+def _kept_rows(s: np.ndarray, n_elite: int, cap: float = np.inf) -> np.ndarray | None:
     """Rows of one batch that may belong to the elite (``None``: all of them)."""
     if s.shape[0] <= n_elite:
         return None
-    keep = s >= elite_threshold(s, n_elite)
+    keep = s >= min(elite_threshold(s, n_elite), cap)
     return None if keep.all() else np.flatnonzero(keep)
 
 
@@ -106,25 +138,29 @@ def _elite_batch(
     rng: np.random.Generator,
     n_elite: int,
     sign: float,
+    cap: float = np.inf,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """One batch: its raw scores, and the rows (with their indices) that may be elite."""
     X = family.sample(n, rng)
     raw = check_scores(score(X), n, "worst")
-    rows = _kept_rows(signed_scores(raw, sign), n_elite)
+    rows = _kept_rows(signed_scores(raw, sign), n_elite, cap)
     return raw, rows, X if rows is None else X[rows]
 
 
 class EliteCandidates:
-    """Rows that may still belong to the elite, pruned as batches arrive in order.
+    r"""Rows that may still belong to the elite, pruned as batches arrive in order.
 
     Parameters
     ----------
     n_elite : int
         The elite size :math:`N_e`.
+    cap : float, optional
+        Rows scoring at least ``cap`` are always kept: the elite of a level capped at
+        :math:`\gamma` (:func:`level_threshold`) holds every one of them.
     """
 
-    def __init__(self, n_elite: int) -> None:
-        self.n_elite = n_elite
+    def __init__(self, n_elite: int, cap: float = np.inf) -> None:
+        self.n_elite, self.cap = n_elite, cap
         self.rows: list[np.ndarray] = []
         self.scores: list[np.ndarray] = []
         self.count = 0
@@ -143,7 +179,7 @@ class EliteCandidates:
             self._prune()
 
     def _prune(self) -> None:
-        self.floor = elite_threshold(np.concatenate(self.scores), self.n_elite)
+        self.floor = min(elite_threshold(np.concatenate(self.scores), self.n_elite), self.cap)
         for i, s in enumerate(self.scores):
             keep = s >= self.floor
             if not keep.all():
@@ -183,8 +219,11 @@ def sample_elite(
     n_elite: int,
     sign: float,
     batch_size: int | None = None,
+    cap: float = np.inf,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sample and score iteration ``t``'s batches, keeping only rows that may be elite.
+
+    Rows scoring at least ``cap`` (maximization sense) are kept whatever their rank.
 
     Returns
     -------
@@ -207,8 +246,9 @@ def sample_elite(
     ((10000,), True, True)
     """
     n_elite = min(n_elite, n)
-    args = [(runner.score, *a, n_elite, sign) for a in batch_args(family, n, seed, t, batch_size)]
-    raws, kept = [], EliteCandidates(n_elite)
+    args = [(runner.score, *a, n_elite, sign, cap)
+            for a in batch_args(family, n, seed, t, batch_size)]  # fmt: skip
+    raws, kept = [], EliteCandidates(n_elite, cap)
     for raw, rows, X in runner.map(_elite_batch, t, args):
         s = signed_scores(raw, sign)
         kept.add(X, s if rows is None else s[rows])

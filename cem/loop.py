@@ -6,12 +6,19 @@ One iteration (de Boer et al. 2005, Algorithm 2.1 / 3.1):
 2. :math:`\gamma_t` = the :math:`(1-\rho)` sample quantile of the scores (in the
    problem's sense), i.e. the ``N_e``-th best score with ``N_e = ceil(rho N)``;
 3. fit :math:`\tilde v_t` to the elite :math:`\{X_k : S(X_k) \ge \gamma_t\}` by
-   maximum likelihood (the CE step);
+   maximum likelihood (the CE step), weighted by likelihood ratios
+   :math:`W_k = f(X_k; u) / f(X_k; v_{t-1})` when a nominal family :math:`f(\cdot; u)`
+   is given: :math:`\tilde v_t = \operatorname{argmax}_v \sum_{k \in E} W_k \log f(X_k; v)`;
 4. smooth :math:`v_t = \alpha \tilde v_t + (1 - \alpha) v_{t-1}` (scale parameters
    optionally with :math:`\beta_t = \beta - \beta (1 - 1/t)^q`);
 5. record :math:`\gamma_t`, the scores, the entropy of :math:`f(\cdot; v_t)` and its KL
    divergence :math:`D(f(\cdot; v_t) \| f(\cdot; v_{t-1}))` from the previous family;
 6. stop when a rule fires.
+
+With a nominal family and a ``level`` :math:`\gamma`, step 2 becomes
+:math:`\gamma_t = \min(\gamma, \hat q_{1-\rho})` (:func:`cem.elite.level_threshold`) and
+the run stops when :math:`\gamma_t = \gamma`: the levels of multilevel CE importance
+sampling (de Boer et al. 2005, Algorithm 2.1), which :mod:`cem.rare_event` drives.
 """
 
 from __future__ import annotations
@@ -24,8 +31,15 @@ from typing import IO, Any, Literal
 
 import numpy as np
 
-from cem.elite import check_scores, elite_threshold, sample_elite, signed_scores
-from cem.errors import CEMWarning, ConfigError, InvalidScoreError
+from cem.checks import is_real
+from cem.elite import (
+    check_scores,
+    elite_threshold,
+    level_threshold,
+    sample_elite,
+    signed_scores,
+)
+from cem.errors import CEMWarning, ConfigError, DegenerateWeightsWarning, InvalidScoreError
 from cem.families import Family
 from cem.history import History, IterationRecord
 from cem.information import family_kl_divergence
@@ -39,7 +53,7 @@ from cem.result import OptimizeResult
 __all__ = ["CrossEntropyOptimizer", "check_scores", "maximize", "minimize", "optimize"]
 
 #: Criteria that mean the search converged (the others are budgets).
-_CONVERGED = {"stall", "stall_best", "degenerate", "target"}
+_CONVERGED = {"stall", "stall_best", "degenerate", "target", "level"}
 
 
 class CrossEntropyOptimizer:
@@ -64,6 +78,18 @@ class CrossEntropyOptimizer:
     rng : None, int, SeedSequence or Generator
         The run's randomness (SPEC 7, :func:`cem.parallel.as_seed_sequence`). A seeded
         run gives the same result to the bit for any ``n_jobs`` and backend.
+    nominal : Family, optional
+        The nominal family :math:`f(\cdot; u)` of importance sampling: each update then
+        weights the elite by the likelihood ratios :math:`f(X_k; u) / f(X_k; v_{t-1})`
+        (computed in log space, scaled by their maximum). All of them 0 or NaN stops the
+        run (``"weights"``) with a :class:`~cem.errors.DegenerateWeightsWarning`.
+    level : float, optional
+        The final level :math:`\gamma` of multilevel CE: :math:`\gamma_t` is capped at it
+        (and raised past a stalled quantile, :func:`cem.elite.level_threshold`); reaching
+        it stops the run (``"level"``).
+    constrain : callable, optional
+        ``constrain(family) -> family`` after every update, e.g. tied or screened
+        parameters (:func:`cem.rare_event.tie_and_screen`).
     **options
         See :data:`cem.options.OPTIONS` (``n_samples``, ``rho``, ``n_elite``,
         ``alpha``, ``beta``, ``q``, stopping rules, ``n_jobs``, ...); ``seed`` is the
@@ -95,6 +121,9 @@ class CrossEntropyOptimizer:
         callback: Callable[[CrossEntropyOptimizer], bool | None] | None = None,
         progress: IO[str] | None = None,
         rng: RNGLike = None,
+        nominal: Family | None = None,
+        level: float | None = None,
+        constrain: Callable[[Family], Family] | None = None,
         **options: Any,
     ) -> None:
         self.problem = as_problem(problem, family, sense)
@@ -115,6 +144,10 @@ class CrossEntropyOptimizer:
                 f"{type(self.problem).__name__} has none (use polish='none')"
             )
         self.sign = 1.0 if self.problem.sense == "max" else -1.0
+        if level is not None and not is_real(level):
+            raise ConfigError(f"level must be a finite number, got {level!r}")
+        self.nominal, self.level, self.constrain = nominal, level, constrain
+        self._cap = np.inf if level is None else self.sign * float(level)
         self.seed = root_seed(rng, self.options["seed"])
         self.callback, self.progress = callback, progress
         if self.n_elite == 1:
@@ -135,6 +168,10 @@ class CrossEntropyOptimizer:
         self._elapsed = 0.0
         self._started: float | None = None
         self._runner: BatchRunner | None = None
+        #: The last iteration's raw scores ``(N,)`` and its elite: rows and CE weights
+        #: (``None`` for an unweighted fit).
+        self.scores: np.ndarray | None = None
+        self.elite: tuple[np.ndarray, np.ndarray | None] | None = None
 
     # ------------------------------------------------------------------ ask / tell
     def ask(self) -> np.ndarray:
@@ -147,8 +184,20 @@ class CrossEntropyOptimizer:
         return sample_batches(self.family, o["n_samples"], self.seed, self.t + 1,
                               batch_size=o["batch_size"], runner=self.batch_runner)  # fmt: skip
 
-    def tell(self, X: np.ndarray, scores: Any) -> IterationRecord:
-        """Update the family from scored samples; returns the iteration's record."""
+    def tell(self, X: np.ndarray, scores: Any, weights: Any = None) -> IterationRecord:
+        """Update the family from scored samples; returns the iteration's record.
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, ...)
+            The samples (usually those of :meth:`ask`).
+        scores : array_like, shape (N,)
+            Their scores.
+        weights : array_like, shape (N,), optional
+            Nonnegative finite weights of the samples in the CE step, e.g. likelihood
+            ratios :math:`f(X_k; u) / g(X_k)` of samples drawn from another density
+            :math:`g`. They replace those computed from ``nominal``.
+        """
         self._start_clock()
         X = np.asarray(X)
         if X.ndim < 1 or X.shape[1:] != self.family.event_shape:
@@ -156,14 +205,22 @@ class CrossEntropyOptimizer:
                 f"X must have shape (N, {', '.join(map(str, self.family.event_shape))}), "
                 f"got {X.shape}"
             )
-        raw = check_scores(scores, X.shape[0], self.options["nan_policy"])
-        return self._update(X, signed_scores(raw, self.sign), raw)
+        raw = self._checked(scores, X.shape[0])
+        if weights is not None:
+            weights = np.asarray(weights, dtype=float)
+            if weights.shape != raw.shape or not np.all(np.isfinite(weights) & (weights >= 0)):
+                raise ConfigError(f"weights must be {raw.shape[0]} finite nonnegative numbers, "
+                                  f"got shape {weights.shape}")  # fmt: skip
+        return self._update(X, signed_scores(raw, self.sign), raw, weights)
 
-    def _update(self, X: np.ndarray, s: np.ndarray, raw: np.ndarray) -> IterationRecord:
+    def _update(
+        self, X: np.ndarray, s: np.ndarray, raw: np.ndarray, weights: np.ndarray | None = None
+    ) -> IterationRecord:
         """The CE update from the rows ``X`` (every elite row among them) of an iteration.
 
         ``s`` are their scores in the maximization sense (NaN as ``-inf``), ``raw`` the
-        scores of all the iteration's samples as the objective returned them.
+        scores of all the iteration's samples as the objective returned them, ``weights``
+        the rows' own CE weights (:meth:`tell`).
         """
         infinite = np.sum(self.sign * raw == np.inf)
         if infinite:
@@ -174,11 +231,18 @@ class CrossEntropyOptimizer:
                 CEMWarning,
                 stacklevel=3,
             )
-        gamma = elite_threshold(s, min(self.n_elite, raw.shape[0]))
+        n_elite = min(self.n_elite, raw.shape[0])
+        if self.level is None:
+            gamma = elite_threshold(s, n_elite)
+        else:
+            last = self.sign * self.history[-1].gamma if len(self.history) else None
+            gamma = level_threshold(signed_scores(raw, self.sign), n_elite, self._cap, last)
         if gamma == -np.inf:
             raise InvalidScoreError("every score of the elite is NaN or infinitely bad")
         elite = s >= gamma
         X_elite, s_elite = (X, s) if elite.all() else (X[elite], s[elite])
+        if weights is not None:
+            weights = weights[elite]
         if self.options["polish"] == "elite":
             X_elite, s_elite = self._polish_distinct(X_elite, s_elite)
         self.t += 1
@@ -189,8 +253,22 @@ class CrossEntropyOptimizer:
             self.best_score, self.best_x = float(s_elite[k]), np.array(X_elite[k])
             self._since_best = 0
         previous = self.family
-        fitted = self.family.fit(X_elite)
-        self.family = fitted.smooth(self.family, self._alpha(self.t))
+        if weights is None and self.nominal is not None:
+            weights = self._likelihood_ratios(X_elite)
+        self.scores, self.elite = raw, (X_elite, weights)
+        if weights is not None and not np.any(weights > 0):
+            warnings.warn(f"iteration {self.t}: the likelihood ratios of the elite are all 0 "
+                          "or NaN (the family has collapsed); the run stops here",
+                          DegenerateWeightsWarning, stacklevel=3)  # fmt: skip
+            self._stop["weights"] = "the elite's likelihood ratios are all 0 or NaN"
+        else:
+            fitted = self.family.fit(X_elite, weights)
+            alpha = self._alpha(self.t)
+            self.family = fitted if alpha == 1.0 else fitted.smooth(self.family, alpha)
+            if self.constrain is not None:
+                self.family = self.constrain(self.family)
+        if gamma >= self._cap:
+            self._stop["level"] = f"gamma_t reached the level {self.level!r}"
         finite = raw[np.isfinite(raw)]
         record = IterationRecord(
             t=self.t,
@@ -208,6 +286,16 @@ class CrossEntropyOptimizer:
         if self.callback is not None and self.callback(self):
             self._stop["callback"] = "the callback asked to stop"
         return record
+
+    def _likelihood_ratios(self, X: np.ndarray) -> np.ndarray:
+        r""":math:`W_k = f(X_k; u) / f(X_k; v_{t-1})` scaled by their maximum (0/0 as 0)."""
+        assert self.nominal is not None
+        with np.errstate(invalid="ignore"):
+            log_w = self.nominal.log_pdf(X) - self.family.log_pdf(X)
+        log_w = np.where(np.isnan(log_w), -np.inf, log_w)  # 0/0: both densities underflow
+        if not np.any(log_w > -np.inf):
+            return np.zeros(log_w.shape)
+        return np.exp(log_w - np.max(log_w))
 
     def _polish_distinct(self, X: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r"""The problem's local search on each distinct row of ``X`` once.
@@ -256,9 +344,14 @@ class CrossEntropyOptimizer:
         o = self.options
         raw, X, s = sample_elite(
             self.batch_runner, self.family, o["n_samples"], self.seed, self.t + 1,
-            n_elite=self.n_elite, sign=self.sign, batch_size=o["batch_size"],
+            n_elite=self.n_elite, sign=self.sign, batch_size=o["batch_size"], cap=self._cap,
         )  # fmt: skip
-        return self._update(X, s, check_scores(raw, raw.shape[0], o["nan_policy"]))
+        return self._update(X, s, self._checked(raw, raw.shape[0]))
+
+    def _checked(self, scores: Any, n: int) -> np.ndarray:
+        return check_scores(
+            scores, n, self.options["nan_policy"], can_rank_nan=self.nominal is None
+        )
 
     def run(self) -> OptimizeResult:
         """Iterate until a stopping rule fires; returns :meth:`result`."""

@@ -36,7 +36,13 @@ estimators are options (and ``[estimator]`` config keys):
 - :class:`~cem.families.NormalMixture` with ``max_components`` for several failure regions.
 
 Discrete scores whose quantile stalls are handled by raising the level to the next
-observed score (:func:`_level_threshold`).
+observed score (:func:`cem.elite.level_threshold`).
+
+The levels are the iterations of :class:`~cem.loop.CrossEntropyOptimizer` with
+likelihood-ratio weights (:class:`MultilevelEstimator`): an estimation has the
+optimizer's batches, stopping rules (``max_levels``, ``max_time``, a callback), history
+and state, so that a run directory of an estimation is checkpointed after every level
+and continued with ``cem resume`` to the same result.
 
 References
 ----------
@@ -69,6 +75,7 @@ from cem.errors import (
 )
 from cem.families import Bernoulli, Exponential, Family, FullNormal, Normal
 from cem.families.mixture import DefensiveMixture
+from cem.loop import CrossEntropyOptimizer
 from cem.memory import iteration_bytes, require
 from cem.options import OPTIONS, Option, validate_table
 from cem.parallel import (
@@ -76,8 +83,8 @@ from cem.parallel import (
     as_seed_sequence,
     batch_sizes,
     child_seed,
-    root_seed,
     sample_and_score,
+    sample_batches,
 )
 from cem.rare_diagnostics import (
     WeightDiagnostics,
@@ -92,9 +99,11 @@ __all__ = [
     "ESTIMATOR_OPTIONS",
     "ConditionalHook",
     "LevelRecord",
+    "MultilevelEstimator",
     "RareEventProblem",
     "crude_monte_carlo",
     "estimate_probability",
+    "tie_and_screen",
 ]
 
 _Z95 = 1.959963984540054
@@ -166,6 +175,7 @@ ESTIMATOR_OPTIONS: dict[str, Option] = {
                "Kroese 2012); 0 for none", "an integer >= 0", _int_at_least(0)),
         Option("seed", None, "seed of the run", "a nonnegative integer or None",
                _int_at_least(0), optional=True),
+        OPTIONS["max_time"],
         OPTIONS["n_jobs"],
         OPTIONS["batch_size"],
         OPTIONS["backend"],
@@ -222,25 +232,6 @@ def _scores(parts: list[np.ndarray], n: int, batch_size: int | None, sign: float
     )
 
 
-def _level_threshold(S: np.ndarray, n_elite: int, target: float, previous: float | None) -> float:
-    r"""The level :math:`\gamma_t = \min(\gamma, \hat q_{1-\rho})`, made to progress.
-
-    With discrete scores the :math:`(1 - \rho)` quantile can equal the previous level (or,
-    at the first level, the smallest score, so that every sample is elite) for many levels
-    in a row. Then :math:`\gamma_t` is raised to the smallest observed score above it, the
-    adaptive remedy of Rubinstein & Kroese (2004, Sec. 3.5, modified Algorithm 3.4.1 with a
-    smaller :math:`\rho` whenever the level stalls).
-    """
-    s = np.sort(S)
-    g = float(s[S.size - n_elite])
-    floor = float(s[0]) if previous is None else previous
-    if g <= floor:
-        above = s[s > floor]
-        if above.size:
-            g = float(above[0])
-    return min(target, g)
-
-
 def _final_estimate(log_w_hits: np.ndarray, n: int) -> tuple[float, float, float, float]:
     """(log estimate, estimate, standard error, relative error) from the hits' log weights.
 
@@ -258,6 +249,236 @@ def _final_estimate(log_w_hits: np.ndarray, n: int) -> tuple[float, float, float
     return c + math.log(mean), mean * scale, sd / math.sqrt(n) * scale, rel
 
 
+class MultilevelEstimator:
+    r"""Multilevel CE importance sampling, as a driver over the CE optimizer.
+
+    The levels are the iterations of a :class:`~cem.loop.CrossEntropyOptimizer` with the
+    nominal family (each elite weighted by its likelihood ratios) and the final level
+    :math:`\gamma` (:func:`cem.elite.level_threshold`): the elite → fit → smooth step is the
+    optimizer's own, and so are its batches, its stopping rules (``max_levels`` is its
+    ``max_iter``, ``max_time``, the callback), its history and its state. This class keeps
+    what the levels mean for the estimate (their records, the effective sample sizes of
+    their weights, the failure regions seen at the first level) and then runs the final
+    importance-sampling run (:meth:`finish`).
+
+    Parameters are those of :func:`estimate_probability`; ``callback(estimator)`` runs
+    after every level (returning ``True`` stops the levels, the final run is still made).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cem.families import Exponential
+    >>> est = MultilevelEstimator(lambda X: X.sum(axis=1), Exponential(np.ones(2)), 20.0,
+    ...                           n_final=20_000, rng=0)
+    >>> res = est.run()
+    >>> len(est.levels) == res.nit == len(res.history), res.method
+    (True, 'ce-is')
+    """
+
+    def __init__(
+        self,
+        score: Callable[[np.ndarray], np.ndarray],
+        nominal: Family,
+        gamma: float,
+        *,
+        direction: Literal["ge", "le"] = "ge",
+        family: Family | None = None,
+        rng: RNGLike = None,
+        callback: Callable[[MultilevelEstimator], bool | None] | None = None,
+        verbose: bool = False,
+        **options: Any,
+    ) -> None:
+        o = validate_table(options, ESTIMATOR_OPTIONS, "estimator option")
+        if o["conditional"] is True:
+            raise ConfigError(
+                "conditional=True needs a RareEventProblem with a conditional "
+                "probability; pass a ConditionalHook(given, probability)"
+            )
+        if not is_real(gamma):
+            raise ConfigError(f"gamma must be a finite number, got {gamma!r}")
+        self.sign = _signed(direction)
+        self.score, self.nominal, self.gamma = score, nominal, float(gamma)
+        self.options, self.callback, self.verbose = o, callback, verbose
+        self.start = nominal if family is None else family
+        require(f"n_final={o['n_final']}", iteration_bytes(o["n_final"], self.start.event_shape))
+        self.optimizer = CrossEntropyOptimizer(
+            score, self.start, sense="max" if self.sign > 0 else "min", rng=rng,
+            nominal=nominal, level=gamma, callback=self._on_level,
+            constrain=self._constrain if o["tied"] or o["screening"] else None,
+            n_samples=o["n_samples"], rho=o["rho"], alpha=o["alpha"], max_iter=o["max_levels"],
+            max_time=o["max_time"], seed=o["seed"], n_jobs=o["n_jobs"],
+            batch_size=o["batch_size"], backend=o["backend"], method="classic",
+            stall_iters=None, degenerate_tol=None, nan_policy="raise",
+        )  # fmt: skip
+        if family is not None:
+            _check_support(nominal, family, self.seed)
+        self.levels: list[LevelRecord] = []
+        self.level_ess: list[float] = []
+        self.regions = 1  # failure regions seen at the first level (one-component families)
+        self.last_elite: np.ndarray | None = None  # the last level's elite rows
+
+    @property
+    def seed(self) -> np.random.SeedSequence:
+        """The run's root seed."""
+        return self.optimizer.seed
+
+    def _constrain(self, v: Family) -> Family:
+        return tie_and_screen(v, self.nominal, self.options["tied"], self.options["screening"])
+
+    def _on_level(self, opt: CrossEntropyOptimizer) -> bool | None:
+        """Record the level the optimizer just finished; then the user's callback."""
+        assert opt.elite is not None and opt.scores is not None
+        X_elite, weights = opt.elite
+        if weights is None or not np.any(weights > 0):
+            return None  # the optimizer stops on degenerate weights; no level to record
+        t = opt.t
+        self.level_ess.append(ess(weights) / weights.size)
+        if t == 1:
+            if self.start == self.nominal and np.median(self.sign * opt.scores) >= (
+                self.sign * self.gamma
+            ):
+                warnings.warn(
+                    f"gamma={self.gamma!r} is on the likely side of the median of S under the "
+                    "nominal family: the event is not rare, crude Monte Carlo suffices",
+                    NotRareWarning,
+                    stacklevel=5,
+                )
+            if (isinstance(self.nominal, Normal) and isinstance(self.start, (Normal, FullNormal))
+                    and X_elite.shape[1] <= MAX_REGION_DIM):  # fmt: skip
+                self.regions = count_regions(X_elite, np.asarray(self.nominal.sigma))
+        self.levels.append(LevelRecord(t, opt.history[-1].gamma, _params(opt.family)))
+        self.last_elite = X_elite
+        if self.verbose:
+            print(level_line(self.levels[-1], header=t == 1), flush=True)
+        return self.callback(self) if self.callback is not None else None
+
+    def run(self) -> EstimateResult:
+        """Run the levels until a stopping rule fires, then :meth:`finish`."""
+        opt = self.optimizer
+        try:
+            while not opt.stop():
+                opt.step()
+        finally:
+            opt.close()
+        return self.finish()
+
+    def status(self) -> str:
+        """How the levels ended: ``"done"`` (the level reached :math:`\\gamma`),
+        ``"degenerate"``, ``"max_levels"``, ``"stopped"`` (``max_time`` or the callback)."""
+        fired = self.optimizer.stop()
+        if "level" in fired:
+            return "done"
+        if "weights" in fired:
+            return "degenerate"
+        return "max_levels" if "max_iter" in fired else "stopped"
+
+    def finish(self) -> EstimateResult:
+        r"""The final importance-sampling run from the last level's family, and the result.
+
+        With ``mcmc_samples`` the family is first refitted to samples of the zero-variance
+        density; with ``conditional`` the conditioned coordinates' family to all of the
+        last level's samples (:func:`_conditional_refit`); with ``defensive`` the final
+        density is the defensive mixture.
+        """
+        o, opt, nominal = self.options, self.optimizer, self.nominal
+        start = time.perf_counter()
+        status = self.status()
+        if status == "max_levels":
+            warnings.warn(f"gamma_t did not reach gamma in max_levels={o['max_levels']} levels; "
+                          "the final run samples from the last level's family", NotRareWarning,
+                          stacklevel=2)  # fmt: skip
+        levels, level_ess = list(self.levels), list(self.level_ess)
+        evaluations, v, target = opt.evals, opt.family, self.sign * self.gamma
+        if o["mcmc_samples"] and status == "done":
+            assert self.last_elite is not None
+            chains = zero_variance_samples(self.score, nominal, target, self.sign,
+                                           self.last_elite, o["mcmc_samples"],
+                                           child_seed(self.seed, 2**31 + 1))  # fmt: skip
+            evaluations += o["mcmc_samples"]
+            v = v.fit(chains)
+            if o["tied"] or o["screening"]:
+                v = self._constrain(v)
+            levels.append(LevelRecord(len(levels) + 1, self.gamma, _params(v)))
+            level_ess.append(1.0)  # the refit's samples are unweighted
+        lost_support = not _covers(nominal, v, self.seed)
+        hook = o["conditional"]
+        if hook:
+            marginal_v = _marginal(v, hook.given)
+            if status == "done" and not o["mcmc_samples"]:
+                v = self._conditional_refit(hook, levels, marginal_v)
+            else:
+                v = marginal_v
+            nominal = _marginal(nominal, hook.given)
+        if o["defensive"] > 0:
+            v = DefensiveMixture(nominal, v, o["defensive"])
+        n_final, batch_size = o["n_final"], o["batch_size"]
+        X, parts = sample_and_score(v, hook.probability if hook else self.score, n_final,
+                                    self.seed, 0, batch_size=batch_size, n_jobs=o["n_jobs"],
+                                    backend=o["backend"])  # fmt: skip
+        if hook:  # Y = P(event | X_given) W(X_given)
+            P = _scores(parts, n_final, batch_size, 1.0)
+            if np.any((P < 0) | (P > 1)):
+                raise InvalidScoreError("the conditional probability hook returned values "
+                                        "outside [0, 1]")  # fmt: skip
+            hits = P > 0
+            with np.errstate(divide="ignore"):
+                log_y = np.log(P[hits])
+        else:
+            hits = _scores(parts, n_final, batch_size, self.sign) >= target
+            log_y = 0.0
+        evaluations += n_final
+        log_w = nominal.log_pdf(X[hits]) - v.log_pdf(X[hits]) + log_y
+        if np.any(np.isnan(log_w)):
+            raise InvalidScoreError("likelihood ratios are NaN: check the families' log_pdf")
+        log_est, est, se, rel = _final_estimate(log_w, n_final)
+        diag = weight_diagnostics(log_w, n_final)
+        seconds = (opt.history[-1].seconds if len(opt.history) else 0.0) + (
+            time.perf_counter() - start
+        )
+        res = _result(log_est, est, se, rel, diag, n_final, levels, evaluations, seconds,
+                      "ce-cmc" if hook else "ce-is", v, status)  # fmt: skip
+        res["history"] = opt.history
+        # After an MCMC refit the final family no longer rests on the levels' weights.
+        refit = bool(o["mcmc_samples"]) and status == "done"
+        return _diagnose(res, diag, level_ess, lost_support, status, self.regions,
+                         level_ess[-1:] if refit else None)  # fmt: skip
+
+    def _conditional_refit(
+        self, hook: ConditionalHook, levels: list[LevelRecord], v: Family
+    ) -> Family:
+        """:func:`_conditional_refit` on the last level's samples, drawn again from their
+        seed (no score is evaluated)."""
+        o, start = self.options, self.start
+        drawn = start.with_params(**levels[-2].params) if len(levels) > 1 else start
+        X = sample_batches(drawn, o["n_samples"], self.seed, levels[-1].t,
+                           batch_size=o["batch_size"])  # fmt: skip
+        return _conditional_refit(hook, _marginal(self.nominal, hook.given), v,
+                                  _marginal(drawn, hook.given), X)  # fmt: skip
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state (:meth:`CrossEntropyOptimizer.state_dict`) and the levels'."""
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "levels": list(self.levels),
+            "level_ess": list(self.level_ess),
+            "regions": self.regions,
+            "last_elite": self.last_elite,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a state saved by :meth:`state_dict`."""
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.levels = list(state["levels"])
+        self.level_ess = [float(e) for e in state["level_ess"]]
+        self.regions = int(state["regions"])
+        self.last_elite = state["last_elite"]
+
+
+def _params(family: Family) -> dict[str, np.ndarray]:
+    return {k: np.array(a) for k, a in family.params().items()}
+
+
 def estimate_probability(
     score: Callable[[np.ndarray], np.ndarray],
     nominal: Family,
@@ -266,6 +487,7 @@ def estimate_probability(
     direction: Literal["ge", "le"] = "ge",
     family: Family | None = None,
     rng: RNGLike = None,
+    callback: Callable[[MultilevelEstimator], bool | None] | None = None,
     verbose: bool = False,
     **options: Any,
 ) -> EstimateResult:
@@ -287,11 +509,15 @@ def estimate_probability(
     rng : None, int, SeedSequence or Generator
         The run's randomness (SPEC 7, :func:`cem.parallel.as_seed_sequence`); the same
         integer gives the same result for any ``n_jobs``.
+    callback : callable, optional
+        ``callback(estimator)`` after every level (a :class:`MultilevelEstimator`);
+        returning ``True`` ends the levels (the final run is still made).
     verbose : bool
         Print the level table.
     **options
         :data:`ESTIMATOR_OPTIONS`: ``rho``, ``n_samples`` (per level), ``n_final`` (the
-        final run's ``N1``), ``max_levels``, ``alpha``, ``n_jobs``, ``batch_size``,
+        final run's ``N1``), ``max_levels``, ``max_time`` (seconds for the levels),
+        ``alpha``, ``n_jobs``, ``batch_size``,
         ``backend``; the robust estimators ``defensive`` (fraction of the nominal in the
         final run), ``tied``, ``screening``, ``mcmc_samples`` and ``conditional`` (a
         :class:`ConditionalHook`); ``seed`` is the configs' spelling of an integer ``rng``.
@@ -320,118 +546,9 @@ def estimate_probability(
     >>> bool(abs(res.estimate - exact) < 3 * res.std_error)
     True
     """
-    o = validate_table(options, ESTIMATOR_OPTIONS, "estimator option")
-    if o["conditional"] is True:
-        raise ConfigError("conditional=True needs a RareEventProblem with a conditional "
-                          "probability; pass a ConditionalHook(given, probability)")  # fmt: skip
-    rho, n_samples, n_final, max_levels, alpha = (
-        o["rho"], o["n_samples"], o["n_final"], o["max_levels"], o["alpha"])  # fmt: skip
-    n_jobs, batch_size, backend = o["n_jobs"], o["batch_size"], o["backend"]
-    if not is_real(gamma):
-        raise ConfigError(f"gamma must be a finite number, got {gamma!r}")
-    sign = _signed(direction)
-    target = sign * float(gamma)
-    root = root_seed(rng, o["seed"])
-    v = nominal if family is None else family
-    for key in ("n_samples", "n_final"):
-        require(f"{key}={o[key]}", iteration_bytes(o[key], v.event_shape))
-    if family is not None:
-        _check_support(nominal, family, root)
-    start = time.perf_counter()
-    levels: list[LevelRecord] = []
-    level_ess: list[float] = []
-    regions = 1  # failure regions seen at the first level, checked for one-component families
-    evaluations = 0
-    n_elite = max(1, math.ceil(rho * n_samples))
-    for t in range(1, max_levels + 1):
-        X, parts = sample_and_score(v, score, n_samples, root, t, batch_size=batch_size,
-                                    n_jobs=n_jobs, backend=backend)  # fmt: skip
-        S = _scores(parts, n_samples, batch_size, sign)
-        evaluations += n_samples
-        if t == 1 and (family is None or family == nominal) and np.median(S) >= target:
-            warnings.warn(
-                f"gamma={gamma!r} is on the likely side of the median of S under the nominal "
-                "family: the event is not rare, crude Monte Carlo suffices",
-                NotRareWarning,
-                stacklevel=2,
-            )
-        gamma_t = _level_threshold(S, n_elite, target, levels[-1].gamma * sign if levels else None)
-        elite = S >= gamma_t
-        with np.errstate(invalid="ignore"):
-            log_w = nominal.log_pdf(X[elite]) - v.log_pdf(X[elite])
-        log_w = np.where(np.isnan(log_w), -np.inf, log_w)  # 0/0: both densities underflow
-        if not np.any(log_w > -np.inf):  # NaN (0/0) or 0 for every elite sample
-            status = "degenerate"
-            warnings.warn(f"level {t}: the likelihood ratios of the elite are all 0 or NaN "
-                          "(the family has collapsed); the levels stop here",
-                          DegenerateWeightsWarning, stacklevel=2)  # fmt: skip
-            break
-        weights = np.exp(log_w - np.max(log_w))
-        level_ess.append(ess(weights) / weights.size)
-        if (t == 1 and isinstance(nominal, Normal) and isinstance(v, (Normal, FullNormal))
-                and X.shape[1] <= MAX_REGION_DIM):  # fmt: skip
-            regions = count_regions(X[elite], np.asarray(nominal.sigma))
-        drawn = v
-        v = v.fit(X[elite], weights).smooth(v, alpha) if alpha != 1.0 else v.fit(X[elite], weights)
-        if o["tied"] or o["screening"]:
-            v = _tie_and_screen(v, nominal, o["tied"], o["screening"])
-        levels.append(
-            LevelRecord(t, sign * gamma_t, {k: np.array(a) for k, a in v.params().items()})
-        )
-        if verbose:
-            print(level_line(levels[-1], header=t == 1), flush=True)
-        if gamma_t >= target:
-            status = "done"
-            break
-    else:
-        status = "max_levels"
-        warnings.warn(f"gamma_t did not reach gamma in max_levels={max_levels} levels; "
-                      "the final run samples from the last level's family", NotRareWarning,
-                      stacklevel=2)  # fmt: skip
-    if o["mcmc_samples"] and status == "done":
-        chains = zero_variance_samples(score, nominal, target, sign, X[elite], o["mcmc_samples"],
-                                       child_seed(root, 2**31 + 1))  # fmt: skip
-        evaluations += o["mcmc_samples"]
-        v = v.fit(chains)
-        if o["tied"] or o["screening"]:
-            v = _tie_and_screen(v, nominal, o["tied"], o["screening"])
-        levels.append(LevelRecord(len(levels) + 1, float(gamma),
-                                  {k: np.array(a) for k, a in v.params().items()}))  # fmt: skip
-        level_ess.append(1.0)  # the refit's samples are unweighted
-    lost_support = not _covers(nominal, v, root)
-    hook = o["conditional"]
-    if hook:
-        nominal, v = _marginal(nominal, hook.given), _marginal(v, hook.given)
-        if status == "done" and not o["mcmc_samples"]:
-            v = _conditional_refit(hook, nominal, v, _marginal(drawn, hook.given), X)
-    if o["defensive"] > 0:
-        v = DefensiveMixture(nominal, v, o["defensive"])
-    X, parts = sample_and_score(v, hook.probability if hook else score, n_final, root, 0,
-                                batch_size=batch_size, n_jobs=n_jobs, backend=backend)  # fmt: skip
-    if hook:  # Y = P(event | X_given) W(X_given)
-        P = _scores(parts, n_final, batch_size, 1.0)
-        if np.any((P < 0) | (P > 1)):
-            raise InvalidScoreError("the conditional probability hook returned values "
-                                    "outside [0, 1]")  # fmt: skip
-        hits = P > 0
-        with np.errstate(divide="ignore"):
-            log_y = np.log(P[hits])
-    else:
-        hits = _scores(parts, n_final, batch_size, sign) >= target
-        log_y = 0.0
-    evaluations += n_final
-    log_w = nominal.log_pdf(X[hits]) - v.log_pdf(X[hits]) + log_y
-    if np.any(np.isnan(log_w)):
-        raise InvalidScoreError("likelihood ratios are NaN: check the families' log_pdf")
-    log_est, est, se, rel = _final_estimate(log_w, n_final)
-    diag = weight_diagnostics(log_w, n_final)
-    method = "ce-cmc" if hook else "ce-is"
-    res = _result(log_est, est, se, rel, diag, n_final, levels, evaluations,
-                  time.perf_counter() - start, method, v, status)  # fmt: skip
-    # After an MCMC refit the final family no longer rests on the levels' weights.
-    refit = bool(o["mcmc_samples"]) and status == "done"
-    return _diagnose(res, diag, level_ess, lost_support, status, regions,
-                     level_ess[-1:] if refit else None)  # fmt: skip
+    est = MultilevelEstimator(score, nominal, gamma, direction=direction, family=family,
+                              rng=rng, callback=callback, verbose=verbose, **options)  # fmt: skip
+    return est.run()
 
 
 def _conditional_refit(
@@ -533,7 +650,7 @@ def zero_variance_samples(
     return np.concatenate(kept)
 
 
-def _tie_and_screen(v: Family, nominal: Family, tied: bool, screening: float) -> Family:
+def tie_and_screen(v: Family, nominal: Family, tied: bool, screening: float) -> Family:
     r"""Tied parameters and screening for high dimensions (Rubinstein & Glynn 2009).
 
     The likelihood ratio of a product family over :math:`d` coordinates multiplies :math:`d`

@@ -157,7 +157,9 @@ def test_bad_input():
         s[7] = np.nan
         return s
 
-    with pytest.raises(InvalidScoreError, match=r"NaN for 1 of 256 samples \(first at row 7\)"):
+    with pytest.raises(
+        InvalidScoreError, match=r"NaN for 4 of 1000 samples \(first at row 7\); fix the objective$"
+    ):
         estimate_probability(with_nan, fam, 20.0, seed=0)
     with pytest.raises(ConfigError, match=r"rho must be a number in \(0, 1\)"):
         estimate_probability(score, fam, 20.0, rho=1.0)
