@@ -14,7 +14,12 @@ Layout (format ``cem-checkpoint``, :data:`VERSION`):
   entropy and spawn key, the history records);
 - ``family.<name>``: the current family parameters;
 - ``best_x``: the best point so far (absent before the first iteration);
-- ``recorded.<name>``: the recorded family parameters per iteration, stacked.
+- ``recorded.<name>``: the recorded family parameters per iteration, stacked;
+- for a rare-event estimation (:class:`~cem.rare_event.MultilevelEstimator`), ``meta``
+  also holds ``levels`` (each level's ``t`` and ``gamma``, the effective sample sizes of
+  the levels' weights and the number of failure regions seen), with the arrays
+  ``level.<i>.<name>`` (the family after level ``i``) and ``last_elite`` (the last
+  level's elite rows, where the final run's MCMC refit starts).
 """
 
 from __future__ import annotations
@@ -46,8 +51,13 @@ def write_checkpoint(
     state: dict[str, Any],
     recorded: list[dict[str, np.ndarray]],
     config_sha256: str,
+    levels: dict[str, Any] | None = None,
 ) -> None:
-    """Write an optimizer state (:meth:`CrossEntropyOptimizer.state_dict`) atomically."""
+    """Write an optimizer state (:meth:`CrossEntropyOptimizer.state_dict`) atomically.
+
+    ``levels`` is the rest of an estimation's state
+    (:meth:`~cem.rare_event.MultilevelEstimator.state_dict`).
+    """
     family: Family = state["family"]
     meta = {
         "format": FORMAT,
@@ -70,6 +80,17 @@ def write_checkpoint(
         arrays["best_x"] = np.asarray(state["best_x"])
     if recorded:
         arrays.update({f"recorded.{k}": np.stack([p[k] for p in recorded]) for k in recorded[0]})
+    if levels is not None:
+        meta["levels"] = {
+            "t": [int(lv.t) for lv in levels["levels"]],
+            "gamma": [float(lv.gamma) for lv in levels["levels"]],
+            "level_ess": [float(e) for e in levels["level_ess"]],
+            "regions": int(levels["regions"]),
+        }
+        for i, lv in enumerate(levels["levels"]):
+            arrays.update({f"level.{i}.{k}": np.asarray(v) for k, v in lv.params.items()})
+        if levels["last_elite"] is not None:
+            arrays["last_elite"] = np.asarray(levels["last_elite"])
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     buf = io.BytesIO()
     save: Any = np.savez  # numpy's stub reads ** as its allow_pickle flag
@@ -101,7 +122,8 @@ def read_checkpoint(
     -------
     dict
         ``{"optimizer": state for load_state_dict, "params": recorded parameters,
-        "config_changed": bool}``.
+        "config_changed": bool, "levels": an estimation's level state or None}``; the
+        level state has ``levels`` as ``(t, gamma, params)`` tuples.
 
     Raises
     ------
@@ -192,7 +214,36 @@ def _verified(
         "seed_entropy": _nonnegative_int(meta["seed_entropy"], bad),
         "seed_spawn_key": tuple(_nonnegative_int(k, bad) for k in meta["seed_spawn_key"]),
     }
-    return {"optimizer": state, "params": params, "config_changed": changed}
+    return {"optimizer": state, "params": params, "config_changed": changed,
+            "levels": _levels(meta, arrays, family, bad)}  # fmt: skip
+
+
+def _levels(
+    meta: dict[str, Any], arrays: dict[str, np.ndarray], family: Family, bad: Any
+) -> dict[str, Any] | None:
+    """An estimation's level state from a checkpoint's metadata and arrays (or ``None``)."""
+    info = meta.get("levels")
+    if info is None:
+        return None
+    if not isinstance(info, dict) or set(info) != {"t", "gamma", "level_ess", "regions"}:
+        raise bad("level metadata")
+    t = [_nonnegative_int(v, bad) for v in info["t"]]
+    numbers = [info["gamma"], info["level_ess"]]
+    if any(not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v)
+           for vs in numbers for v in vs) or len(info["gamma"]) != len(t):  # fmt: skip
+        raise bad("level thresholds or effective sample sizes")
+    names = family.params().keys()
+    levels = []
+    for i, (ti, gamma) in enumerate(zip(t, info["gamma"], strict=True)):
+        params = _group(arrays, f"level.{i}.")
+        if params.keys() != names or not all(np.all(np.isfinite(v)) for v in params.values()):
+            raise bad(f"parameters of level {i}")
+        levels.append((ti, float(gamma), params))
+    elite = arrays.get("last_elite")
+    if elite is not None and elite.shape[1:] != family.event_shape:
+        raise bad("last elite of the wrong shape")
+    return {"levels": levels, "level_ess": [float(e) for e in info["level_ess"]],
+            "regions": _nonnegative_int(info["regions"], bad), "last_elite": elite}  # fmt: skip
 
 
 def _group(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:

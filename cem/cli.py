@@ -187,12 +187,14 @@ examples:
 
 The run directory gets config.toml (resolved, with the seed), history.csv, result.json,
 arrays.npz (the best point and the family parameters), checkpoint.npz and the figure
-convergence.<format>; an estimation writes levels.csv instead of the history.""",
+convergence.<format>; an estimation writes the history of its levels, levels.csv
+(the family after each level) and no arrays.npz.""",
     "resume": """\
 example:
   cem resume runs/tsp_br17-20261124-101500
 
-A resumed run ends exactly as the uninterrupted one would have.""",
+A resumed run (an optimization, or an estimation after its last finished level)
+ends exactly as the uninterrupted one would have.""",
     "plot": """\
 examples:
   cem plot runs/maxcut_tutorial-20261124-101500         redraw convergence.png

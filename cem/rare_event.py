@@ -386,7 +386,7 @@ class MultilevelEstimator:
         if status == "max_levels":
             warnings.warn(f"gamma_t did not reach gamma in max_levels={o['max_levels']} levels; "
                           "the final run samples from the last level's family", NotRareWarning,
-                          stacklevel=2)  # fmt: skip
+                          stacklevel=3)  # fmt: skip
         levels, level_ess = list(self.levels), list(self.level_ess)
         evaluations, v, target = opt.evals, opt.family, self.sign * self.gamma
         if o["mcmc_samples"] and status == "done":
@@ -467,9 +467,10 @@ class MultilevelEstimator:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a state saved by :meth:`state_dict`."""
+        """Restore a state saved by :meth:`state_dict` (levels as records or tuples)."""
         self.optimizer.load_state_dict(state["optimizer"])
-        self.levels = list(state["levels"])
+        self.levels = [lv if isinstance(lv, LevelRecord) else LevelRecord(*lv)
+                       for lv in state["levels"]]  # fmt: skip
         self.level_ess = [float(e) for e in state["level_ess"]]
         self.regions = int(state["regions"])
         self.last_elite = state["last_elite"]
@@ -705,7 +706,7 @@ def _diagnose(
     verdict = check_estimate(diag, checked, lost_support, status == "done", regions)
     res.update(level_ess=np.array(level_ess), trusted=not verdict, diagnostics=verdict)
     if verdict:
-        warnings.warn(verdict, DegenerateWeightsWarning, stacklevel=3)
+        warnings.warn(verdict, DegenerateWeightsWarning, stacklevel=4)
     return res
 
 
@@ -738,6 +739,8 @@ def _result(
         "done": "final importance-sampling run finished",
         "max_levels": "gamma_t did not reach gamma within max_levels; final run done anyway",
         "degenerate": "the levels' likelihood ratios collapsed; final run done anyway",
+        "stopped": "the levels were stopped (max_time or the callback) before gamma; "
+        "final run done anyway",
     }[status]
     if diag.hits == 0:
         message += "; no sample hit the event"
@@ -826,6 +829,22 @@ class RareEventProblem:
 
         ``family`` replaces :meth:`importance_family` as the levels' starting family.
         """
+        return self.estimator(family, rng, **options).run()
+
+    def estimator(
+        self,
+        family: Family | None = None,
+        rng: RNGLike = None,
+        callback: Callable[[MultilevelEstimator], bool | None] | None = None,
+        **options: Any,
+    ) -> MultilevelEstimator:
+        """The :class:`MultilevelEstimator` of :meth:`estimate`, not yet run.
+
+        Raises
+        ------
+        NotImplementedError
+            When the problem estimates by another method, without levels.
+        """
         if family is None:
             family = self.importance_family()
         if options.get("conditional") is True:
@@ -834,9 +853,9 @@ class RareEventProblem:
                                   "conditional_probability")  # fmt: skip
             options["conditional"] = ConditionalHook(self.conditioned_on,
                                                      self.conditional_probability)  # fmt: skip
-        return estimate_probability(
+        return MultilevelEstimator(
             self.score, self.nominal_family(), self.gamma, direction=self.direction,
-            family=family, rng=rng, **options,
+            family=family, rng=rng, callback=callback, **options,
         )  # fmt: skip
 
     #: The coordinates :meth:`conditional_probability` conditions on.

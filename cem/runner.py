@@ -9,8 +9,9 @@ A run directory holds
 - ``history.csv``, ``result.json`` (the scalars), ``arrays.npz`` (the best point ``x``
   and, for small families, the family parameters per iteration as ``family.<name>``)
   and the figure ``convergence.<format>`` (``[output] formats``) at the end;
-- for a rare-event estimation, ``levels.csv`` (one column per parameter coordinate)
-  instead of the history.
+- for a rare-event estimation, the history of its levels (``history.csv``) and
+  ``levels.csv`` (one column per parameter coordinate); its checkpoint after every level
+  also holds the levels' records (:class:`~cem.rare_event.MultilevelEstimator`).
 
 Since iteration ``t`` draws from generators spawned from ``(seed, t)`` only, a run
 resumed from its checkpoint ends with exactly the result of an uninterrupted run.
@@ -41,7 +42,7 @@ from cem.io import atomic_write_bytes, atomic_write_text, remove_stale_temps
 from cem.loop import CrossEntropyOptimizer
 from cem.problem import Problem
 from cem.progress import ProgressBar
-from cem.rare_event import RareEventProblem
+from cem.rare_event import MultilevelEstimator, RareEventProblem
 from cem.result import EstimateResult, OptimizeResult, Result
 
 __all__ = [
@@ -125,6 +126,18 @@ class _Recorder:
             write_checkpoint(self.run_dir / CHECKPOINT, opt.state_dict(), self.params, self.digest)
         if self.bar is not None:
             self.bar(opt)
+
+
+class _LevelRecorder(_Recorder):
+    """Callback of an estimation: the checkpoint after every level, with the levels' state."""
+
+    def __call__(self, est: MultilevelEstimator) -> None:  # type: ignore[override]
+        if self.checkpoint:
+            state = est.state_dict()
+            write_checkpoint(self.run_dir / CHECKPOINT, state["optimizer"], self.params,
+                             self.digest, levels=state)  # fmt: skip
+        if self.bar is not None:
+            self.bar(est.optimizer)
 
 
 def _execute(
@@ -268,24 +281,60 @@ def run_experiment(
     header = f"resolved by cem {cem.__version__}; rerun with: cem run config.toml"
     atomic_write_text(run_dir / "config.toml", dump_toml(_resolved(cfg, seed), header))
     if cfg.kind == "estimate":
-        return run_dir, _estimate(cfg, run_dir, quiet, stream)
+        return run_dir, _estimate(cfg, run_dir, None, quiet, stream)
     return run_dir, _execute(cfg, run_dir, None, quiet, stream)
 
 
-def _estimate(
-    cfg: ExperimentConfig, run_dir: Path, quiet: bool, stream: IO[str] | None
-) -> EstimateResult:
-    """Run a rare-event estimation; write ``result.json``, ``levels.csv`` and the plot."""
+def _estimator(
+    cfg: ExperimentConfig, recorder: _LevelRecorder | None = None
+) -> MultilevelEstimator | None:
+    """The config's multilevel estimator, or ``None`` for a method without levels."""
     problem = cfg.problem
     assert isinstance(problem, RareEventProblem)
     try:
-        result = problem.estimate(family=cfg.family, **cfg.run_options)
+        return problem.estimator(family=cfg.family, callback=recorder, **cfg.run_options)
+    except NotImplementedError:
+        return None
+
+
+def _estimate(
+    cfg: ExperimentConfig,
+    run_dir: Path,
+    state: dict[str, Any] | None,
+    quiet: bool,
+    stream: IO[str] | None,
+    extra: dict[str, Any] | None = None,
+) -> EstimateResult:
+    """Run (or continue from ``state``) a rare-event estimation, checkpointed after every
+    level; write ``result.json``, ``history.csv``, ``levels.csv`` and the plot."""
+    problem = cfg.problem
+    assert isinstance(problem, RareEventProblem)
+    bar = ProgressBar({"max_iter": cfg.run_options["max_levels"], "max_evals": None,
+                       "max_time": cfg.run_options["max_time"]},
+                      file=None if quiet else sys.stderr)  # fmt: skip
+    bar.enabled = bar.enabled and not quiet
+    recorder = _LevelRecorder(run_dir, cfg.output["checkpoint"], [], config_digest(run_dir), bar)
+    est = _estimator(cfg, recorder)
+    if state is not None:
+        assert est is not None
+        est.load_state_dict({"optimizer": state["optimizer"], **state["levels"]})
+    try:
+        result = (
+            problem.estimate(family=cfg.family, **cfg.run_options) if est is None else est.run()
+        )
     except KeyboardInterrupt:
         raise
     except Exception as exc:
         if isinstance(exc, CEMError) and not isinstance(exc, BatchError):
             raise
-        raise _run_failure(exc, "the estimation", "nothing was written") from exc
+        done = 0 if est is None else len(est.levels)
+        kept = (f"the checkpoint after level {done} is kept (cem resume {run_dir})"
+                if cfg.output["checkpoint"] and done else "no checkpoint was written")  # fmt: skip
+        raise _run_failure(exc, "the estimation", kept) from exc
+    finally:
+        bar.close()
+    if est is not None:
+        result.history.to_csv(run_dir / "history.csv")
     if not quiet:
         print(result.format_table(), file=stream or sys.stdout, flush=True)
     try:
@@ -311,6 +360,7 @@ def _estimate(
         "error_in_se": None
         if exact is None or not result.std_error
         else (result.estimate - exact) / result.std_error,
+        **(extra or {}),
     })  # fmt: skip
     atomic_write_text(run_dir / "levels.csv", _levels_csv(result.levels))
     if cfg.output["plots"]:
@@ -359,8 +409,8 @@ def resume(
     stream: IO[str] | None = None,
     allow_import: bool = False,
     allow_config_change: bool = False,
-) -> tuple[Path, OptimizeResult]:
-    """Continue an interrupted run from its last checkpoint.
+) -> tuple[Path, Result]:
+    """Continue an interrupted run (an optimization or an estimation) from its last checkpoint.
 
     Parameters
     ----------
@@ -379,8 +429,9 @@ def resume(
     """
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir, allow_import=allow_import)
-    if cfg.kind == "estimate":
-        raise ConfigError(f"{run_dir} is a rare-event estimation; run it again instead")
+    if cfg.kind == "estimate" and _estimator(cfg) is None:
+        raise ConfigError(f"{run_dir} is an estimation without levels to resume "
+                          f"({cfg.problem.describe()}); run it again instead")  # fmt: skip
     remove_stale_temps(run_dir, RUN_FILES)
     path = run_dir / CHECKPOINT
     if not path.is_file():
@@ -390,8 +441,15 @@ def resume(
             else ""
         )
         raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from{old}")
-    state = read_checkpoint(path, cfg.family, config_digest(run_dir), allow_config_change)
+    est = _estimator(cfg) if cfg.kind == "estimate" else None
+    family = cfg.family if est is None else est.start
+    state = read_checkpoint(path, family, config_digest(run_dir), allow_config_change)
+    step = "iteration" if est is None else "level"
+    if est is not None and state["levels"] is None:
+        raise ConfigError(f"{path} is the checkpoint of an optimization, not of an estimation")
     if not quiet:
-        print(f"resuming {run_dir} after iteration {state['optimizer']['t']}", file=sys.stderr)
+        print(f"resuming {run_dir} after {step} {state['optimizer']['t']}", file=sys.stderr)
     extra = {"resumed_with_changed_config": True} if state["config_changed"] else None
+    if est is not None:
+        return run_dir, _estimate(cfg, run_dir, state, quiet, stream, extra)
     return run_dir, _execute(cfg, run_dir, state, quiet, stream, extra)

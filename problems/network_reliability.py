@@ -327,5 +327,11 @@ class NetworkReliability(RareEventProblem):
         return permutation_monte_carlo(self.network, turnip=method == "turnip",
                                        n_final=o["n_final"], rng=rng, seed=o["seed"])  # fmt: skip
 
+    def estimator(self, *args: Any, **kwargs: Any) -> Any:
+        """None of :data:`METHODS` runs as one multilevel estimation (``"ce"`` is a
+        ladder of them), so there is no level to checkpoint: a run is repeated, not
+        resumed."""
+        raise NotImplementedError(f"method {self.method!r} has no resumable levels")
+
     def describe(self) -> str:
         return f"unreliability of a {self.network.describe()} ({self.method})"

@@ -1,0 +1,130 @@
+"""Multilevel CE as a driver over the CE optimizer: ask/tell with likelihood-ratio weights,
+the levels' history and stopping rules, and an estimation killed mid-run that resumes to
+the identical result."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from cem import CrossEntropyOptimizer
+from cem.cli import main
+from cem.errors import ConfigError, NotRareWarning
+from cem.families import Exponential, Normal
+from cem.rare_event import MultilevelEstimator, estimate_probability
+from cem.runner import _LevelRecorder, resume
+
+U = np.array([0.25, 0.4, 0.1, 0.3, 0.2])
+
+
+def shortest_path(X: np.ndarray) -> np.ndarray:
+    return np.minimum.reduce(
+        [X[:, 0] + X[:, 3], X[:, 0] + X[:, 2] + X[:, 4], X[:, 1] + X[:, 4],
+         X[:, 1] + X[:, 2] + X[:, 3]]
+    )  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore::cem.errors.DegenerateWeightsWarning")  # n_final = 1000
+def test_ask_tell_with_likelihood_ratios_gives_the_estimators_levels():
+    """Driving the optimizer by hand, with weights f(x; u) / f(x; v) passed to tell and
+    the level capped by hand, reproduces the estimator's levels to the bit."""
+    nominal = Exponential(U)
+    est = MultilevelEstimator(shortest_path, nominal, 2.0, n_samples=1000, n_final=1000, rng=5)
+    res = est.run()
+    # n_elite = N: every row told is elite, so the caller chooses the elite
+    opt = CrossEntropyOptimizer(shortest_path, nominal, rng=5, n_samples=1000, n_elite=1000,
+                                alpha=1.0, stall_iters=None, degenerate_tol=None)  # fmt: skip
+    for level in res.levels:
+        X = opt.ask()
+        s = shortest_path(X)
+        gamma_t = min(2.0, np.sort(s)[-100])
+        elite = s >= gamma_t
+        log_w = nominal.log_pdf(X[elite]) - opt.family.log_pdf(X[elite])
+        opt.tell(X[elite], s[elite], weights=np.exp(log_w - log_w.max()))
+        assert gamma_t == level.gamma
+        assert np.array_equal(opt.family.params()["mean"], level.params["mean"])
+    assert len(res.history) == res.nit == len(res.levels)
+    assert res.history["gamma"][-1] == 2.0
+    assert res.nfev == 1000 * res.nit + 1000
+
+
+def test_tell_rejects_bad_weights():
+    opt = CrossEntropyOptimizer(lambda X: X.sum(1), Normal(np.zeros(2), 1.0), n_samples=50, rng=0)
+    X = opt.ask()
+    for bad in (np.ones(3), -np.ones(50), np.full(50, np.nan)):
+        with pytest.raises(ConfigError, match="weights must be 50 finite nonnegative"):
+            opt.tell(X, X.sum(1), weights=bad)
+    with pytest.raises(ConfigError, match="level must be a finite number"):
+        CrossEntropyOptimizer(lambda X: X.sum(1), Normal(np.zeros(2), 1.0), level=np.nan)
+
+
+def test_levels_stop_on_callback_and_max_time_then_the_final_run():
+    calls = []
+
+    def stop_after_one(est):
+        calls.append(len(est.levels))
+        return True
+
+    with pytest.warns(Warning):
+        res = estimate_probability(shortest_path, Exponential(U), 2.0, n_final=2000, rng=1,
+                                   callback=stop_after_one)  # fmt: skip
+    assert calls == [1] and res.status == "stopped" and res.nit == 1 and not res.trusted
+    assert "stopped" in res.message and res.nfev == 1000 + 2000
+    with pytest.warns(NotRareWarning, match="max_levels=2"):
+        res = estimate_probability(shortest_path, Exponential(U), 2.0, n_final=2000, rng=1,
+                                   max_levels=2)  # fmt: skip
+    assert res.status == "max_levels" and res.nit == 2
+
+
+@pytest.fixture
+def bridge_config(tmp_path):
+    cfg = tmp_path / "bridge.toml"
+    cfg.write_text(
+        '[problem]\nname = "bridge_network"\ngamma = 3.0\n'
+        "[estimator]\nn_samples = 1000\nn_final = 5000\nseed = 7\n"
+        "[output]\nplots = false\n"
+    )
+    return cfg
+
+
+@pytest.mark.filterwarnings("ignore::cem.errors.DegenerateWeightsWarning")  # n_final = 5000
+def test_killed_estimation_resumes_to_the_identical_result(bridge_config, tmp_path, monkeypatch):
+    full = tmp_path / "full"
+    assert main(["run", str(bridge_config), "--out", str(full), "--quiet"]) == 0
+    levels = json.loads((full / "result.json").read_text())["nit"]
+    assert levels >= 3
+
+    record = _LevelRecorder.__call__
+
+    def killed_after_level_2(self, est):
+        record(self, est)
+        if len(est.levels) == 2:
+            raise KeyboardInterrupt
+
+    killed = tmp_path / "killed"
+    monkeypatch.setattr(_LevelRecorder, "__call__", killed_after_level_2)
+    assert main(["run", str(bridge_config), "--out", str(killed), "--quiet"]) == 130
+    monkeypatch.setattr(_LevelRecorder, "__call__", record)
+    assert (killed / "checkpoint.npz").is_file() and not (killed / "result.json").exists()
+    _, result = resume(killed, quiet=True)
+    a, b = (json.loads((d / "result.json").read_text()) for d in (full, killed))
+    for key in ("estimate", "log_estimate", "std_error", "ess", "hits", "nit", "nfev",
+                "level_ess", "vov", "status"):  # fmt: skip
+        assert a[key] == b[key], key
+    assert (full / "levels.csv").read_text() == (killed / "levels.csv").read_text()
+    ha, hb = ((d / "history.csv").read_text().splitlines() for d in (full, killed))
+    assert [r.split(",")[:5] for r in ha] == [r.split(",")[:5] for r in hb]
+    assert result.nit == levels
+
+
+def test_resume_refuses_an_estimation_without_levels(tmp_path, capsys):
+    cfg = tmp_path / "pmc.toml"
+    cfg.write_text('[problem]\nname = "network_reliability"\nnetwork = "bridge"\nq = 0.01\n'
+                   'method = "pmc"\n[estimator]\nn_final = 1000\nseed = 1\n'
+                   "[output]\nplots = false\n")  # fmt: skip
+    out = tmp_path / "r"
+    assert main(["run", str(cfg), "--out", str(out), "--quiet"]) == 0
+    assert main(["resume", str(out)]) == 2
+    assert "without levels to resume" in capsys.readouterr().err
