@@ -41,7 +41,9 @@ def test_rare_event_config_matches_the_exact_value(tmp_path):
     assert main(["run", cfg, "--out", str(out), "--quiet"]) == 0
     result = json.loads((out / "result.json").read_text())
     assert abs(result["error_in_se"]) <= 3 and result["rel_error"] <= 0.05
-    assert main(["resume", str(out)]) == 2
+    assert main(["resume", str(out), "--quiet"]) == 0  # from the last level: the same run
+    again = json.loads((out / "result.json").read_text())
+    assert again["estimate"] == result["estimate"] and again["nfev"] == result["nfev"]
 
 
 def test_tutorial_config_reaches_the_known_optimum(tmp_path, capsys):
