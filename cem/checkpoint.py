@@ -182,7 +182,9 @@ def _verified(
     if saved.keys() != expected.keys():
         raise bad(f"family parameters {sorted(saved)}, expected {sorted(expected)}")
     for k, v in saved.items():
-        if v.shape != np.shape(expected[k]) or not np.all(np.isfinite(v)):
+        want = np.shape(expected[k])
+        same = v.shape == want if family.fixed_shapes else v.shape[1:] == want[1:]
+        if not same or not np.all(np.isfinite(v)):
             raise bad(f"family parameter {k!r} has shape {v.shape} or non-finite values")
     restored = family.with_params(**saved)
     t, evals, stall = (_count(meta, k, bad) for k in ("t", "evals", "stall"))

@@ -120,7 +120,7 @@ class _Recorder:
 
     def __call__(self, opt: CrossEntropyOptimizer) -> None:
         fam = opt.family.params()
-        if sum(np.size(v) for v in fam.values()) <= MAX_RECORDED_PARAMS:
+        if opt.family.fixed_shapes and sum(np.size(v) for v in fam.values()) <= MAX_RECORDED_PARAMS:
             self.params.append({k: np.array(v) for k, v in fam.items()})
         if self.checkpoint:
             write_checkpoint(self.run_dir / CHECKPOINT, opt.state_dict(), self.params, self.digest)
@@ -376,19 +376,25 @@ def _levels_csv(levels: list[Any]) -> str:
 
     A parameter ``mean`` of shape ``(5,)`` gives the columns ``mean[0]`` .. ``mean[4]``; a
     matrix ``cov`` gives ``cov[i,j]``; a scalar keeps its name. Floats keep every digit.
+    A parameter whose shape changes between levels (a mixture that chooses its number of
+    components) gets the columns of its largest shape, empty where a level has fewer.
     """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    shapes = {k: np.shape(v) for k, v in levels[0].params.items()} if levels else {}
+    shapes = {k: tuple(np.max([np.shape(lv.params[k]) for lv in levels], axis=0))
+              for k in levels[0].params} if levels else {}  # fmt: skip
     header = ["t", "gamma"]
     for name, shape in shapes.items():
         header += [name if not shape else f"{name}[{','.join(map(str, i))}]"
                    for i in np.ndindex(*shape)]  # fmt: skip
     writer.writerow(header)
     for lv in levels:
-        values = [np.ravel(np.asarray(lv.params[k], dtype=float)) for k in shapes]
-        flat = np.concatenate(values) if values else np.empty(0)
-        writer.writerow([lv.t, repr(float(lv.gamma)), *(repr(float(v)) for v in flat)])
+        row: list[Any] = [lv.t, repr(float(lv.gamma))]
+        for k, shape in shapes.items():
+            a = np.asarray(lv.params[k], dtype=float)
+            row += [repr(float(a[i])) if all(j < n for j, n in zip(i, a.shape, strict=True))
+                    else "" for i in np.ndindex(*shape)]  # fmt: skip
+        writer.writerow(row)
     return buf.getvalue()
 
 

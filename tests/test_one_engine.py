@@ -128,3 +128,33 @@ def test_resume_refuses_an_estimation_without_levels(tmp_path, capsys):
     assert main(["run", str(cfg), "--out", str(out), "--quiet"]) == 0
     assert main(["resume", str(out)]) == 2
     assert "without levels to resume" in capsys.readouterr().err
+
+
+def test_a_mixture_that_changes_its_number_of_components_is_checkpointed(tmp_path):
+    """A NormalMixture with max_components may fit fewer components than it started with:
+    its checkpoint and levels.csv keep every level."""
+    from cem.checkpoint import read_checkpoint, write_checkpoint
+    from cem.families import NormalMixture
+    from cem.rare_event import LevelRecord
+    from cem.runner import _levels_csv
+
+    start = NormalMixture.standard(3, 2, max_components=3)
+    est = MultilevelEstimator(lambda X: X.sum(1), Normal(np.zeros(2), 1.0), 5.0, family=start,
+                              n_final=100, rng=0)  # fmt: skip
+    est.optimizer.step()  # one level, recorded by the estimator
+    two = NormalMixture([0.5, 0.5], [[1.0, 2.0], [3.0, 4.0]], [[1.0, 1.0], [1.0, 1.0]],
+                        max_components=3)  # fmt: skip
+    est.optimizer.family = two  # as if the fit had chosen two components
+    est.levels.append(LevelRecord(2, 2.0, two.params()))
+    state = est.state_dict()
+    write_checkpoint(tmp_path / "c.npz", state["optimizer"], [], "x", levels=state)
+    back = read_checkpoint(tmp_path / "c.npz", start, "x")
+    assert back["optimizer"]["family"] == two
+    assert back["levels"]["levels"][1][2]["means"].shape == (2, 2)
+    fixed = NormalMixture.standard(3, 2)
+    with pytest.raises(Exception, match="damaged checkpoint: family parameter"):
+        read_checkpoint(tmp_path / "c.npz", fixed, "x")
+    three = LevelRecord(3, 2.5, start.params())
+    lines = _levels_csv([est.levels[1], three]).splitlines()
+    assert len({len(line.split(",")) for line in lines}) == 1  # one width: the largest K
+    assert lines[1].endswith(",,") and not lines[2].endswith(",")

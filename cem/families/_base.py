@@ -95,6 +95,12 @@ class Family(ABC):
     #: under the dynamic smoothing rule).
     scale_params: ClassVar[tuple[str, ...]] = ()
 
+    @property
+    def fixed_shapes(self) -> bool:
+        """Whether :meth:`fit` keeps the shape of every parameter (a mixture that chooses
+        its number of components does not: only the leading axis may change)."""
+        return True
+
     # ------------------------------------------------------------------ abstract
     @property
     @abstractmethod

@@ -94,6 +94,10 @@ class NormalMixture(Family):
             a.flags.writeable = False
         self.weights, self.means, self.sigmas = pi / pi.sum(), mu, sd
 
+    @property
+    def fixed_shapes(self) -> bool:
+        return self.max_components is None
+
     @classmethod
     def standard(
         cls,
