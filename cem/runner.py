@@ -29,8 +29,9 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
@@ -151,8 +152,7 @@ def _execute(
     params: list[dict[str, np.ndarray]] = list(state["params"]) if state else []
     # The table is printed unless quiet: every iteration, or every k-th with verbose = k.
     options = dict(cfg.options, verbose=False if quiet else max(1, int(cfg.options["verbose"])))
-    bar = ProgressBar(options, file=None if quiet else sys.stderr)
-    bar.enabled = bar.enabled and not quiet
+    bar = _progress_bar(options, quiet)
     recorder = _Recorder(run_dir, cfg.output["checkpoint"], params, config_digest(run_dir), bar)
     assert isinstance(cfg.problem, Problem)
     opt = CrossEntropyOptimizer(
@@ -160,8 +160,27 @@ def _execute(
     )
     if state is not None:
         opt.load_state_dict(state["optimizer"])
+    result = _guarded(opt.run, bar, lambda: f"iteration {opt.t + 1}",
+                      lambda: _kept(cfg, run_dir, "iteration", opt.t))  # fmt: skip
+    write_results(run_dir, result, params, cfg, plots=cfg.output["plots"], extra=extra)
+    return result
+
+
+def _progress_bar(options: dict[str, Any], quiet: bool) -> ProgressBar:
+    bar = ProgressBar(options, file=None if quiet else sys.stderr)
+    bar.enabled = bar.enabled and not quiet
+    return bar
+
+
+T = TypeVar("T")
+
+
+def _guarded(run: Callable[[], T], bar: ProgressBar, where: Callable[[], str],
+             kept: Callable[[], str]) -> T:  # fmt: skip
+    """``run()``; an unexpected exception becomes the one-line error of :func:`_run_failure`
+    (``where()`` the run was, what of it is ``kept()``). The progress bar is removed."""
     try:
-        result = opt.run()
+        return run()
     except KeyboardInterrupt:
         raise
     except Exception as exc:
@@ -169,16 +188,16 @@ def _execute(
             raise
         if isinstance(exc, OSError) and exc.filename is not None:
             raise  # the file system's own error (a full disk, ...), reported as such
-        kept = (
-            f"the checkpoint after iteration {opt.t} is kept (cem resume {run_dir})"
-            if cfg.output["checkpoint"] and opt.t > 0
-            else "no checkpoint was written"
-        )
-        raise _run_failure(exc, f"iteration {opt.t + 1}", kept) from exc
+        raise _run_failure(exc, where(), kept()) from exc
     finally:
         bar.close()
-    write_results(run_dir, result, params, cfg, plots=cfg.output["plots"], extra=extra)
-    return result
+
+
+def _kept(cfg: ExperimentConfig, run_dir: Path, step: str, done: int) -> str:
+    """What an interrupted run keeps after ``done`` finished iterations or levels."""
+    if cfg.output["checkpoint"] and done > 0:
+        return f"the checkpoint after {step} {done} is kept (cem resume {run_dir})"
+    return "no checkpoint was written"
 
 
 def _run_failure(exc: BaseException, where: str, kept: str) -> CEMError:
@@ -309,30 +328,18 @@ def _estimate(
     level; write ``result.json``, ``history.csv``, ``levels.csv`` and the plot."""
     problem = cfg.problem
     assert isinstance(problem, RareEventProblem)
-    bar = ProgressBar({"max_iter": cfg.run_options["max_levels"], "max_evals": None,
-                       "max_time": cfg.run_options["max_time"]},
-                      file=None if quiet else sys.stderr)  # fmt: skip
-    bar.enabled = bar.enabled and not quiet
+    o = cfg.run_options
+    bar = _progress_bar({"max_iter": o["max_levels"], "max_evals": None,
+                         "max_time": o["max_time"]}, quiet)  # fmt: skip
     recorder = _LevelRecorder(run_dir, cfg.output["checkpoint"], [], config_digest(run_dir), bar)
     est = _estimator(cfg, recorder)
     if state is not None:
         assert est is not None
         est.load_state_dict({"optimizer": state["optimizer"], **state["levels"]})
-    try:
-        result = (
-            problem.estimate(family=cfg.family, **cfg.run_options) if est is None else est.run()
-        )
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:
-        if isinstance(exc, CEMError) and not isinstance(exc, BatchError):
-            raise
-        done = 0 if est is None else len(est.levels)
-        kept = (f"the checkpoint after level {done} is kept (cem resume {run_dir})"
-                if cfg.output["checkpoint"] and done else "no checkpoint was written")  # fmt: skip
-        raise _run_failure(exc, "the estimation", kept) from exc
-    finally:
-        bar.close()
+    run = est.run if est is not None else lambda: problem.estimate(family=cfg.family, **o)
+    levels = est.levels if est is not None else []
+    result = _guarded(run, bar, lambda: "the estimation",
+                      lambda: _kept(cfg, run_dir, "level", len(levels)))  # fmt: skip
     if est is not None:
         result.history.to_csv(run_dir / "history.csv")
     if not quiet:
