@@ -105,6 +105,8 @@ class Gamma(Family):
         X = np.asarray(X, dtype=float)
         k, theta = self.shape, self.scale
         const = -np.sum(special.gammaln(k) + k * np.log(theta))
+        if X.size and X.min() > 0:  # the usual case: every row inside the support
+            return const + np.log(X) @ (k - 1.0) - X @ (1.0 / theta)
         with np.errstate(divide="ignore", invalid="ignore"):
             logp = const + np.log(X) @ (k - 1.0) - X @ (1.0 / theta)
         return np.where(np.all(X > 0, axis=1), logp, -np.inf)

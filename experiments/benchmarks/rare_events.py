@@ -25,7 +25,7 @@ Methods (options of :func:`cem.rare_event.estimate_probability`): ``ce-is`` the 
 multilevel CE; ``cmc`` conditional Monte Carlo in the final run (``conditional = true``),
 given x1, x2, x3 unless the method names the edges (``cmc | x1, x2``: x3 integrated out
 too, :func:`cem.problems.rare_events.bridge_given_x1_x2`), with the gamma importance family
-where it says so (:class:`cem.families.Gamma`, 10% of the final run from the nominal);
+where it says so (:class:`cem.families.Gamma`, 20% of the final run from the nominal);
 ``defensive`` 10% of the final run from the nominal; ``tied`` one common parameter for all
 coordinates; ``ice`` the improved CE, the family refitted to 2e4 MCMC samples of the
 zero-variance density; ``mixture`` a normal-mixture family (one component per failure region).
@@ -77,8 +77,10 @@ def cases() -> list[tuple[str, Any, str, dict[str, Any]]]:
          {"conditional": True, "n_final": 1_000_000}),
         ("bridge network, gamma = 2", BridgeNetwork(2.0, given=(0, 1)), "cmc | x1, x2",
          {"conditional": True}),
+        ("bridge network, gamma = 2", BridgeNetwork(2.0, family="gamma"), "cmc, gamma family",
+         {"conditional": True, "defensive": 0.2}),
         ("bridge network, gamma = 2", BridgeNetwork(2.0, given=(0, 1), family="gamma"),
-         "cmc | x1, x2, gamma family", {"conditional": True, "defensive": 0.1}),
+         "cmc | x1, x2, gamma family", {"conditional": True, "defensive": 0.2}),
         ("bridge network, gamma = 2", BridgeNetwork(2.0), "defensive", {"defensive": 0.1}),
         ("bridge network, gamma = 3", BridgeNetwork(3.0), "ce-is", {}),
         ("bridge network, gamma = 3", BridgeNetwork(3.0), "cmc", {"conditional": True}),
