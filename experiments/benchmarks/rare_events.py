@@ -23,7 +23,7 @@ estimate of a crude run of that size is shown, "no hit" where it sees no event. 
 
 Methods (options of :func:`cem.rare_event.estimate_probability`): ``ce-is`` the default
 multilevel CE; ``cmc`` conditional Monte Carlo in the final run (``conditional = true``),
-given x1, x2, x3 unless the method names the edges (``cmc | x1, x2``: x3 integrated out
+given x1, x2, x3 unless the method names the edges (``cmc given x1, x2``: x3 integrated out
 too, :func:`cem.problems.rare_events.bridge_given_x1_x2`), with the gamma importance family
 where it says so (:class:`cem.families.Gamma`, 20% of the final run from the nominal);
 ``defensive`` 10% of the final run from the nominal; ``tied`` one common parameter for all
@@ -75,12 +75,12 @@ def cases() -> list[tuple[str, Any, str, dict[str, Any]]]:
         ("bridge network, gamma = 2", BridgeNetwork(2.0), "cmc", {"conditional": True}),
         ("bridge network, gamma = 2", BridgeNetwork(2.0), "cmc, N1 = 1e6",
          {"conditional": True, "n_final": 1_000_000}),
-        ("bridge network, gamma = 2", BridgeNetwork(2.0, given=(0, 1)), "cmc | x1, x2",
+        ("bridge network, gamma = 2", BridgeNetwork(2.0, given=(0, 1)), "cmc given x1, x2",
          {"conditional": True}),
         ("bridge network, gamma = 2", BridgeNetwork(2.0, family="gamma"), "cmc, gamma family",
          {"conditional": True, "defensive": 0.2}),
         ("bridge network, gamma = 2", BridgeNetwork(2.0, given=(0, 1), family="gamma"),
-         "cmc | x1, x2, gamma family", {"conditional": True, "defensive": 0.2}),
+         "cmc given x1, x2, gamma family", {"conditional": True, "defensive": 0.2}),
         ("bridge network, gamma = 2", BridgeNetwork(2.0), "defensive", {"defensive": 0.1}),
         ("bridge network, gamma = 3", BridgeNetwork(3.0), "ce-is", {}),
         ("bridge network, gamma = 3", BridgeNetwork(3.0), "cmc", {"conditional": True}),
