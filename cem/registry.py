@@ -79,6 +79,7 @@ FAMILIES: dict[str, str] = {
     "truncated_normal": "cem.families.truncated:TruncatedNormal",
     "normal_mixture": "cem.families.mixture:NormalMixture",
     "exponential": "cem.families.exponential:Exponential",
+    "gamma": "cem.families.gamma:Gamma",
     "transition_matrix": "cem.families.permutation:TransitionMatrix",
     "node_placement": "cem.families.permutation:NodePlacement",
     "sequential_allocation": "cem.families.allocation:SequentialAllocation",

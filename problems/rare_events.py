@@ -30,7 +30,15 @@ import numpy as np
 from scipy import integrate, stats
 
 from cem.errors import ConfigError
-from cem.families import Bernoulli, Exponential, Family, FullNormal, Normal, NormalMixture
+from cem.families import (
+    Bernoulli,
+    Exponential,
+    Family,
+    FullNormal,
+    Gamma,
+    Normal,
+    NormalMixture,
+)
 from cem.families._base import normalized_weights
 from cem.memory import require
 from cem.options import is_int, is_real
@@ -45,6 +53,7 @@ __all__ = [
     "MM1Overflow",
     "SeriesSystem",
     "SumOfExponentials",
+    "bridge_given_x1_x2",
     "bridge_probability",
     "four_branch_probability",
 ]
@@ -123,6 +132,43 @@ def bridge_probability(
     return integrate.quad(f1, 0, g, **opts)[0] + integrate.quad(f1, g, math.inf, **opts)[0]
 
 
+def bridge_given_x1_x2(X_given: np.ndarray, gamma: float, means: tuple[float, ...]) -> np.ndarray:
+    r""":math:`P(S \ge \gamma \mid x_1, x_2)` for the bridge network, in closed form.
+
+    Given :math:`x_1, x_2, x_3` the event is :math:`x_4 \ge a_4`, :math:`x_5 \ge a_5`
+    (:meth:`BridgeNetwork.conditional_probability`). With :math:`m = \min(x_1, x_2)`,
+    :math:`D = |x_1 - x_2|` and :math:`b = (\gamma - m)^+`, one of the two thresholds does not
+    depend on :math:`x_3`: when :math:`x_1 \ge x_2`, :math:`a_5 = b` and
+    :math:`a_4 = (b - \min(x_3, D))^+` (swap 4 and 5 otherwise). Call :math:`u_c` the mean of
+    the edge with the constant threshold and :math:`u_v` the other; integrating
+    :math:`x_3 \sim \mathrm{Exp}(u_3)` over :math:`[0, s)`, :math:`[s, D)` and
+    :math:`[D, \infty)` with :math:`s = \min(D, b)`:
+
+    .. math:: P = e^{-b/u_c} \Big[ e^{-b/u_v} \frac{e^{\kappa s} - 1}{\kappa u_3}
+              + e^{-s/u_3} - e^{-D/u_3} + e^{-D/u_3 - (b - D)^+/u_v} \Big],
+              \qquad \kappa = \frac1{u_v} - \frac1{u_3}.
+
+    Three of the five exponentials are integrated out, against one for
+    :math:`P(\cdot \mid x_1, x_2, x_3)`.
+    """
+    x1, x2 = np.asarray(X_given, dtype=float).T
+    u3 = means[2]
+    first = x1 >= x2
+    u_c = np.where(first, means[4], means[3])
+    u_v = np.where(first, means[3], means[4])
+    b = np.maximum(gamma - np.minimum(x1, x2), 0.0)
+    D = np.abs(x1 - x2)
+    s = np.minimum(D, b)
+    kappa = 1.0 / u_v - 1.0 / u3
+    # kappa = 0 (u_v = u3): the integral's limit s / u3
+    safe = np.where(kappa == 0.0, 1.0, kappa)
+    ramp = np.where(kappa == 0.0, s / u3, np.expm1(safe * s) / (safe * u3))
+    tail_d = np.exp(-D / u3)
+    inner = (np.exp(-b / u_v) * ramp + np.exp(-s / u3) - tail_d
+             + tail_d * np.exp(-np.maximum(b - D, 0.0) / u_v))  # fmt: skip
+    return np.exp(-b / u_c) * inner
+
+
 class BridgeNetwork(RareEventProblem):
     r"""Shortest path through the CE tutorial's bridge network exceeding ``gamma``.
 
@@ -130,14 +176,40 @@ class BridgeNetwork(RareEventProblem):
 
     with independent :math:`X_j \sim \mathrm{Exp}` of means
     :math:`u = (0.25, 0.4, 0.1, 0.3, 0.2)`; the tutorial's threshold is :math:`\gamma = 2`.
+
+    Parameters
+    ----------
+    gamma : float
+    means : tuple of 5 floats
+    given : (0, 1, 2) or (0, 1)
+        The edges the conditional Monte Carlo option (``conditional = true``) conditions
+        on: :math:`P(S \ge \gamma \mid x_1, x_2, x_3)` or
+        :math:`P(S \ge \gamma \mid x_1, x_2)` (:func:`bridge_given_x1_x2`).
+    family : {"exponential", "gamma"}
+        The importance family: :class:`~cem.families.Exponential` (the tutorial's) or
+        :class:`~cem.families.Gamma`. The zero-variance density of :math:`(x_1, x_2)`
+        given the event piles up where both are just below :math:`\gamma`; a gamma
+        family puts its mode there, an exponential one cannot (use a defensive mixture in
+        the final run with the gamma family).
     """
 
-    family_types = (Exponential,)
+    family_types = (Exponential, Gamma)
 
-    def __init__(self, gamma: float = 2.0, means: tuple[float, ...] = BRIDGE_MEANS) -> None:
+    def __init__(
+        self,
+        gamma: float = 2.0,
+        means: tuple[float, ...] = BRIDGE_MEANS,
+        given: tuple[int, ...] = (0, 1, 2),
+        family: str = "exponential",
+    ) -> None:
         self.gamma, self.means = float(gamma), tuple(float(m) for m in means)
         if len(self.means) != 5:
             raise ConfigError(f"the bridge network has 5 edges, got {len(self.means)} means")
+        if tuple(given) not in ((0, 1, 2), (0, 1)):
+            raise ConfigError(f"given must be (0, 1, 2) or (0, 1), got {given!r}")
+        if family not in ("exponential", "gamma"):
+            raise ConfigError(f"family must be 'exponential' or 'gamma', got {family!r}")
+        self.conditioned_on, self.family = tuple(given), family
 
     def score(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=float)
@@ -147,7 +219,10 @@ class BridgeNetwork(RareEventProblem):
     def nominal_family(self) -> Exponential:
         return Exponential(np.array(self.means))
 
-    conditioned_on = (0, 1, 2)
+    def importance_family(self) -> Family:
+        if self.family == "gamma":
+            return Gamma(1.0, np.array(self.means))
+        return self.nominal_family()
 
     def conditional_probability(self, X_given: np.ndarray) -> np.ndarray:
         r"""P(S >= gamma | x1, x2, x3) = exp(-a4/u4 - a5/u5) (the ``conditional`` option).
@@ -155,7 +230,10 @@ class BridgeNetwork(RareEventProblem):
         Given :math:`x_1, x_2, x_3` the event is :math:`x_4 \ge a_4` and :math:`x_5 \ge a_5`
         with :math:`a_4 = (\gamma - \min(x_1, x_2 + x_3))^+` and
         :math:`a_5 = (\gamma - \min(x_1 + x_3, x_2))^+`, independent exponential tails.
+        With ``given = (0, 1)``, :func:`bridge_given_x1_x2`.
         """
+        if self.conditioned_on == (0, 1):
+            return bridge_given_x1_x2(X_given, self.gamma, self.means)
         x1, x2, x3 = np.asarray(X_given, dtype=float).T
         g, u = self.gamma, self.means
         a4 = np.maximum(g - np.minimum(x1, x2 + x3), 0.0)

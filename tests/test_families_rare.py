@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import stats
 
-from cem.families import Exponential, Normal, NormalMixture
+from cem.families import Exponential, Gamma, Normal, NormalMixture
 
 
 @given(st.integers(2, 30), st.integers(1, 5), st.integers(0, 2**32 - 1))
@@ -49,3 +50,44 @@ def test_mixture_log_pdf_and_fit():
     np.testing.assert_allclose(fitted.weights[order], [0.3, 0.7], atol=0.02)
     np.testing.assert_allclose(fitted.means[order], mix.means, atol=0.05)
     np.testing.assert_allclose(fitted.sigmas[order], mix.sigmas, atol=0.05)
+
+
+@pytest.mark.parametrize("d", [1, 3, 5, 9])
+def test_exponential_log_pdf_sums_rows_as_numpy_does(d):
+    # the column-by-column sum of short rows must equal numpy's reduction to the bit
+    rng = np.random.default_rng(d)
+    mean = rng.uniform(0.1, 3.0, d)
+    X = rng.exponential(1.0, (1000, d)) * mean * 1.7
+    expected = -np.sum(np.log(mean)) - np.sum(X / mean, axis=1)
+    assert np.array_equal(Exponential(mean).log_pdf(X), expected)
+
+
+@given(arrays(float, 3, elements=st.floats(0.2, 10)), arrays(float, 3, elements=st.floats(0.1, 5)),
+       st.integers(0, 2**32 - 1))  # fmt: skip
+@settings(max_examples=30, deadline=None)
+def test_gamma_log_pdf_matches_scipy(shape, scale, seed):
+    X = np.random.default_rng(seed).gamma(2.0, 1.0, (5, 3))
+    expected = stats.gamma.logpdf(X, shape, scale=scale).sum(axis=1)
+    np.testing.assert_allclose(Gamma(shape, scale).log_pdf(X), expected, rtol=1e-10)
+    assert Gamma(shape, scale).log_pdf(-X)[0] == -np.inf
+
+
+def test_gamma_fit_is_the_weighted_maximum_likelihood_estimate():
+    rng = np.random.default_rng(3)
+    X = rng.gamma(3.0, 0.5, (400, 2))
+    w = rng.random(400)
+    fit = Gamma(1.0, np.ones(2)).fit(X, w)
+    for i in range(2):  # scipy's likelihood, weighted by repeating nothing: compare scores
+        k, theta = fit.shape[i], fit.scale[i]
+        loglik = lambda a, b, x=X[:, i]: w @ stats.gamma.logpdf(x, a, scale=b)  # noqa: E731
+        best = loglik(k, theta)
+        for dk, dt in [(1.01, 1), (0.99, 1), (1, 1.01), (1, 0.99)]:
+            assert loglik(k * dk, theta * dt) < best
+    # the mean is the weighted mean, as for every natural exponential family in x
+    np.testing.assert_allclose(fit.shape * fit.scale, w @ X / w.sum())
+
+
+def test_gamma_with_shape_one_is_the_exponential_family():
+    X = np.random.default_rng(0).exponential(1.0, (50, 3))
+    mean = np.array([0.5, 1.0, 2.0])
+    np.testing.assert_allclose(Gamma(1.0, mean).log_pdf(X), Exponential(mean).log_pdf(X))

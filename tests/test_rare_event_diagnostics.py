@@ -27,7 +27,13 @@ from cem.problems.rare_events import (
     bridge_probability,
     four_branch_probability,
 )
-from cem.rare_diagnostics import check_estimate, count_regions, pareto_k, weight_diagnostics
+from cem.rare_diagnostics import (
+    WeightDiagnostics,
+    check_estimate,
+    count_regions,
+    pareto_k,
+    weight_diagnostics,
+)
 from cem.rare_event import crude_monte_carlo
 
 
@@ -84,6 +90,25 @@ def test_verdict_names_each_failed_check():
     heavy = weight_diagnostics(np.r_[np.zeros(999), 12.0], 10_000)
     text = check_estimate(heavy)
     assert "one sample holds" in text and "Try:" in text
+
+
+def test_a_high_vov_counts_only_with_a_small_effective_sample_size():
+    # Measured diagnostics (ess, share, vov, pareto k, hits) of two runs: a healthy bridge
+    # run at gamma = 2 whose one large weight, already in the sample, lifts the VOV (|z| 0.9),
+    # and a run at gamma = 4.2 that misses the large weights (z = -3.1).
+    healthy = WeightDiagnostics(165.3, 0.070, 0.650, 0.415, 6000, 100_000)
+    missed = WeightDiagnostics(49.7, 0.090, 0.185, 0.597, 3000, 20_000)
+    assert check_estimate(healthy) == ""
+    assert "relative variance of the variance" in check_estimate(missed)
+
+
+@pytest.mark.slow
+def test_healthy_bridge_runs_rarely_warn():
+    # 100 seeded runs of the tutorial's estimation; the 95% intervals cover in 98 of them.
+    # Expected false alarms about 0 (3 with the VOV alone); allow 2.
+    prob = BridgeNetwork(2.0)
+    warned = sum(run(prob, seed=seed)[1] for seed in range(100))
+    assert warned <= 2
 
 
 def test_every_estimate_carries_the_diagnostics():

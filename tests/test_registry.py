@@ -35,6 +35,7 @@ FAMILY_CONFIGS = {
                        "weights = [0.5, 0.5]\nmeans = [[-1.0, 0.0], [1.0, 0.0]]\n"
                        "sigmas = [[1.0, 1.0], [1.0, 1.0]]"),
     "exponential": ('name = "bridge_network"\ngamma = 1.5', "mean = 0.5"),
+    "gamma": ('name = "bridge_network"\ngamma = 1.5\nfamily = "gamma"', "shape = 2.0\nscale = 0.5"),
     "transition_matrix": ('name = "tsp"\ninstance = "br17"', ""),
     "node_placement": ('name = "tsp"\ninstance = "br17"', ""),
     "sequential_allocation": ('name = "buffer_allocation"\nline = "balanced4"\ntotal = 10\n'
@@ -61,7 +62,7 @@ def test_every_builtin_family_has_a_config_case():
 @pytest.mark.parametrize("name", sorted(FAMILY_CONFIGS))
 def test_every_family_can_be_named_in_a_config_and_runs(tmp_path, name):
     problem, family = FAMILY_CONFIGS[name]
-    section = "estimator" if name in ("exponential", "birth_death_walk") else "optimizer"
+    section = "estimator" if name in ("exponential", "gamma", "birth_death_walk") else "optimizer"
     path = _write(tmp_path, name, problem, family, section)
     cfg = load_config(path)
     assert type(cfg.family) is resolve_family(name) or isinstance(

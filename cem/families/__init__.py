@@ -5,6 +5,7 @@ from cem.families.allocation import SequentialAllocation
 from cem.families.bernoulli import Bernoulli
 from cem.families.categorical import Categorical
 from cem.families.exponential import Exponential
+from cem.families.gamma import Gamma
 from cem.families.mixture import NormalMixture
 from cem.families.normal import FullNormal, Normal
 from cem.families.permutation import NodePlacement, TransitionMatrix
@@ -15,6 +16,7 @@ __all__ = [
     "Bernoulli",
     "Categorical",
     "Exponential",
+    "Gamma",
     "Normal",
     "NormalMixture",
     "FullNormal",

@@ -75,7 +75,9 @@ class Exponential(Family):
 
     def log_pdf(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=float)
-        logp = -np.sum(np.log(self.mean)) - np.sum(X / self.mean, axis=1)
+        logp = -np.sum(np.log(self.mean)) - _row_sums(X / self.mean)
+        if X.size and X.min() >= 0:  # the usual case: no row outside the support
+            return logp
         return np.where(np.all(X >= 0, axis=1), logp, -np.inf)
 
     def entropy(self) -> float:
@@ -86,3 +88,22 @@ class Exponential(Family):
 
     def is_degenerate(self, tol: float = 1e-6) -> bool:
         return bool(np.max(self.mean) <= tol)
+
+
+#: Rows shorter than this are summed by numpy's reductions one element after the other
+#: (its pairwise summation starts at blocks of 8), ...
+_SEQUENTIAL_SUM = 8
+
+
+def _row_sums(A: np.ndarray) -> np.ndarray:
+    """``A.sum(axis=1)``, to the bit, column by column for short rows.
+
+    ... so adding the columns in order gives the same numbers, several times faster than a
+    reduction over a short last axis (which pays a loop setup per row).
+    """
+    if A.shape[1] >= _SEQUENTIAL_SUM or A.shape[1] == 0:
+        return A.sum(axis=1)
+    total = A[:, 0].copy()
+    for j in range(1, A.shape[1]):
+        total += A[:, j]
+    return total
