@@ -73,7 +73,7 @@ from cem.errors import (
     InvalidScoreError,
     NotRareWarning,
 )
-from cem.families import Bernoulli, Exponential, Family, FullNormal, Normal
+from cem.families import Bernoulli, Exponential, Family, FullNormal, Gamma, Normal
 from cem.families.mixture import DefensiveMixture
 from cem.loop import CrossEntropyOptimizer
 from cem.memory import iteration_bytes, require
@@ -111,7 +111,7 @@ _Z95 = 1.959963984540054
 
 #: Families of independent coordinates with one entry per coordinate in each parameter:
 #: those that conditional Monte Carlo, tied parameters and screening can act on.
-PRODUCT_FAMILIES: tuple[type[Family], ...] = (Bernoulli, Exponential, Normal)
+PRODUCT_FAMILIES: tuple[type[Family], ...] = (Bernoulli, Exponential, Gamma, Normal)
 
 #: Largest dimension in which the first level's elite is searched for several failure
 #: regions (:func:`cem.rare_diagnostics.count_regions`); above it 100 elite points say
@@ -225,8 +225,12 @@ def _check_support(nominal: Family, family: Family, seed: np.random.SeedSequence
         )
 
 
-def _scores(parts: list[np.ndarray], n: int, batch_size: int | None, sign: float) -> np.ndarray:
-    sizes = batch_sizes(n, batch_size)
+def _scores(
+    parts: list[np.ndarray], n: int, batch_size: int | None, sign: float, family: Family
+) -> np.ndarray:
+    """The batches' scores checked and joined, times ``sign``; the batches are those
+    :func:`cem.parallel.batch_args` cuts for samples of ``family``."""
+    sizes = batch_sizes(n, batch_size, math.prod(family.event_shape))
     return sign * np.concatenate(
         [check_scores(p, nb, "raise") for p, nb in zip(parts, sizes, strict=True)]
     )
@@ -358,9 +362,9 @@ class MultilevelEstimator:
         try:
             while not opt.stop():
                 opt.step()
+            return self.finish()
         finally:
             opt.close()
-        return self.finish()
 
     def status(self) -> str:
         """How the levels ended: ``"done"`` (the level reached :math:`\\gamma`),
@@ -413,10 +417,10 @@ class MultilevelEstimator:
             v = DefensiveMixture(nominal, v, o["defensive"])
         n_final, batch_size = o["n_final"], o["batch_size"]
         X, parts = sample_and_score(v, hook.probability if hook else self.score, n_final,
-                                    self.seed, 0, batch_size=batch_size, n_jobs=o["n_jobs"],
-                                    backend=o["backend"])  # fmt: skip
+                                    self.seed, 0, batch_size=batch_size,
+                                    runner=opt.batch_runner)  # fmt: skip
         if hook:  # Y = P(event | X_given) W(X_given)
-            P = _scores(parts, n_final, batch_size, 1.0)
+            P = _scores(parts, n_final, batch_size, 1.0, v)
             if np.any((P < 0) | (P > 1)):
                 raise InvalidScoreError("the conditional probability hook returned values "
                                         "outside [0, 1]")  # fmt: skip
@@ -424,7 +428,7 @@ class MultilevelEstimator:
             with np.errstate(divide="ignore"):
                 log_y = np.log(P[hits])
         else:
-            hits = _scores(parts, n_final, batch_size, self.sign) >= target
+            hits = _scores(parts, n_final, batch_size, self.sign, v) >= target
             log_y = 0.0
         evaluations += n_final
         log_w = nominal.log_pdf(X[hits]) - v.log_pdf(X[hits]) + log_y
@@ -451,7 +455,8 @@ class MultilevelEstimator:
         o, start = self.options, self.start
         drawn = start.with_params(**levels[-2].params) if len(levels) > 1 else start
         X = sample_batches(drawn, o["n_samples"], self.seed, levels[-1].t,
-                           batch_size=o["batch_size"])  # fmt: skip
+                           batch_size=o["batch_size"],
+                           runner=self.optimizer.batch_runner)  # fmt: skip
         return _conditional_refit(hook, _marginal(self.nominal, hook.given), v,
                                   _marginal(drawn, hook.given), X)  # fmt: skip
 
@@ -575,14 +580,14 @@ def _marginal(family: Family, given: tuple[int, ...]) -> Family:
     """The family of the coordinates ``given`` of a family with independent coordinates.
 
     Works for families whose parameters are all 1-D arrays over the coordinates
-    (:class:`~cem.families.Exponential`, :class:`~cem.families.Normal`,
-    :class:`~cem.families.Bernoulli`).
+    (:class:`~cem.families.Exponential`, :class:`~cem.families.Gamma`,
+    :class:`~cem.families.Normal`, :class:`~cem.families.Bernoulli`).
     """
     d = family.event_shape
     params = family.params()
     if not isinstance(family, PRODUCT_FAMILIES):
         raise ConfigError("conditional Monte Carlo needs a family with independent coordinates "
-                          f"(Exponential, Normal, Bernoulli), got {family!r}")  # fmt: skip
+                          f"(Exponential, Gamma, Normal, Bernoulli), got {family!r}")  # fmt: skip
     idx = np.asarray(given, dtype=int)
     if idx.size == 0 or np.any((idx < 0) | (idx >= d[0])):
         raise ConfigError(f"conditional given must be coordinates in [0, {d[0]}), got {given!r}")
@@ -676,7 +681,7 @@ def tie_and_screen(v: Family, nominal: Family, tied: bool, screening: float) -> 
     coords = {k: np.asarray(a, dtype=float) for k, a in params.items()}
     if not isinstance(v, PRODUCT_FAMILIES):
         raise ConfigError(f"tied and screening need a family with per-coordinate parameters "
-                          f"(Exponential, Normal, Bernoulli), got {v!r}")  # fmt: skip
+                          f"(Exponential, Gamma, Normal, Bernoulli), got {v!r}")  # fmt: skip
     new = dict(params)
     for name, a in coords.items():
         if tied:
@@ -777,7 +782,7 @@ def crude_monte_carlo(
     batch_size = batch_size or 100_000
     _, parts = sample_and_score(nominal, score, n_samples, root, 0, batch_size=batch_size,
                                 n_jobs=n_jobs, backend=backend)  # fmt: skip
-    hits = int(np.sum(_scores(parts, n_samples, batch_size, sign) >= sign * gamma))
+    hits = int(np.sum(_scores(parts, n_samples, batch_size, sign, nominal) >= sign * gamma))
     p = hits / n_samples
     se = math.sqrt(p * (1 - p) / n_samples)
     log_est = math.log(p) if hits else -math.inf
