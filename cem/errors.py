@@ -6,6 +6,10 @@ the values that would have been accepted.
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
 __all__ = [
     "CEMError",
     "ConfigError",
@@ -53,6 +57,21 @@ class CheckpointError(CEMError, ValueError):
 
 class CEMWarning(UserWarning):
     """Base class of every warning issued by cem."""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_caller(message: str, category: type[Warning]) -> None:
+    """``warnings.warn`` attributed to the first caller outside the cem package.
+
+    A warning raised deep inside a run (a level, the final run) then names the user's line
+    that started it, whatever the depth of the calls in between.
+    """
+    frame, level = sys._getframe(1), 2  # stacklevel 2: the caller of this function
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    warnings.warn(message, category, stacklevel=level)
 
 
 class NotRareWarning(CEMWarning):

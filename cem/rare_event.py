@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -72,6 +71,7 @@ from cem.errors import (
     DegenerateWeightsWarning,
     InvalidScoreError,
     NotRareWarning,
+    warn_caller,
 )
 from cem.families import Bernoulli, Exponential, Family, FullNormal, Gamma, Normal
 from cem.families.mixture import DefensiveMixture
@@ -320,6 +320,7 @@ class MultilevelEstimator:
         self.level_ess: list[float] = []
         self.regions = 1  # failure regions seen at the first level (one-component families)
         self.last_elite: np.ndarray | None = None  # the last level's elite rows
+        self._final: _FinalRun | None = None
 
     @property
     def seed(self) -> np.random.SeedSequence:
@@ -341,11 +342,10 @@ class MultilevelEstimator:
             if self.start == self.nominal and np.median(self.sign * opt.scores) >= (
                 self.sign * self.gamma
             ):
-                warnings.warn(
+                warn_caller(
                     f"gamma={self.gamma!r} is on the likely side of the median of S under the "
                     "nominal family: the event is not rare, crude Monte Carlo suffices",
                     NotRareWarning,
-                    stacklevel=5,
                 )
             if (isinstance(self.nominal, Normal) and isinstance(self.start, (Normal, FullNormal))
                     and X_elite.shape[1] <= MAX_REGION_DIM):  # fmt: skip
@@ -376,27 +376,29 @@ class MultilevelEstimator:
             return "degenerate"
         return "max_levels" if "max_iter" in fired else "stopped"
 
-    def finish(self) -> EstimateResult:
-        r"""The final importance-sampling run from the last level's family, and the result.
+    def final_family(self) -> Family:
+        r"""The final run's importance density, made once the levels have stopped.
 
-        With ``mcmc_samples`` the family is first refitted to samples of the zero-variance
-        density; with ``conditional`` the conditioned coordinates' family to all of the
-        last level's samples (:func:`_conditional_refit`); with ``defensive`` the final
-        density is the defensive mixture.
+        The last level's family; with ``mcmc_samples`` refitted to samples of the
+        zero-variance density (which costs score evaluations); with ``conditional`` the
+        conditioned coordinates' family, refitted to all of the last level's samples
+        (:func:`_conditional_refit`); with ``defensive`` the defensive mixture.
         """
+        if self._final is not None:
+            return self._final.family
         o, opt, nominal = self.options, self.optimizer, self.nominal
         start = time.perf_counter()
         status = self.status()
         if status == "max_levels":
-            warnings.warn(f"gamma_t did not reach gamma in max_levels={o['max_levels']} levels; "
-                          "the final run samples from the last level's family", NotRareWarning,
-                          stacklevel=3)  # fmt: skip
+            warn_caller(f"gamma_t did not reach gamma in max_levels={o['max_levels']} levels; "
+                        "the final run samples from the last level's family",
+                        NotRareWarning)  # fmt: skip
         levels, level_ess = list(self.levels), list(self.level_ess)
-        evaluations, v, target = opt.evals, opt.family, self.sign * self.gamma
+        evaluations, v = opt.evals, opt.family
         if o["mcmc_samples"] and status == "done":
             assert self.last_elite is not None
-            chains = zero_variance_samples(self.score, nominal, target, self.sign,
-                                           self.last_elite, o["mcmc_samples"],
+            chains = zero_variance_samples(self.score, nominal, self.sign * self.gamma,
+                                           self.sign, self.last_elite, o["mcmc_samples"],
                                            child_seed(self.seed, 2**31 + 1))  # fmt: skip
             evaluations += o["mcmc_samples"]
             v = v.fit(chains)
@@ -415,37 +417,82 @@ class MultilevelEstimator:
             nominal = _marginal(nominal, hook.given)
         if o["defensive"] > 0:
             v = DefensiveMixture(nominal, v, o["defensive"])
+        self._final = _FinalRun(v, nominal, levels, level_ess, evaluations, status,
+                                lost_support, start)  # fmt: skip
+        return v
+
+    def finish(self) -> EstimateResult:
+        """The final importance-sampling run from :meth:`final_family`, and the result."""
+        v = self.final_family()
+        o, hook = self.options, self.options["conditional"]
         n_final, batch_size = o["n_final"], o["batch_size"]
         X, parts = sample_and_score(v, hook.probability if hook else self.score, n_final,
                                     self.seed, 0, batch_size=batch_size,
-                                    runner=opt.batch_runner)  # fmt: skip
+                                    runner=self.optimizer.batch_runner)  # fmt: skip
+        return self._estimate(X, _scores(parts, n_final, batch_size, 1.0, v))
+
+    def ask(self) -> np.ndarray:
+        """The samples to score next: the next level's, or once the levels have stopped,
+        the final run's (of the conditioned coordinates only, with ``conditional``).
+
+        They are those :meth:`run` would score.
+        """
+        if not self.optimizer.stop():
+            return self.optimizer.ask()
+        o = self.options
+        runner = self.optimizer.batch_runner
+        return sample_batches(self.final_family(), o["n_final"], self.seed, 0,
+                              batch_size=o["batch_size"], runner=runner)  # fmt: skip
+
+    def tell(self, X: np.ndarray, scores: Any = None) -> EstimateResult | None:
+        """Score the samples of :meth:`ask`: a level (returns ``None``), or the final run
+        (returns the result).
+
+        With ``conditional`` the final run's values are the hook's probabilities, computed
+        here: pass ``scores=None``.
+        """
+        if not self.optimizer.stop():
+            self.optimizer.tell(X, scores)
+            return None
+        self.final_family()
+        X, hook = np.asarray(X), self.options["conditional"]
+        if (scores is None) != bool(hook):
+            raise ConfigError("the final run's scores: pass the score of every sample"
+                              if not hook else "with conditional Monte Carlo the final run's "
+                              "values are the hook's: pass scores=None")  # fmt: skip
+        values = hook.probability(X) if hook else scores
+        return self._estimate(X, check_scores(values, self.options["n_final"], "raise"))
+
+    def _estimate(self, X: np.ndarray, values: np.ndarray) -> EstimateResult:
+        """The result from the final run's samples and their scores (hook probabilities)."""
+        fin, o, opt = self._final, self.options, self.optimizer
+        assert fin is not None
+        v, nominal, hook, n_final = fin.family, fin.nominal, o["conditional"], o["n_final"]
         if hook:  # Y = P(event | X_given) W(X_given)
-            P = _scores(parts, n_final, batch_size, 1.0, v)
-            if np.any((P < 0) | (P > 1)):
+            if np.any((values < 0) | (values > 1)):
                 raise InvalidScoreError("the conditional probability hook returned values "
                                         "outside [0, 1]")  # fmt: skip
-            hits = P > 0
+            hits = values > 0
             with np.errstate(divide="ignore"):
-                log_y = np.log(P[hits])
+                log_y = np.log(values[hits])
         else:
-            hits = _scores(parts, n_final, batch_size, self.sign, v) >= target
+            hits = self.sign * values >= self.sign * self.gamma
             log_y = 0.0
-        evaluations += n_final
         log_w = nominal.log_pdf(X[hits]) - v.log_pdf(X[hits]) + log_y
         if np.any(np.isnan(log_w)):
             raise InvalidScoreError("likelihood ratios are NaN: check the families' log_pdf")
         log_est, est, se, rel = _final_estimate(log_w, n_final)
         diag = weight_diagnostics(log_w, n_final)
         seconds = (opt.history[-1].seconds if len(opt.history) else 0.0) + (
-            time.perf_counter() - start
+            time.perf_counter() - fin.started
         )
-        res = _result(log_est, est, se, rel, diag, n_final, levels, evaluations, seconds,
-                      "ce-cmc" if hook else "ce-is", v, status)  # fmt: skip
+        res = _result(log_est, est, se, rel, diag, n_final, fin.levels, fin.evaluations + n_final,
+                      seconds, "ce-cmc" if hook else "ce-is", v, fin.status)  # fmt: skip
         res["history"] = opt.history
         # After an MCMC refit the final family no longer rests on the levels' weights.
-        refit = bool(o["mcmc_samples"]) and status == "done"
-        return _diagnose(res, diag, level_ess, lost_support, status, self.regions,
-                         level_ess[-1:] if refit else None)  # fmt: skip
+        refit = bool(o["mcmc_samples"]) and fin.status == "done"
+        return _diagnose(res, diag, fin.level_ess, fin.lost_support, fin.status, self.regions,
+                         fin.level_ess[-1:] if refit else None)  # fmt: skip
 
     def _conditional_refit(
         self, hook: ConditionalHook, levels: list[LevelRecord], v: Family
@@ -479,6 +526,20 @@ class MultilevelEstimator:
         self.level_ess = [float(e) for e in state["level_ess"]]
         self.regions = int(state["regions"])
         self.last_elite = state["last_elite"]
+
+
+@dataclass(frozen=True)
+class _FinalRun:
+    """What an estimation's final run starts from (:meth:`MultilevelEstimator.final_family`)."""
+
+    family: Family
+    nominal: Family  # of the conditioned coordinates only, with conditional Monte Carlo
+    levels: list[LevelRecord]
+    level_ess: list[float]
+    evaluations: int  # before the final run
+    status: str
+    lost_support: bool
+    started: float  # perf_counter() when the levels ended
 
 
 def _params(family: Family) -> dict[str, np.ndarray]:
@@ -711,7 +772,7 @@ def _diagnose(
     verdict = check_estimate(diag, checked, lost_support, status == "done", regions)
     res.update(level_ess=np.array(level_ess), trusted=not verdict, diagnostics=verdict)
     if verdict:
-        warnings.warn(verdict, DegenerateWeightsWarning, stacklevel=4)
+        warn_caller(verdict, DegenerateWeightsWarning)
     return res
 
 
@@ -730,11 +791,10 @@ def _result(
     status: str = "done",
 ) -> EstimateResult:
     if est > 1.0:
-        warnings.warn(
+        warn_caller(
             f"the importance-sampling estimate {est:.6g} exceeds 1: the likelihood ratios "
             "are unreliable (too few samples or a poor family); reported as 1, not a success",
             CEMWarning,
-            stacklevel=3,
         )
         est, log_est, hits_ok = 1.0, 0.0, False
     else:

@@ -160,3 +160,33 @@ def test_a_mixture_that_changes_its_number_of_components_is_checkpointed(tmp_pat
     rows = list(csv.reader(io.StringIO(_levels_csv([est.levels[1], three]))))
     assert len({len(r) for r in rows}) == 1 and "means[2,1]" in rows[0]  # the largest K
     assert rows[1][-1] == "" and rows[2][-1] != ""
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_an_estimation_driven_by_ask_and_tell_equals_run(conditional):
+    """An external simulator drives the estimation: every level and the final run by
+    ask/tell, with the same samples and the same result as run()."""
+    from cem.problems.rare_events import BridgeNetwork
+
+    prob = BridgeNetwork(2.0)
+    options = {"n_final": 3000, "rng": 4, "conditional": conditional}
+    want = prob.estimator(**options).run()
+    est = prob.estimator(**options)
+    result = None
+    while result is None:
+        X = est.ask()
+        final = est.optimizer.stop()
+        result = est.tell(X, None if final and conditional else prob.score(X))
+    assert len(est.levels) == want.nit
+    for key in ("estimate", "std_error", "ess", "hits", "nfev", "status", "method"):
+        assert result[key] == want[key], key
+    with pytest.raises(ConfigError, match="final run's"):
+        est.tell(X, np.zeros(len(X)) if conditional else None)
+
+
+def test_warnings_name_the_callers_line():
+    """A warning raised deep inside a level or the final run names the user's call."""
+    with pytest.warns(NotRareWarning) as record:
+        estimate_probability(shortest_path, Exponential(U), 2.0, n_final=2000, rng=1,
+                             max_levels=1)  # fmt: skip
+    assert {w.filename for w in record} == {__file__}
