@@ -56,7 +56,7 @@ from cem.memory import iteration_bytes, require
 from cem.options import elite_size, resolve_options, validate_table
 from cem.parallel import root_seed
 from cem.problem import Problem, check_family, check_family_type
-from cem.rare_event import ESTIMATOR_OPTIONS, RareEventProblem, _check_support
+from cem.rare_event import ESTIMATOR_OPTIONS, RareEventProblem, _check_support, level_samples
 from cem.registry import (
     available_families,
     bind_parameters,
@@ -241,10 +241,10 @@ def parse_config(
             raise ConfigError(f"[estimator] {exc}") from None
         family = build_family(raw.get("family"), problem, allow_import=allow_import)
         _check_estimation_start(problem, family, estimator)
-        for key in ("n_samples", "n_final"):
-            _require_iteration(
-                f"[estimator] {key}={estimator[key]}", estimator[key], family, problem
-            )
+        sizes = {"n_samples": level_samples(estimator["n_samples"], family),
+                 "n_final": estimator["n_final"]}  # fmt: skip
+        for key, n in sizes.items():
+            _require_iteration(f"[estimator] {key}={n}", n, family, problem)
         return ExperimentConfig(raw, problem, family, {}, output, estimator=estimator)
     if "estimator" in raw:
         raise ConfigError("[estimator] applies to rare-event problems only; use [optimizer]")

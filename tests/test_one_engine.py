@@ -190,3 +190,14 @@ def test_warnings_name_the_callers_line():
         estimate_probability(shortest_path, Exponential(U), 2.0, n_final=2000, rng=1,
                              max_levels=1)  # fmt: skip
     assert {w.filename for w in record} == {__file__}
+
+
+def test_samples_per_level_fit_the_dimension():
+    """N = max(1000, 25 d) by default: enough elite per fitted coordinate in d = 100."""
+    from cem.rare_event import level_samples
+
+    assert level_samples(None, Normal(np.zeros(100), 1.0)) == 2500
+    assert level_samples(None, Exponential(U)) == 1000
+    assert level_samples(300, Normal(np.zeros(100), 1.0)) == 300
+    est = MultilevelEstimator(lambda X: X.sum(1), Normal(np.zeros(100), 1.0), 40.0, rng=0)
+    assert est.optimizer.options["n_samples"] == 2500
