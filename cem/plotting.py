@@ -289,6 +289,26 @@ def _read_run(run_dir: Path) -> tuple[History, dict[str, Any], dict[str, np.ndar
     return history, result, arrays
 
 
+def _estimation_summary(run_dir: Path) -> tuple[Any, float, float | None] | None:
+    """``(result, gamma, exact)`` for :func:`plot_levels` from an estimation's run directory
+    (its ``result.json`` and ``levels.csv``), or ``None`` for an optimization's."""
+    import csv
+    from types import SimpleNamespace
+
+    path = run_dir / "result.json"
+    if not (run_dir / "levels.csv").is_file() or not path.is_file():
+        return None
+    summary = json.loads(path.read_text())
+    if not isinstance(summary, dict) or "estimate" not in summary:
+        return None
+    with open(run_dir / "levels.csv", newline="") as f:
+        levels = [SimpleNamespace(t=int(row["t"]), gamma=float(row["gamma"]))
+                  for row in csv.DictReader(f)]  # fmt: skip
+    result = SimpleNamespace(levels=levels, estimate=summary["estimate"],
+                             ci=tuple(summary["ci95"]), rel_error=summary["rel_error"])  # fmt: skip
+    return result, float(summary["gamma"]), summary.get("exact")
+
+
 def _run_problem(run_dir: Path) -> Any:
     """The problem of a run directory, rebuilt from its resolved config (None if it fails)."""
     from cem.errors import CEMError
@@ -310,9 +330,11 @@ def plot_runs(
 ) -> list[Path]:
     """Draw the convergence of one or more run directories into ``out`` (atomic).
 
-    A single run also gets the heat map of its parameters over iterations (Bernoulli
-    or Categorical families) and the picture of its best solution when the problem
-    draws one (:meth:`cem.Problem.plot_solution`: a tour, a partition).
+    A single estimation is drawn as :func:`plot_levels` draws it at the end of its run
+    (the levels and the estimate's interval). A single run also gets the heat map of its
+    parameters over iterations (Bernoulli or Categorical families) and the picture of its
+    best solution when the problem draws one (:meth:`cem.Problem.plot_solution`: a tour,
+    a partition).
 
     Parameters
     ----------
@@ -332,6 +354,11 @@ def plot_runs(
     list of Path
         The files written.
     """
+    if len(run_dirs) == 1:
+        estimation = _estimation_summary(Path(run_dirs[0]))
+        if estimation is not None:
+            result, gamma, exact = estimation
+            return plot_levels(result, gamma, out, exact=exact, formats=formats)
     plt = _pyplot()
     runs = [(Path(d).name, *_read_run(Path(d))) for d in run_dirs]
     known = next(

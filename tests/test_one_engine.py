@@ -201,3 +201,26 @@ def test_samples_per_level_fit_the_dimension():
     assert level_samples(300, Normal(np.zeros(100), 1.0)) == 300
     est = MultilevelEstimator(lambda X: X.sum(1), Normal(np.zeros(100), 1.0), 40.0, rng=0)
     assert est.optimizer.options["n_samples"] == 2500
+
+
+def test_cem_plot_redraws_an_estimations_levels(tmp_path, monkeypatch):
+    """`cem plot` on an estimation draws its levels and interval, as the run did, also for
+    a method without levels (no history)."""
+    import cem.plotting
+
+    drawn = []
+    real = cem.plotting.plot_levels
+    monkeypatch.setattr(cem.plotting, "plot_levels",
+                        lambda *a, **k: drawn.append(a) or real(*a, **k))  # fmt: skip
+    cfg = tmp_path / "pmc.toml"
+    cfg.write_text('[problem]\nname = "network_reliability"\nnetwork = "bridge"\nq = 0.01\n'
+                   'method = "pmc"\n[estimator]\nn_final = 1000\nseed = 1\n'
+                   "[output]\nplots = false\n")  # fmt: skip
+    out = tmp_path / "r"
+    assert main(["run", str(cfg), "--out", str(out), "--quiet"]) == 0
+    assert not (out / "history.csv").exists()
+    assert main(["plot", str(out), "--out", str(tmp_path / "levels.png")]) == 0
+    result, gamma = drawn[-1][:2]
+    summary = json.loads((out / "result.json").read_text())
+    assert result.estimate == summary["estimate"] and gamma == summary["gamma"]
+    assert (tmp_path / "levels.png").is_file()
