@@ -27,6 +27,7 @@ References
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from cem.families import NodePlacement, TransitionMatrix
 from cem.problem import Problem
 from cem.problems.tsplib import bundled_instance_path, read_tsplib, tour_length
 from cem.problems.tsplib import known_optimum as tsplib_optimum
+from cem.problems.tsp_search import NeighbourSearch
 
 __all__ = ["TSP", "or_opt", "two_opt"]
 
@@ -150,6 +152,13 @@ def or_opt(d: np.ndarray, tours: np.ndarray, lengths: np.ndarray, max_rounds: in
     return tours, lengths
 
 
+def _start_at_zero(tours: np.ndarray) -> np.ndarray:
+    """Each tour rotated to start at city 0."""
+    shift = np.argmax(tours == 0, axis=1)
+    idx = (np.arange(tours.shape[1])[None, :] + shift[:, None]) % tours.shape[1]
+    return np.take_along_axis(tours, idx, axis=1)
+
+
 #: The choices of ``TSP(strategy=...)``: the default options of the literature's CE, or
 #: a smaller sample whose elite is polished every iteration.
 STRATEGIES = ("ce", "memetic")
@@ -226,6 +235,8 @@ class TSP(Problem):
                 raise ConfigError(f"coords must have shape ({self.n}, 2), got {coords.shape}")
         self.coords = coords
         self.family = family
+        self.kicks = max(1, self.n // 2)
+        self._search: NeighbourSearch | None = None
         self.name = name or f"{'tsp' if self.symmetric else 'atsp'}-{self.n}"
 
     @staticmethod
@@ -372,10 +383,23 @@ class TSP(Problem):
         return np.asarray(tour_length(self.distances, tours), dtype=float)
 
     def polish(self, X: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Local search on a batch of tours: :func:`two_opt` then :func:`or_opt` until
-        neither improves (or-opt only for an ATSP, where reversing a path changes its
-        length). The tours are returned rotated to start at city 0, like sampled ones."""
+        """Local search on a batch of tours, returned rotated to start at city 0 like
+        sampled ones.
+
+        ``strategy="ce"``: :func:`two_opt` then :func:`or_opt` over the whole
+        neighbourhood until neither improves (or-opt only for an ATSP, where reversing a
+        path changes its length).
+
+        ``strategy="memetic"``: :meth:`NeighbourSearch.optimize
+        <cem.problems.tsp_search.NeighbourSearch.optimize>` (2-opt on a symmetric
+        instance and segment exchange, with neighbour lists), then :attr:`kicks` rounds
+        of iterated local search (:meth:`~cem.problems.tsp_search.NeighbourSearch.iterate`).
+        The kicks draw from a generator seeded by the tours themselves, so the polish
+        stays a function of its input (the loop polishes each distinct tour once).
+        """
         tours, lengths = np.asarray(X, dtype=np.int64), np.asarray(scores, dtype=float)
+        if self.strategy == "memetic":
+            return self._memetic_polish(tours, lengths)
         step = max(1, _POLISH_ENTRIES // self.n**2)  # bounds the (tours, n, n) move arrays
         parts = [
             self._polish_block(tours[s : s + step], lengths[s : s + step])
@@ -384,6 +408,22 @@ class TSP(Problem):
         if not parts:
             return tours, lengths
         return np.concatenate([t for t, _ in parts]), np.concatenate([v for _, v in parts])
+
+    @property
+    def search(self) -> NeighbourSearch:
+        """The neighbour-list local search of the memetic polish (made on first use)."""
+        if self._search is None:
+            self._search = NeighbourSearch(self.distances, self.symmetric)
+        return self._search
+
+    def _memetic_polish(
+        self, tours: np.ndarray, lengths: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        digest = hashlib.blake2b(np.ascontiguousarray(tours).tobytes(), digest_size=16).digest()
+        rng = np.random.default_rng(np.frombuffer(digest, dtype=np.uint32))
+        tours, lengths = self.search.optimize(tours, lengths)
+        tours, lengths = self.search.iterate(tours, lengths, self.kicks, rng)
+        return _start_at_zero(tours), lengths
 
     def _polish_block(
         self, tours: np.ndarray, lengths: np.ndarray
@@ -395,9 +435,7 @@ class TSP(Problem):
             tours, lengths = or_opt(self.distances, tours, lengths)
             if np.all(lengths >= before - 1e-9):
                 break
-        shift = np.argmax(tours == 0, axis=1)
-        idx = (np.arange(self.n)[None, :] + shift[:, None]) % self.n
-        return np.take_along_axis(tours, idx, axis=1), lengths
+        return _start_at_zero(tours), lengths
 
     def plot_solution(self, x: np.ndarray, ax: Any) -> None:
         """Draw the tour ``x`` on the map (:func:`cem.problems.tsp_plots.plot_tour`)."""
