@@ -38,9 +38,9 @@ import numpy as np
 from cem.errors import ConfigError
 from cem.families import NodePlacement, TransitionMatrix
 from cem.problem import Problem
+from cem.problems.tsp_search import NeighbourSearch
 from cem.problems.tsplib import bundled_instance_path, read_tsplib, tour_length
 from cem.problems.tsplib import known_optimum as tsplib_optimum
-from cem.problems.tsp_search import NeighbourSearch
 
 __all__ = ["TSP", "or_opt", "two_opt"]
 

@@ -105,7 +105,8 @@ class NeighbourSearch:
     >>> tours = np.array([np.random.default_rng(s).permutation(30) for s in range(4)])
     >>> lengths = d[tours, np.roll(tours, -1, axis=1)].sum(axis=1)
     >>> better, new = search.optimize(tours, lengths)
-    >>> bool(np.all(new < lengths)), bool(np.allclose(new, d[better, np.roll(better, -1, 1)].sum(1)))
+    >>> recomputed = d[better, np.roll(better, -1, axis=1)].sum(axis=1)
+    >>> bool(np.all(new < lengths)), bool(np.allclose(new, recomputed))
     (True, True)
     """
 
