@@ -408,7 +408,7 @@ def run_maxcut(tool: str, case: str, seed: int, budget: float) -> dict:
 
 
 # ---------------------------------------------------------------------- TSP
-def _tsp_problem(case: str) -> Any:
+def tsp_problem(case: str) -> Any:
     from cem.problems.tsp import TSP
 
     if case.startswith("random-"):
@@ -431,7 +431,7 @@ def _tsp_problem(case: str) -> Any:
 def run_tsp(tool: str, case: str, seed: int, cap: float) -> dict:
     from cem import minimize
 
-    prob = _tsp_problem(case)
+    prob = tsp_problem(case)
     D = np.asarray(prob.distances, dtype=float)
     start = time.process_time()
     if tool == "cem":
@@ -512,7 +512,7 @@ def tasks(cases: list[str], quick: bool, peers: dict[str, str | None], xent: str
         tools += ["python-tsp 2-opt"] * bool(peers["python-tsp"])
         scale = () if quick else ("random-200", "random-500")  # minutes per run: --full only
         for case in ("berlin52", "ft53", "ry48p", "kroA100", *scale):
-            if _tsp_problem(case) is None:
+            if tsp_problem(case) is None:
                 print(f"TSP: {case} not found (set CEM_DATA_DIR), skipped")
                 continue
             for seed in range(1 if quick else 5):
