@@ -235,7 +235,7 @@ class TSP(Problem):
                 raise ConfigError(f"coords must have shape ({self.n}, 2), got {coords.shape}")
         self.coords = coords
         self.family = family
-        self.kicks = 4 * self.n
+        self.kicks = (4 if self.symmetric else 8) * self.n
         self._search: NeighbourSearch | None = None
         self.name = name or f"{'tsp' if self.symmetric else 'atsp'}-{self.n}"
 
@@ -370,8 +370,8 @@ class TSP(Problem):
         or when ``gamma_t`` stalls for 10.
         """
         if self.strategy == "memetic":
-            stall = 10 if self.symmetric else 20
-            return {"polish": "elite", "n_samples": 400, "rho": 0.05, "alpha": 0.3,
+            stall = 10 if self.symmetric else 15
+            return {"polish": "elite", "n_samples": 400, "rho": 0.025, "alpha": 0.3,
                     "stall_iters": stall, "stall_best": stall}  # fmt: skip
         n_samples = min(5 * self.n**2, max(1000, _MAX_ENTRIES // self.n))
         return {"n_samples": n_samples, "rho": 0.01, "alpha": 0.3, "stall_iters": 10}

@@ -26,10 +26,9 @@ proportional to the number of active cities, not to ``n``. The local optimum rea
 no improving 2-opt or segment-exchange move within the neighbour lists.
 
 :meth:`NeighbourSearch.iterate` escapes those optima by iterated local search (Lourenço,
-Martin & Stützle 2003; Johnson & McGeoch 1997, Sec. 3.4): a random *segment-limited
-double bridge* (a segment exchange of two random adjacent paths of at most ``kick_span``
-cities), local search from its six endpoints, and the new tour is kept when it is no
-longer than the old one.
+Martin & Stützle 2003; Johnson & McGeoch 1997, Sec. 3.4): a random *local double bridge*
+(a segment exchange whose three new edges join cities near a random city), local search
+from its endpoints, and the new tour is kept when it is no longer than the old one.
 
 References
 ----------
@@ -179,31 +178,80 @@ class NeighbourSearch:
                                        (i + ry[np.arange(m), v]) % n])[better]  # fmt: skip
         return best, kind, cut
 
-    def _apply(self, tours, pos, rows, kind, cut):
-        """Apply one move to each tour of ``rows``; returns the cities next to a changed
-        edge, ``(len(rows), 7)``."""
+    def _span(self, kind, cut):
+        """The positions ``lo..hi`` (no wrap past the array's end) that each move rearranges,
+        and the length ``first`` of its first block.
+
+        A 2-opt reverses ``p+1..q``. A segment exchange turns the cyclic order of its three
+        paths :math:`A, B, R` (:math:`R` from :math:`c^+` round to :math:`a`) into
+        :math:`B, A, R`, which is the same cycle as :math:`A, R, B` and :math:`R, B, A`:
+        swapping any two consecutive paths. The two swapped are those that follow the
+        path holding the array's last position, so they sit side by side in the array and
+        every other position keeps its city.
+        """
         n = self.n
-        k = np.arange(n)[None, :]
         p, q, r = cut.T
-        src = np.broadcast_to(k, (rows.size, n)).copy()
-        rev = kind == 0
-        if rev.any():  # reverse positions p+1 .. q
-            pp, qq = p[rev, None], q[rev, None]
-            src[rev] = np.where((k > pp) & (k <= qq), pp + 1 + qq - k, k)
-        ex = ~rev
-        if ex.any():  # rotate a to the front, then a, B, A, rest
-            rx, ry = ((q[ex] - p[ex]) % n)[:, None], ((r[ex] - p[ex]) % n)[:, None]
-            len_b = ry - rx + 1
-            rel = np.where(k == 0, 0, np.where(k <= len_b, rx + k - 1,
-                                               np.where(k <= ry, k - len_b, k)))  # fmt: skip
-            src[ex] = (p[ex, None] + rel) % n
+        lo, hi, first = p + 1, q, np.zeros_like(p)
+        ex = kind == 1
+        if ex.any():
+            starts = np.column_stack([p[ex] + 1, q[ex], r[ex] + 1]) % n
+            len_a, len_b = (q[ex] - p[ex] - 1) % n, (r[ex] - q[ex]) % n + 1
+            sizes = np.column_stack([len_a, len_b, n - len_a - len_b])
+            last = np.argmax((n - 1 - starts) % n < sizes, axis=1)  # path holding n - 1
+            rows = np.arange(starts.shape[0])
+            one, two = (last + 1) % 3, (last + 2) % 3
+            lo[ex] = starts[rows, one]
+            first[ex] = sizes[rows, one]
+            hi[ex] = lo[ex] + sizes[rows, one] + sizes[rows, two] - 1
+        return lo, hi, first
+
+    def _apply(self, tours, pos, rows, kind, cut):
+        """Apply the moves, ``rows[m]`` being the tour of move ``m``; the moves of one tour
+        must rearrange disjoint position spans (:meth:`_span`). Returns the cities next to
+        a changed edge, ``(len(rows), 7)``."""
+        n = self.n
+        p, q, r = cut.T
         old = tours[rows]
         ends = np.column_stack([old[np.arange(rows.size), c % n] for c in
                                 (p, p + 1, q - 1, q, q + 1, r, r + 1)])  # fmt: skip
-        new = np.take_along_axis(old, src, axis=1)
-        tours[rows] = new
-        pos[rows[:, None], new] = k
+        lo, hi, first = self._span(kind, cut)
+        size = hi - lo + 1
+        at = np.repeat(rows, size)
+        k = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size - lo, size)  # positions
+        lo_k, hi_k, first_k = (np.repeat(v, size) for v in (lo, hi, first))
+        second_k = hi_k - lo_k + 1 - first_k
+        swapped = np.where(k < lo_k + second_k, k + first_k, k - second_k)
+        src = np.where(np.repeat(kind == 0, size), lo_k + hi_k - k, swapped)
+        cities = tours[at, src]
+        tours[at, k] = cities
+        pos[at, cities] = k
         return ends
+
+    def _disjoint(self, b, gain, kind, cut, improving):
+        """Improving moves to apply together: for each tour its best one, then greedily
+        (best first) every further one whose edges ``lo-1 .. hi`` (edge ``e`` joins
+        positions ``e`` and ``e+1``; edge ``-1`` is edge ``n-1``) meet none chosen, so the
+        moves commute and their changes of length add up. Returns indices into ``b``."""
+        n = self.n
+        lo, hi, _ = self._span(kind[improving], cut[improving])
+        order = np.lexsort((gain[improving], b[improving]))
+        cand, lo, hi = improving[order], lo[order], hi[order]
+        covered = np.zeros((int(b.max()) + 1, n + 1), dtype=bool)  # column n: never set
+        chosen = []
+        while cand.size:
+            rows, first = _first_per_row(b[cand], np.arange(cand.size))
+            chosen.append(cand[first])
+            size = hi[first] - lo[first] + 2
+            edges = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size - lo[first] + 1, size)
+            covered[np.repeat(rows, size), edges % n] = True
+            seen = np.zeros((covered.shape[0], n + 1), dtype=np.int64)
+            np.cumsum(covered[:, :n], axis=1, out=seen[:, 1:])
+            rb = b[cand]
+            hit = seen[rb, hi + 1] - seen[rb, np.maximum(lo - 1, 0)] > 0
+            hit |= (lo == 0) & covered[rb, n - 1]
+            hit[first] = True
+            cand, lo, hi = cand[~hit], lo[~hit], hi[~hit]
+        return np.concatenate(chosen)
 
     # ------------------------------------------------------------------ search
     def optimize(
@@ -255,35 +303,45 @@ class NeighbourSearch:
             if asleep.all():
                 continue
             swept = False
-            rows, pick = _first_per_row(b[~asleep], gain[~asleep])
-            pick = np.flatnonzero(~asleep)[pick]
-            ends = self._apply(tours, pos, rows, kind[pick], cut[pick])
-            lengths[rows] += gain[pick]
-            active[rows[:, None], ends] = True
+            pick = self._disjoint(b, gain, kind, cut, np.flatnonzero(~asleep))
+            ends = self._apply(tours, pos, b[pick], kind[pick], cut[pick])
+            np.add.at(lengths, b[pick], gain[pick])
+            active[b[pick][:, None], ends] = True
         return tours, lengths
 
     def kick(
         self, tours: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A random segment-limited double bridge on each tour.
+        """A random local double bridge on each tour.
+
+        From a random city :math:`a`, the segment exchange whose :math:`b^+` and
+        :math:`c` are two random cities of :math:`a`'s neighbour list (in tour order), so
+        the three new edges join cities near :math:`a`; when one of the two is
+        :math:`a^+`, paths of random lengths up to ``kick_span`` instead.
 
         Returns the kicked tours, the change of each length, and the cities next to the
         new edges of each tour, ``(B, 7)``.
         """
         tours = np.array(tours, dtype=np.int64)
         B, n = tours.shape
+        rows = np.arange(B)
+        pos = np.empty_like(tours)
+        pos[rows[:, None], tours] = np.arange(n)
         p = rng.integers(0, n, size=B)
+        near = self.out[tours[rows, p]]
+        u = rng.integers(0, near.shape[1], size=B)
+        v = (u + rng.integers(1, near.shape[1], size=B)) % near.shape[1]
+        ru, rv = ((pos[rows, near[rows, w]] - p) % n for w in (u, v))
         la = rng.integers(1, self.kick_span + 1, size=B)
         lb = rng.integers(1, self.kick_span + 1, size=B)
-        q, r = (p + 1 + la) % n, (p + la + lb) % n
-        rows = np.arange(B)
+        far = np.minimum(ru, rv) < 2
+        q = p + np.where(far, 1 + la, np.minimum(ru, rv))
+        r = p + np.where(far, la + lb, np.maximum(ru, rv))
         a, a1, x0, x, y, y1 = (tours[rows, s % n] for s in (p, p + 1, q - 1, q, r, r + 1))
         d = self.d
         delta = d[a, x] + d[y, a1] + d[x0, y1] - d[a, a1] - d[x0, x] - d[y, y1]
-        pos = np.empty_like(tours)
-        pos[rows[:, None], tours] = np.arange(n)
         ends = self._apply(tours, pos, rows, np.ones(B, dtype=np.int64),
-                           np.column_stack([p, q, r]))  # fmt: skip
+                           np.column_stack([p, q % n, r % n]))  # fmt: skip
         return tours, delta, ends
 
     def iterate(
