@@ -49,6 +49,9 @@ import numpy as np
 
 __all__ = ["NeighbourSearch", "neighbour_lists"]
 
+#: The moves, by kind: what the path ``A B`` between ``a`` and ``c^+`` becomes.
+KINDS = {0: "2-opt (A reversed)", 1: "B A", 2: "B^r A", 3: "B A^r", 4: "A^r B^r"}
+
 #: Improvements smaller than this are rounding noise.
 _EPS = 1e-9
 
@@ -92,6 +95,9 @@ class NeighbourSearch:
     k_exchange : int, default 6
         Neighbour-list length for each of the two listed edges of a segment exchange
         (``k_exchange**2`` moves per city).
+    k_reversal : int, default 4
+        On a symmetric instance, also the three 3-opt reconnections that reverse a path
+        (:data:`KINDS` 2-4), with neighbour lists this long (0: none).
     kick_span : int, default 50
         Longest path a double-bridge kick moves (capped at ``n // 3``).
 
@@ -116,112 +122,165 @@ class NeighbourSearch:
         k: int = 8,
         k_exchange: int = 6,
         kick_span: int = 50,
+        k_reversal: int = 4,
     ) -> None:
         self.d = np.asarray(d, dtype=float)
         self.n = self.d.shape[0]
         self.symmetric = symmetric
-        self.out, self.into = neighbour_lists(self.d, max(k, k_exchange))
+        self.out, self.into = neighbour_lists(self.d, max(k, k_exchange, k_reversal))
         self.k, self.k_exchange = min(k, self.n - 1), min(k_exchange, self.n - 1)
         self.kick_span = max(1, min(kick_span, self.n // 3))
+        self.k_reversal = min(k_reversal, self.n - 1)
 
     # ------------------------------------------------------------------ moves
     def _moves(self, tours, pos, b, a):
-        """Best move from each active ``(tour b, city a)``: its change of length and its
-        cut positions ``(kind, p, q, r)`` (kind 0: 2-opt reversing ``p+1..q``, ``r = q``; kind 1:
-        segment exchange with ``a`` at ``p``, ``b^+`` at ``q``, ``c`` at ``r``)."""
-        d, n = self.d, self.n
+        """Best move from each active ``(tour b, city a)``: its change of length, its kind
+        (:data:`KINDS`; -1: none improves) and its cut positions ``(p, q, r)``: ``a`` at
+        ``p``, ``b^+`` at ``q``, ``c`` at ``r`` (a 2-opt reverses ``p+1..q`` and has
+        ``r = q``)."""
+        d, n, out = self.d, self.n, self.out
         i = pos[b, a]
-        a_next = tours[b, (i + 1) % n]
+        a1 = tours[b, (i + 1) % n]
         m = a.size
         best = np.zeros(m)
         kind = np.full(m, -1)
         cut = np.zeros((m, 3), dtype=np.int64)
+        rows = np.arange(m)
+
+        def keep(delta, which, positions):
+            nonlocal best, kind
+            flat = delta.reshape(m, -1)
+            arg = flat.argmin(axis=1)
+            gain = flat[rows, arg]
+            better = gain < best
+            best = np.where(better, gain, best)
+            kind = np.where(better, which, kind)
+            cut[better] = np.column_stack([i, *(t.reshape(m, -1)[rows, arg] for t in positions)]
+                                          )[better] % n  # fmt: skip
+
+        bb = b[:, None]
         if self.symmetric and self.k:
-            c = self.out[a, : self.k]
-            j = pos[b[:, None], c]
-            bb = b[:, None]
+            c = out[a, : self.k]
+            j = pos[bb, c]
             for step in (1, -1):  # through the successors, then the predecessors
                 a2 = tours[b, (i + step) % n]
                 c2 = tours[bb, (j + step) % n]
                 delta = (d[a[:, None], c] + d[a2[:, None], c2]
                          - d[a, a2][:, None] - d[c, c2])  # fmt: skip
-                arg = delta.argmin(axis=1)
-                gain = delta[np.arange(m), arg]
+                if step == -1:  # the same move from a^- : reverse (j-1)+1 .. i-1
+                    e1, e2 = np.broadcast_arrays((i - 1)[:, None] % n, (j - 1) % n)
+                else:
+                    e1, e2 = np.broadcast_arrays(i[:, None], j)
+                lo = np.minimum(e1, e2)  # reverse lo+1 .. hi, with a at p = lo
+                hi = np.maximum(e1, e2)
+                flat = delta.argmin(axis=1)
+                gain = delta[rows, flat]
                 better = gain < best
-                e1 = (i if step == 1 else i - 1) % n
-                e2 = (j[np.arange(m), arg] if step == 1 else j[np.arange(m), arg] - 1) % n
                 best = np.where(better, gain, best)
                 kind = np.where(better, 0, kind)
-                lo, hi = np.minimum(e1, e2), np.maximum(e1, e2)
-                cut[better] = np.column_stack([lo, hi, hi])[better]
+                sel = np.column_stack([lo[rows, flat], hi[rows, flat], hi[rows, flat]])
+                cut[better] = sel[better]
         kx = self.k_exchange
-        x = self.out[a, :kx]  # b^+
-        y = self.into[a_next, :kx]  # c
-        rx = (pos[b[:, None], x] - i[:, None]) % n
-        ry = (pos[b[:, None], y] - i[:, None]) % n
-        xb = tours[b[:, None], (pos[b[:, None], x] - 1) % n]  # b, before b^+
-        yn = tours[b[:, None], (pos[b[:, None], y] + 1) % n]  # c^+, after c
-        delta = (
-            (d[a[:, None], x] - d[a, a_next][:, None] - d[xb, x])[:, :, None]
-            + (d[y, a_next[:, None]] - d[y, yn])[:, None, :]
-            + d[xb[:, :, None], yn[:, None, :]]
-        )
-        valid = (rx[:, :, None] >= 2) & (rx[:, :, None] <= ry[:, None, :])
-        delta = np.where(valid, delta, 0.0).reshape(m, -1)
-        arg = delta.argmin(axis=1)
-        gain = delta[np.arange(m), arg]
-        better = gain < best
-        best = np.where(better, gain, best)
-        kind = np.where(better, 1, kind)
-        u, v = np.divmod(arg, kx)
-        cut[better] = np.column_stack([i, (i + rx[np.arange(m), u]) % n,
-                                       (i + ry[np.arange(m), v]) % n])[better]  # fmt: skip
+        ai = a[:, None, None]
+        a1i = a1[:, None, None]
+        ii = i[:, None, None]
+        bi = b[:, None, None]
+
+        flat_d = d.ravel()
+
+        def dist(u, v):
+            return flat_d.take(u * n + v)
+
+        flat_pos, flat_tours = pos.ravel(), tours.ravel()
+        base = bi * n
+
+        def three_opt(which, x, y):
+            """Moves with ``b^+ = x`` and ``c = y`` (broadcast together)."""
+            x, y = np.broadcast_arrays(x, y)
+            rx = (flat_pos.take(base + x) - ii) % n
+            ry = (flat_pos.take(base + y) - ii) % n
+            xb = flat_tours.take(base + (ii + rx - 1) % n)
+            yn = flat_tours.take(base + (ii + ry + 1) % n)
+            new_edges = {
+                1: ((ai, x), (y, a1i), (xb, yn)),
+                2: ((ai, y), (x, a1i), (xb, yn)),
+                3: ((ai, x), (y, xb), (a1i, yn)),
+                4: ((ai, xb), (a1i, y), (x, yn)),
+            }
+            e1, e2, e3 = new_edges[which]  # fmt: skip
+            delta = (dist(*e1) + dist(*e2) + dist(*e3)
+                     - dist(ai, a1i) - dist(xb, x) - dist(y, yn))  # fmt: skip
+            delta = np.where((rx >= 2) & (ry >= rx), delta, 0.0)
+            keep(delta, which, (ii + rx, ii + ry))
+
+        three_opt(1, out[a, :kx][:, :, None], self.into[a1, :kx][:, None, :])
+        kr = self.k_reversal
+        if self.symmetric and kr:
+            xs = out[a, :kr][:, :, None]
+            three_opt(2, out[a1, :kr][:, :, None], out[a, :kr][:, None, :])
+            xb = tours[bi[:, :, 0], (pos[bi[:, :, 0], xs[:, :, 0]] - 1) % n]
+            three_opt(3, xs, out[xb, :kr])
+            three_opt(4, tours[bi, (pos[bi, xs] + 1) % n], out[a1, :kr][:, None, :])
         return best, kind, cut
 
     def _span(self, kind, cut):
-        """The positions ``lo..hi`` (no wrap past the array's end) that each move rearranges,
-        and the length ``first`` of its first block.
+        """Each move rearranges the positions ``start .. start+len_a+len_b-1`` (modulo
+        ``n``): the paths :math:`A` (``len_a`` cities from ``start``) and :math:`B`
+        (``len_b`` cities after it; none for a 2-opt). Returns ``(start, len_a, len_b)``.
 
-        A 2-opt reverses ``p+1..q``. A segment exchange turns the cyclic order of its three
-        paths :math:`A, B, R` (:math:`R` from :math:`c^+` round to :math:`a`) into
-        :math:`B, A, R`, which is the same cycle as :math:`A, R, B` and :math:`R, B, A`:
-        swapping any two consecutive paths. The two swapped are those that follow the
-        path holding the array's last position, so they sit side by side in the array and
-        every other position keeps its city.
+        Usually :math:`A` runs from ``p+1`` and :math:`B` from ``q``, but the shortest
+        equivalent span is taken, so that more moves of a tour can be applied together:
+        a 2-opt may reverse the rest of the cycle instead, and a segment exchange, which
+        turns the cyclic order of its paths :math:`A, B, R` (:math:`R` from :math:`c^+`
+        round to :math:`a`) into :math:`B, A, R` (the same cycle as :math:`A, R, B` and
+        :math:`R, B, A`), may swap whichever two consecutive paths are shortest.
         """
         n = self.n
         p, q, r = cut.T
-        lo, hi, first = p + 1, q, np.zeros_like(p)
+        two = kind == 0
+        len_a = np.where(two, (q - p) % n, (q - p - 1) % n)
+        len_b = np.where(two, 0, (r - q) % n + 1)
+        start = p + 1
+        flip = two & (2 * len_a > n)  # reverse q+1 .. p instead
+        start, len_a = np.where(flip, q + 1, start), np.where(flip, n - len_a, len_a)
+        len_r = n - len_a - len_b
         ex = kind == 1
-        if ex.any():
-            starts = np.column_stack([p[ex] + 1, q[ex], r[ex] + 1]) % n
-            len_a, len_b = (q[ex] - p[ex] - 1) % n, (r[ex] - q[ex]) % n + 1
-            sizes = np.column_stack([len_a, len_b, n - len_a - len_b])
-            last = np.argmax((n - 1 - starts) % n < sizes, axis=1)  # path holding n - 1
-            rows = np.arange(starts.shape[0])
-            one, two = (last + 1) % 3, (last + 2) % 3
-            lo[ex] = starts[rows, one]
-            first[ex] = sizes[rows, one]
-            hi[ex] = lo[ex] + sizes[rows, one] + sizes[rows, two] - 1
-        return lo, hi, first
+        rot_b = ex & (len_a > len_r) & (len_a >= len_b)  # A longest: swap B, R
+        rot_r = ex & (len_b > len_r) & (len_b > len_a)  # B longest: swap R, A
+        start = np.select([rot_b, rot_r], [q, r + 1], start)
+        len_a, len_b = (np.select([rot_b, rot_r], [len_b, len_r], len_a),
+                        np.select([rot_b, rot_r], [len_r, len_a], len_b))  # fmt: skip
+        return start % n, len_a, len_b
 
     def _apply(self, tours, pos, rows, kind, cut):
         """Apply the moves, ``rows[m]`` being the tour of move ``m``; the moves of one tour
-        must rearrange disjoint position spans (:meth:`_span`). Returns the cities next to
-        a changed edge, ``(len(rows), 7)``."""
+        must change disjoint sets of edges (:meth:`_disjoint`). Returns the cities next
+        to a changed edge, ``(len(rows), 7)``.
+
+        The rearranged positions (``t`` from 0) receive, from ``A`` then ``B``:
+        2-opt :math:`A^r`; 1 :math:`B A`; 2 :math:`B^r A`; 3 :math:`B A^r`;
+        4 :math:`A^r B^r`.
+        """
         n = self.n
         p, q, r = cut.T
         old = tours[rows]
         ends = np.column_stack([old[np.arange(rows.size), c % n] for c in
                                 (p, p + 1, q - 1, q, q + 1, r, r + 1)])  # fmt: skip
-        lo, hi, first = self._span(kind, cut)
-        size = hi - lo + 1
+        start, len_a, len_b = self._span(kind, cut)
+        size = len_a + len_b
         at = np.repeat(rows, size)
-        k = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size - lo, size)  # positions
-        lo_k, hi_k, first_k = (np.repeat(v, size) for v in (lo, hi, first))
-        second_k = hi_k - lo_k + 1 - first_k
-        swapped = np.where(k < lo_k + second_k, k + first_k, k - second_k)
-        src = np.where(np.repeat(kind == 0, size), lo_k + hi_k - k, swapped)
+        t = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+        la, lb, kd = (np.repeat(v, size) for v in (len_a, len_b, kind))
+        s = size.repeat(size)
+        in_b = t < lb
+        src = np.select(
+            [kd == 0, kd == 1, kd == 2, kd == 3],
+            [la - 1 - t, np.where(in_b, la + t, t - lb), np.where(in_b, s - 1 - t, t - lb),
+             np.where(in_b, la + t, la - 1 - (t - lb))],
+            np.where(t < la, la - 1 - t, s - 1 - (t - la)),
+        )  # fmt: skip
+        first = np.repeat(start, size)
+        k, src = (first + t) % n, (first + src) % n
         cities = tours[at, src]
         tours[at, k] = cities
         pos[at, cities] = k
@@ -229,26 +288,29 @@ class NeighbourSearch:
 
     def _disjoint(self, b, gain, kind, cut, improving):
         """Improving moves to apply together: for each tour its best one, then greedily
-        (best first) every further one whose edges ``lo-1 .. hi`` (edge ``e`` joins
-        positions ``e`` and ``e+1``; edge ``-1`` is edge ``n-1``) meet none chosen, so the
+        (best first) every further one whose changed edges ``p .. p+len_a+len_b`` (edge
+        ``e`` joins positions ``e`` and ``e+1``, modulo ``n``) meet none chosen, so the
         moves commute and their changes of length add up. Returns indices into ``b``."""
         n = self.n
-        lo, hi, _ = self._span(kind[improving], cut[improving])
+        start, len_a, len_b = self._span(kind[improving], cut[improving])
         order = np.lexsort((gain[improving], b[improving]))
-        cand, lo, hi = improving[order], lo[order], hi[order]
-        covered = np.zeros((int(b.max()) + 1, n + 1), dtype=bool)  # column n: never set
+        cand = improving[order]
+        lo = ((start - 1) % n)[order]  # first changed edge
+        hi = lo + (len_a + len_b)[order]  # last changed edge, unwrapped (< lo + n)
+        covered = np.zeros((int(b.max()) + 1, n), dtype=bool)
+        seen = np.zeros((covered.shape[0], n + 1), dtype=np.int64)
         chosen = []
         while cand.size:
             rows, first = _first_per_row(b[cand], np.arange(cand.size))
             chosen.append(cand[first])
-            size = hi[first] - lo[first] + 2
-            edges = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size - lo[first] + 1, size)
+            size = hi[first] - lo[first] + 1
+            edges = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size - lo[first], size)
             covered[np.repeat(rows, size), edges % n] = True
-            seen = np.zeros((covered.shape[0], n + 1), dtype=np.int64)
-            np.cumsum(covered[:, :n], axis=1, out=seen[:, 1:])
+            np.cumsum(covered, axis=1, out=seen[:, 1:])
             rb = b[cand]
-            hit = seen[rb, hi + 1] - seen[rb, np.maximum(lo - 1, 0)] > 0
-            hit |= (lo == 0) & covered[rb, n - 1]
+            count = seen[rb, np.minimum(hi, n - 1) + 1] - seen[rb, lo]
+            count += np.where(hi >= n, seen[rb, np.clip(hi - n + 1, 0, n)], 0)
+            hit = count > 0
             hit[first] = True
             cand, lo, hi = cand[~hit], lo[~hit], hi[~hit]
         return np.concatenate(chosen)
@@ -345,20 +407,33 @@ class NeighbourSearch:
         return tours, delta, ends
 
     def iterate(
-        self, tours: np.ndarray, lengths: np.ndarray, kicks: int, rng: np.random.Generator
+        self,
+        tours: np.ndarray,
+        lengths: np.ndarray,
+        kicks: int,
+        rng: np.random.Generator,
+        tries: int = 1,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Iterated local search: ``kicks`` rounds of :meth:`kick` and :meth:`optimize`
-        from the kicked cities, keeping a tour's new local optimum when it is no longer.
+        """Iterated local search: ``kicks`` rounds in which each tour gets ``tries``
+        independent :meth:`kick` + :meth:`optimize` (from the kicked cities), and the
+        best of its new local optima replaces it when it is no longer.
 
-        The input tours should be local optima (from :meth:`optimize`)."""
+        All the tries of all the tours are searched together, so ``tries > 1`` costs
+        little more per round than one try (the work of a round is dominated by its fixed
+        cost when few cities are active). The input tours should be local optima (from
+        :meth:`optimize`).
+        """
         tours = np.array(tours, dtype=np.int64)
         lengths = np.array(lengths, dtype=float)
         B, n = tours.shape
+        rows = np.arange(B * tries)
         for _ in range(kicks):
-            kicked, delta, ends = self.kick(tours, rng)
-            active = np.zeros((B, n), dtype=bool)
-            active[np.arange(B)[:, None], ends] = True
-            new, new_len = self.optimize(kicked, lengths + delta, active, exhaustive=False)
-            keep = new_len <= lengths + _EPS
-            tours[keep], lengths[keep] = new[keep], new_len[keep]
+            kicked, delta, ends = self.kick(np.repeat(tours, tries, axis=0), rng)
+            active = np.zeros((B * tries, n), dtype=bool)
+            active[rows[:, None], ends] = True
+            start = np.repeat(lengths, tries) + delta
+            new, new_len = self.optimize(kicked, start, active, exhaustive=False)
+            best = new_len.reshape(B, tries).argmin(axis=1) + np.arange(B) * tries
+            keep = new_len[best] <= lengths + _EPS
+            tours[keep], lengths[keep] = new[best[keep]], new_len[best[keep]]
         return tours, lengths

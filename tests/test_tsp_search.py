@@ -74,7 +74,8 @@ def test_each_move_changes_the_length_by_its_delta(symmetric):
         assert sorted(t[0]) == list(range(n))
         assert np.argsort(t[0]).tolist() == p[0].tolist()
         assert _length(d, t[0]) == pytest.approx(lengths[b[m]] + gain[m])
-    assert (kind[gain < 0] == 0).any() == symmetric  # 2-opt only on a symmetric instance
+    kinds = set(kind[gain < 0].tolist())
+    assert kinds == ({0, 1, 2, 3, 4} if symmetric else {1})  # reversals only if symmetric
 
 
 def test_symmetric_local_optimum_has_no_improving_listed_move():
@@ -158,3 +159,21 @@ def test_memetic_polish_is_a_function_of_its_input():
     assert np.array_equal(first[0], again[0]) and np.array_equal(first[1], again[1])
     assert np.all(first[0][:, 0] == 0) and np.array_equal(first[1], tsp.score(first[0]))
     assert np.all(first[1] < tsp.score(tours))
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_disjoint_moves_applied_together_add_their_deltas(symmetric):
+    n = 60
+    d = _euclidean(n, 9) if symmetric else _asymmetric(n, 9)
+    search = NeighbourSearch(d, symmetric)
+    tours = np.array([np.random.default_rng(s).permutation(n) for s in range(5)])
+    lengths = np.array([_length(d, t) for t in tours])
+    pos = np.argsort(tours, axis=1)
+    b, a = np.nonzero(np.ones_like(tours, dtype=bool))
+    gain, kind, cut = search._moves(tours, pos, b, a)
+    pick = search._disjoint(b, gain, kind, cut, np.flatnonzero(gain < 0))
+    assert np.bincount(b[pick]).max() > 1  # several moves in one tour
+    search._apply(tours, pos, b[pick], kind[pick], cut[pick])
+    expected = lengths + np.bincount(b[pick], weights=gain[pick], minlength=5)
+    assert [_length(d, t) for t in tours] == pytest.approx(expected.tolist())
+    assert np.array_equal(np.argsort(tours, axis=1), pos)
