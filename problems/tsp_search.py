@@ -18,17 +18,27 @@ The memetic TSP strategy polishes its elite with the search of :class:`Neighbour
   points gives the same move), so evaluating from every city :math:`a` the moves whose
   first two new edges :math:`(a, b^+)`, :math:`(c, a^+)` are neighbour-list edges finds
   every move in which any two of the three new edges are.
+- **3-opt with reversals** (symmetric instances only; :data:`KINDS` 2-4): the same three
+  cuts reconnected as :math:`a\,B^r A\,c^+`, :math:`a\,B A^r c^+` or
+  :math:`a\,A^r B^r c^+` (a pure 3-opt move reverses one or both paths), evaluated from
+  :math:`a` with its first two new edges in lists of ``k_reversal`` neighbours.
 
 Every round evaluates the moves from the *active* cities of every tour (don't-look bits,
 Bentley 1992: a city whose moves do not improve goes to sleep until an edge next to it
-changes) and applies each tour's best improving move; the work per round is
-proportional to the number of active cities, not to ``n``. The local optimum reached has
-no improving 2-opt or segment-exchange move within the neighbour lists.
+changes) and applies each tour's best improving move, and with it every further
+improving move that changes none of the same edges (they commute, and their changes of
+length add up); the work per round is proportional to the number of active cities, not
+to ``n``. :meth:`NeighbourSearch.optimize` ends with a sweep of every city, so the tour
+it returns has no improving move within the neighbour lists.
 
 :meth:`NeighbourSearch.iterate` escapes those optima by iterated local search (Lourenço,
 Martin & Stützle 2003; Johnson & McGeoch 1997, Sec. 3.4): a random *local double bridge*
 (a segment exchange whose three new edges join cities near a random city), local search
-from its endpoints, and the new tour is kept when it is no longer than the old one.
+from its endpoints, and the new tour is kept when it is no longer than the old one;
+each round tries several kicks of every tour at once and keeps the best.
+
+Python loops run over rounds (moves applied) and kicks, never over tours: every step
+is one numpy operation over all the tours of the batch.
 
 References
 ----------
