@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
+from cem import minimize
 from cem.problems.tsp import TSP
 from cem.problems.tsp_search import NeighbourSearch, neighbour_lists
 
@@ -177,3 +178,14 @@ def test_disjoint_moves_applied_together_add_their_deltas(symmetric):
     expected = lengths + np.bincount(b[pick], weights=gain[pick], minlength=5)
     assert [_length(d, t) for t in tours] == pytest.approx(expected.tolist())
     assert np.array_equal(np.argsort(tours, axis=1), pos)
+
+
+@pytest.mark.parametrize("n", [3, 4, 5, 7])
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_memetic_strategy_solves_tiny_instances_exactly(n, symmetric):
+    """Down to 3 cities (kicks and spans degenerate): the optimum by enumeration."""
+    d = _asymmetric(n, n)
+    if symmetric:
+        d = d + d.T
+    best = min(_length(d, np.array((0, *p))) for p in itertools.permutations(range(1, n)))
+    assert minimize(TSP(d, strategy="memetic"), rng=0, max_iter=3).fun == best
