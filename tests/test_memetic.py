@@ -32,7 +32,7 @@ def test_stall_best_is_off_by_default_and_validated():
 def test_memetic_tsp_reaches_the_berlin52_optimum():
     tsp = TSP.from_config("berlin52", strategy="memetic")
     options = tsp.default_options()
-    assert options["polish"] == "elite" and options["n_samples"] == 1040
+    assert options["polish"] == "elite" and options["n_samples"] == 400
     res = minimize(tsp, rng=0)
     assert res.fun == tsp.known_optimum == 7542
 

@@ -31,8 +31,9 @@ and skipped):
 - ``maxcut``: Gset G1, G11, G14 (``$CEM_DATA_DIR/gset``), at equal CPU: cem with the tabu
   polish, greedy construction + 1-flip restarts, nevergrad's ``DiscreteOnePlusOne``.
 - ``tsp``: TSPLIB berlin52, ft53, ry48p, kroA100 (``$CEM_DATA_DIR/tsplib``) and seeded
-  random Euclidean instances (n = 200, 500): cem (``strategy="memetic"``: CE + 2-opt/or-opt
-  polish of the elite, stopped at a CPU cap), LKH through ``elkai`` (the reference) and
+  random Euclidean instances (n = 200, 500): cem (``strategy="memetic"``: CE whose elite
+  gets the neighbour-list 2-opt/3-opt search and iterated local search of
+  ``cem.problems.tsp_search``, stopped at a CPU cap), LKH through ``elkai`` (the reference) and
   python-tsp's 2-opt local search. Reported: the gap to the optimum (to LKH's tour on the
   random instances) and the CPU ratio to LKH.
 
@@ -427,7 +428,7 @@ def run_maxcut(tool: str, case: str, seed: int, budget: float) -> dict:
 
 
 # ---------------------------------------------------------------------- TSP
-def _tsp_problem(case: str) -> Any:
+def tsp_problem(case: str) -> Any:
     from cem.problems.tsp import TSP
 
     if case.startswith("random-"):
@@ -450,7 +451,7 @@ def _tsp_problem(case: str) -> Any:
 def run_tsp(tool: str, case: str, seed: int, cap: float) -> dict:
     from cem import minimize
 
-    prob = _tsp_problem(case)
+    prob = tsp_problem(case)
     D = np.asarray(prob.distances, dtype=float)
     start = time.process_time()
     if tool == "cem":
@@ -529,9 +530,9 @@ def tasks(cases: list[str], quick: bool, peers: dict[str, str | None], xent: str
     if "tsp" in cases:
         tools = ["cem"] + ["elkai (LKH)"] * bool(peers["elkai"])
         tools += ["python-tsp 2-opt"] * bool(peers["python-tsp"])
-        scale = () if quick else ("random-200", "random-500")  # minutes per run: --full only
+        scale = () if quick else ("random-200", "random-500")  # 60 s per run: --full only
         for case in ("berlin52", "ft53", "ry48p", "kroA100", *scale):
-            if _tsp_problem(case) is None:
+            if tsp_problem(case) is None:
                 print(f"TSP: {case} not found (set CEM_DATA_DIR), skipped")
                 continue
             for seed in range(1 if quick else 5):
