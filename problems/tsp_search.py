@@ -359,9 +359,8 @@ class NeighbourSearch:
         B, n = tours.shape
         pos = np.empty_like(tours)
         pos[np.arange(B)[:, None], tours] = np.arange(n)
-        full = active is None
-        active = np.ones((B, n), dtype=bool) if full else active.copy()
-        swept = full  # whether the current sleep started from a sweep of every city
+        swept = active is None  # whether the current sleep started from a sweep of every city
+        active = np.ones((B, n), dtype=bool) if active is None else np.array(active, dtype=bool)
         while True:
             b, a = np.nonzero(active)
             if b.size == 0:
