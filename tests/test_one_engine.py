@@ -121,13 +121,21 @@ def test_killed_estimation_resumes_to_the_identical_result(bridge_config, tmp_pa
     assert result.nit == levels
 
 
-def test_resume_refuses_an_estimation_without_levels(tmp_path, capsys):
+@pytest.fixture
+def pmc_run(tmp_path):
+    """The run directory of a network reliability estimate by permutation Monte Carlo: an
+    estimation without levels."""
     cfg = tmp_path / "pmc.toml"
     cfg.write_text('[problem]\nname = "network_reliability"\nnetwork = "bridge"\nq = 0.01\n'
                    'method = "pmc"\n[estimator]\nn_final = 1000\nseed = 1\n'
                    "[output]\nplots = false\n")  # fmt: skip
     out = tmp_path / "r"
     assert main(["run", str(cfg), "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_resume_refuses_an_estimation_without_levels(pmc_run, capsys):
+    out = pmc_run
     assert main(["resume", str(out)]) == 2
     assert "without levels to resume" in capsys.readouterr().err
 
@@ -203,7 +211,7 @@ def test_samples_per_level_fit_the_dimension():
     assert est.optimizer.options["n_samples"] == 2500
 
 
-def test_cem_plot_redraws_an_estimations_levels(tmp_path, monkeypatch):
+def test_cem_plot_redraws_an_estimations_levels(pmc_run, tmp_path, monkeypatch):
     """`cem plot` on an estimation draws its levels and interval, as the run did, also for
     a method without levels (no history)."""
     import cem.plotting
@@ -212,12 +220,7 @@ def test_cem_plot_redraws_an_estimations_levels(tmp_path, monkeypatch):
     real = cem.plotting.plot_levels
     monkeypatch.setattr(cem.plotting, "plot_levels",
                         lambda *a, **k: drawn.append(a) or real(*a, **k))  # fmt: skip
-    cfg = tmp_path / "pmc.toml"
-    cfg.write_text('[problem]\nname = "network_reliability"\nnetwork = "bridge"\nq = 0.01\n'
-                   'method = "pmc"\n[estimator]\nn_final = 1000\nseed = 1\n'
-                   "[output]\nplots = false\n")  # fmt: skip
-    out = tmp_path / "r"
-    assert main(["run", str(cfg), "--out", str(out), "--quiet"]) == 0
+    out = pmc_run
     assert not (out / "history.csv").exists()
     assert main(["plot", str(out), "--out", str(tmp_path / "levels.png")]) == 0
     result, gamma = drawn[-1][:2]
