@@ -48,7 +48,7 @@ def test_memetic_polish_is_cut_short_and_the_best_tours_kept_beyond_125_cities()
     d = np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))
     tsp, small = TSP(d, strategy="memetic"), TSP(d[:100, :100], strategy="memetic")
     options = tsp.default_options()
-    assert tsp.kicks == 125 and options["keep_elite"] == 3
+    assert tsp.kicks == 125 and options["keep_elite"] == 5
     assert options["stall_best"] == options["stall_iters"] == 11  # ceil(10 * 130 / 125)
     assert small.kicks == 100 and small.default_options()["keep_elite"] == 0
     assert small.default_options()["stall_best"] == 10
