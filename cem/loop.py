@@ -19,6 +19,20 @@ With a nominal family and a ``level`` :math:`\gamma`, step 2 becomes
 :math:`\gamma_t = \min(\gamma, \hat q_{1-\rho})` (:func:`cem.elite.level_threshold`) and
 the run stops when :math:`\gamma_t = \gamma`: the levels of multilevel CE importance
 sampling (de Boer et al. 2005, Algorithm 2.1), which :mod:`cem.rare_event` drives.
+
+Two options make the iteration memetic. ``polish="elite"`` replaces the elite by the
+problem's local search of it before step 3 (the family is fitted to local optima).
+``keep_elite = K`` adds, in step 2, the ``K`` best distinct rows of the last (polished)
+elite to the new samples, ranked with them: a :math:`(\mu + \lambda)` selection
+(Schwefel 1981) in which the best solutions found survive, so a local search continues
+from them instead of starting again from fresh samples. The kept rows count in
+:math:`\gamma_t` and in the fit, not in the sample mean or ``nfev``.
+
+References
+----------
+.. [1] P.-T. de Boer, D. P. Kroese, S. Mannor, R. Y. Rubinstein, "A tutorial on the
+   cross-entropy method", Ann. Oper. Res. 134:19-67, 2005.
+.. [2] H.-P. Schwefel, *Numerical Optimization of Computer Models*, Wiley, 1981.
 """
 
 from __future__ import annotations
@@ -150,6 +164,11 @@ class CrossEntropyOptimizer:
         self._cap = np.inf if level is None else self.sign * float(level)
         self.seed = root_seed(rng, self.options["seed"])
         self.callback, self.progress = callback, progress
+        if self.options["keep_elite"] and (nominal is not None or level is not None):
+            raise ConfigError(
+                f"keep_elite={self.options['keep_elite']} is for an optimization: it cannot "
+                "be combined with nominal or level (the kept rows have no CE weight)"
+            )
         if self.n_elite == 1:
             warnings.warn(
                 f"the elite holds a single sample (n_samples={n}, rho={self.options['rho']}); "
@@ -172,6 +191,9 @@ class CrossEntropyOptimizer:
         #: (``None`` for an unweighted fit).
         self.scores: np.ndarray | None = None
         self.elite: tuple[np.ndarray, np.ndarray | None] | None = None
+        #: The best distinct rows of the last elite and their scores (maximization
+        #: sense), candidates of the next elite (``keep_elite``).
+        self.kept: tuple[np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------------ ask / tell
     def ask(self) -> np.ndarray:
@@ -211,6 +233,10 @@ class CrossEntropyOptimizer:
             if weights.shape != raw.shape or not np.all(np.isfinite(weights) & (weights >= 0)):
                 raise ConfigError(f"weights must be {raw.shape[0]} finite nonnegative numbers, "
                                   f"got shape {weights.shape}")  # fmt: skip
+            if self.options["keep_elite"]:
+                keep = self.options["keep_elite"]
+                raise ConfigError(f"weights cannot be given with keep_elite={keep} "
+                                  "(the kept rows have none)")  # fmt: skip
         return self._update(X, signed_scores(raw, self.sign), raw, weights)
 
     def _update(
@@ -231,7 +257,9 @@ class CrossEntropyOptimizer:
                 CEMWarning,
                 stacklevel=3,
             )
-        n_elite = min(self.n_elite, raw.shape[0])
+        if self.kept is not None:  # keep_elite: the last elite's best rows compete again
+            X, s = np.concatenate([X, self.kept[0]]), np.concatenate([s, self.kept[1]])
+        n_elite = min(self.n_elite, s.shape[0])
         if self.level is None:
             gamma = elite_threshold(s, n_elite)
         else:
@@ -245,6 +273,10 @@ class CrossEntropyOptimizer:
             weights = weights[elite]
         if self.options["polish"] == "elite":
             X_elite, s_elite = self._polish_distinct(X_elite, s_elite)
+        if self.options["keep_elite"]:
+            _, first = np.unique(X_elite, axis=0, return_index=True)
+            best = first[np.argsort(-s_elite[first], kind="stable")[: self.options["keep_elite"]]]
+            self.kept = (np.array(X_elite[best]), np.array(s_elite[best]))
         self.t += 1
         self.evals += raw.shape[0]
         k = int(np.argmax(s_elite))
@@ -432,6 +464,7 @@ class CrossEntropyOptimizer:
             "best_score": self.best_score,
             "stall": self._stall,
             "since_best": self._since_best,
+            "kept": self.kept,
             "stop": dict(self._stop),
             "elapsed": self._elapsed
             + (time.perf_counter() - self._started if self._started is not None else 0.0),
@@ -447,6 +480,7 @@ class CrossEntropyOptimizer:
         self.best_x, self.best_score = state["best_x"], float(state["best_score"])
         self._stall, self._stop = int(state["stall"]), dict(state["stop"])
         self._since_best = int(state.get("since_best", 0))
+        self.kept = state.get("kept")
         self._elapsed, self._started = float(state["elapsed"]), None
         self.seed = np.random.SeedSequence(
             state["seed_entropy"], spawn_key=tuple(state.get("seed_spawn_key", ()))

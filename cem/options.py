@@ -90,6 +90,9 @@ OPTIONS: dict[str, Option] = {
                "'raise' or 'worst'", lambda v: v in ("raise", "worst")),
         Option("polish", "none", "apply the problem's local search to the elite or the final best",
                "'none', 'elite' or 'best'", lambda v: v in ("none", "elite", "best")),
+        Option("keep_elite", 0, "the best distinct rows of an iteration's (polished) elite "
+               "join the next iteration's elite candidates (an elitist, (mu + lambda) step)",
+               "an integer >= 0", lambda v: is_int(v) and v >= 0),
         Option("method", None, "preset: 'auto' derives the sampling and smoothing options "
                "from the dimension (continuous problems' default), 'classic' keeps the table's",
                "'auto', 'classic' or None", lambda v: v in ("auto", "classic"), optional=True),

@@ -54,6 +54,8 @@ __all__ = ["TSP", "or_opt", "two_opt"]
 _MAX_ENTRIES = 5_000_000
 #: Tours polished together hold at most this many ``(n, n)`` move entries.
 _POLISH_ENTRIES = 2_000_000
+#: Most rounds of iterated local search per polish of the memetic strategy.
+_MAX_KICKS = 125
 
 
 def _others(nodes: Any, v: Any) -> int:
@@ -244,8 +246,8 @@ class TSP(Problem):
         self.coords = coords
         self.family = family
         #: Rounds of the memetic polish's iterated local search, and the kicks each tour
-        #: gets per round (the best is kept): ``n`` rounds of 8.
-        self.kicks = self.n
+        #: gets per round (the best is kept): ``min(n, 125)`` rounds of 8.
+        self.kicks = min(self.n, _MAX_KICKS)
         self.tries = 8
         self._search: NeighbourSearch | None = None
         self.name = name or f"{'tsp' if self.symmetric else 'atsp'}-{self.n}"
@@ -389,11 +391,22 @@ class TSP(Problem):
         (once ``P`` is concentrated, a tour that runs into visited cities takes a
         near-random edge); that time is better spent on the iterated search of a small
         elite.
+
+        When ``n > 125`` the polish of an iteration stops at :attr:`kicks` = 125 rounds
+        and the search goes on in the next iterations instead: ``keep_elite = 5`` (the
+        five best polished tours compete again, and are polished again), and both
+        stopping rules wait ``n / 125`` times as many iterations. More iterations, each
+        a shorter search that resumes from the best tours, give the CE more polished
+        elites to learn from (random Euclidean n = 500, 5 seeds, 60 s CPU: gap to LKH
+        1.42-2.02% with ``n`` rounds per polish and nothing kept; keeping 3, 5 or 7 of
+        the 10 tours of the elite, mean gaps 0.90%, 0.87% and 1.05%).
         """
         if self.strategy == "memetic":
             alpha, stall = (0.9, 10) if self.symmetric else (0.3, 15)
+            stall = -(-stall * self.n // self.kicks)  # ceil(stall n / kicks)
             return {"polish": "elite", "n_samples": 400, "rho": 0.025, "alpha": alpha,
-                    "stall_iters": stall, "stall_best": stall}  # fmt: skip
+                    "stall_iters": stall, "stall_best": stall,
+                    "keep_elite": 5 if self.kicks < self.n else 0}  # fmt: skip
         n_samples = min(5 * self.n**2, max(1000, _MAX_ENTRIES // self.n))
         return {"n_samples": n_samples, "rho": 0.01, "alpha": 0.3, "stall_iters": 10}
 

@@ -110,6 +110,7 @@ OPTION_BAD: dict[str, list[Any]] = {
     "max_time": [0, -1, NAN, "10"],
     "nan_policy": ["omit", 1, True],
     "polish": ["yes", True, 1],
+    "keep_elite": [-1, 2.5, "3", True],
     "seed": [-1, 1.5, "1", True],  # (any Python int seeds a SeedSequence; TOML: 64 bits)
     "n_jobs": [0, 1.5, "2", True],
     "batch_size": [0, -1, 2.5, "256"],

@@ -41,3 +41,31 @@ def test_strategy_is_validated_and_ce_keeps_the_literature_defaults():
     assert TSP.from_config("br17").default_options()["n_samples"] == 5 * 17**2
     with pytest.raises(ConfigError, match="strategy must be 'ce' or 'memetic', got 'lkh'"):
         TSP.from_config("br17", strategy="lkh")
+
+
+def test_memetic_polish_is_cut_short_and_the_best_tours_kept_beyond_125_cities():
+    xy = np.random.default_rng(3).uniform(size=(130, 2))
+    d = np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))
+    tsp, small = TSP(d, strategy="memetic"), TSP(d[:100, :100], strategy="memetic")
+    options = tsp.default_options()
+    assert tsp.kicks == 125 and options["keep_elite"] == 5
+    assert options["stall_best"] == options["stall_iters"] == 11  # ceil(10 * 130 / 125)
+    assert small.kicks == 100 and small.default_options()["keep_elite"] == 0
+    assert small.default_options()["stall_best"] == 10
+
+
+def test_memetic_tsp_with_kept_tours_is_reproducible_and_elitist():
+    xy = np.random.default_rng(4).uniform(size=(40, 2))
+    d = np.rint(1000 * np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1)))
+    tsp = TSP(d, strategy="memetic")
+    tsp.kicks = 4  # a short polish, continued from the kept tours
+    runs = [CrossEntropyOptimizer(tsp, rng=7, keep_elite=3, max_iter=5) for _ in range(2)]
+    best_of_elite = []
+    for opt in runs:
+        best_of_elite.append([])
+        while not opt.stop():
+            opt.step()
+            best_of_elite[-1].append(tsp.score(opt.elite[0]).min())
+    assert best_of_elite[0] == best_of_elite[1]
+    assert np.all(np.diff(best_of_elite[0]) <= 0)  # the kept tours never get longer
+    np.testing.assert_array_equal(runs[0].result().x, runs[1].result().x)

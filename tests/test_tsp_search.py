@@ -182,10 +182,13 @@ def test_disjoint_moves_applied_together_add_their_deltas(symmetric):
 
 @pytest.mark.parametrize("n", [3, 4, 5, 7])
 @pytest.mark.parametrize("symmetric", [True, False])
-def test_memetic_strategy_solves_tiny_instances_exactly(n, symmetric):
-    """Down to 3 cities (kicks and spans degenerate): the optimum by enumeration."""
+@pytest.mark.parametrize("keep_elite", [0, 2])
+def test_memetic_strategy_solves_tiny_instances_exactly(n, symmetric, keep_elite):
+    """Down to 3 cities (kicks and spans degenerate): the optimum by enumeration, also
+    with kept tours (which the elite may then hold several copies of)."""
     d = _asymmetric(n, n)
     if symmetric:
         d = d + d.T
     best = min(_length(d, np.array((0, *p))) for p in itertools.permutations(range(1, n)))
-    assert minimize(TSP(d, strategy="memetic"), rng=0, max_iter=3).fun == best
+    tsp = TSP(d, strategy="memetic")
+    assert minimize(tsp, rng=0, max_iter=3, keep_elite=keep_elite).fun == best
