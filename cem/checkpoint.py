@@ -14,6 +14,8 @@ Layout (format ``cem-checkpoint``, :data:`VERSION`):
   entropy and spawn key, the history records);
 - ``family.<name>``: the current family parameters;
 - ``best_x``: the best point so far (absent before the first iteration);
+- ``kept.rows`` and ``kept.scores``: with ``keep_elite``, the last elite's best rows and
+  their scores (maximization sense), which compete again in the next iteration;
 - ``recorded.<name>``: the recorded family parameters per iteration, stacked;
 - for a rare-event estimation (:class:`~cem.rare_event.MultilevelEstimator`), ``meta``
   also holds ``levels`` (each level's ``t`` and ``gamma``, the effective sample sizes of
@@ -78,6 +80,8 @@ def write_checkpoint(
     arrays = {f"family.{k}": np.asarray(v) for k, v in family.params().items()}
     if state["best_x"] is not None:
         arrays["best_x"] = np.asarray(state["best_x"])
+    if state.get("kept") is not None:
+        arrays["kept.rows"], arrays["kept.scores"] = (np.asarray(a) for a in state["kept"])
     if recorded:
         arrays.update({f"recorded.{k}": np.stack([p[k] for p in recorded]) for k in recorded[0]})
     if levels is not None:
@@ -194,6 +198,7 @@ def _verified(
     best_x = arrays.get("best_x")
     if (best_x is None) != (t == 0) or (best_x is not None and best_x.shape != family.event_shape):
         raise bad("best point missing or of the wrong shape")
+    kept = _kept(arrays, family, bad)
     recorded = _group(arrays, "recorded.")
     n_rec = _count(meta, "n_recorded", bad)
     if recorded and (recorded.keys() != expected.keys() or
@@ -209,6 +214,7 @@ def _verified(
         "family": restored,
         "history": history,
         "best_x": best_x,
+        "kept": kept,
         "best_score": best_score,
         "stall": stall,
         "stop": {str(k): str(v) for k, v in meta["stop"].items()},
@@ -246,6 +252,19 @@ def _levels(
         raise bad("last elite of the wrong shape")
     return {"levels": levels, "level_ess": [float(e) for e in info["level_ess"]],
             "regions": _nonnegative_int(info["regions"], bad), "last_elite": elite}  # fmt: skip
+
+
+def _kept(
+    arrays: dict[str, np.ndarray], family: Family, bad: Any
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows ``keep_elite`` carries to the next iteration, with their scores, or None."""
+    rows, scores = arrays.get("kept.rows"), arrays.get("kept.scores")
+    if rows is None and scores is None:
+        return None
+    if (rows is None or scores is None or rows.shape[1:] != family.event_shape
+            or scores.shape != rows.shape[:1] or np.any(np.isnan(scores))):  # fmt: skip
+        raise bad("kept rows or their scores")
+    return rows, scores
 
 
 def _group(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cem import CrossEntropyOptimizer, maximize
+from cem.checkpoint import read_checkpoint, write_checkpoint
 from cem.errors import ConfigError
 from cem.families import Bernoulli
 from cem.problems.maxcut import MaxCut
@@ -46,7 +47,7 @@ def test_the_kept_rows_join_the_next_selection():
     assert np.all(np.diff(best_of_elite) >= -1e-9)
 
 
-def test_resume_is_exact_with_kept_rows():
+def test_resume_is_exact_with_kept_rows(tmp_path):
     prob = MaxCut.synthetic(n=40, m=20, seed=0)
     kw = dict(n_samples=300, seed=5, stall_iters=None, keep_elite=4)
     full = maximize(prob, max_iter=10, **kw)
@@ -57,6 +58,12 @@ def test_resume_is_exact_with_kept_rows():
     res = second.run()
     assert _history(res) == _history(full)
     np.testing.assert_array_equal(res.x, full.x)
+    # through a checkpoint file, as cem resume reads it
+    path = tmp_path / "checkpoint.npz"
+    write_checkpoint(path, first.state_dict(), [], "digest")
+    third = CrossEntropyOptimizer(prob, max_iter=10, **{**kw, "seed": 0})
+    third.load_state_dict(read_checkpoint(path, first.family, "digest")["optimizer"])
+    assert _history(third.run()) == _history(full)
 
 
 def test_keep_elite_is_for_optimizations():
