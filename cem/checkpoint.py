@@ -237,8 +237,9 @@ def _levels(
         raise bad("level metadata")
     t = [_nonnegative_int(v, bad) for v in info["t"]]
     numbers = [info["gamma"], info["level_ess"]]
-    if any(not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v)
-           for vs in numbers for v in vs) or len(info["gamma"]) != len(t):  # fmt: skip
+    aligned = len(t) == len(info["gamma"]) == len(info["level_ess"])
+    if not aligned or any(not isinstance(v, (int, float)) or isinstance(v, bool)
+                          or not math.isfinite(v) for vs in numbers for v in vs):  # fmt: skip
         raise bad("level thresholds or effective sample sizes")
     names = family.params().keys()
     levels = []

@@ -300,18 +300,16 @@ def run_experiment(
     header = f"resolved by cem {cem.__version__}; rerun with: cem run config.toml"
     atomic_write_text(run_dir / "config.toml", dump_toml(_resolved(cfg, seed), header))
     if cfg.kind == "estimate":
-        return run_dir, _estimate(cfg, run_dir, None, quiet, stream)
+        return run_dir, _estimate(cfg, run_dir, _estimator(cfg), quiet, stream)
     return run_dir, _execute(cfg, run_dir, None, quiet, stream)
 
 
-def _estimator(
-    cfg: ExperimentConfig, recorder: _LevelRecorder | None = None
-) -> MultilevelEstimator | None:
+def _estimator(cfg: ExperimentConfig) -> MultilevelEstimator | None:
     """The config's multilevel estimator, or ``None`` for a method without levels."""
     problem = cfg.problem
     assert isinstance(problem, RareEventProblem)
     try:
-        return problem.estimator(family=cfg.family, callback=recorder, **cfg.run_options)
+        return problem.estimator(family=cfg.family, **cfg.run_options)
     except NotImplementedError:
         return None
 
@@ -319,23 +317,22 @@ def _estimator(
 def _estimate(
     cfg: ExperimentConfig,
     run_dir: Path,
-    state: dict[str, Any] | None,
+    est: MultilevelEstimator | None,
     quiet: bool,
     stream: IO[str] | None,
     extra: dict[str, Any] | None = None,
 ) -> EstimateResult:
-    """Run (or continue from ``state``) a rare-event estimation, checkpointed after every
-    level; write ``result.json``, ``history.csv``, ``levels.csv`` and the plot."""
+    """Run (or continue) the estimator ``est``, checkpointed after every level (``None``:
+    the problem's method without levels); write ``result.json``, ``history.csv``,
+    ``levels.csv`` and the plot."""
     problem = cfg.problem
     assert isinstance(problem, RareEventProblem)
     o = cfg.run_options
     bar = _progress_bar({"max_iter": o["max_levels"], "max_evals": None,
                          "max_time": o["max_time"]}, quiet)  # fmt: skip
-    recorder = _LevelRecorder(run_dir, cfg.output["checkpoint"], [], config_digest(run_dir), bar)
-    est = _estimator(cfg, recorder)
-    if state is not None:
-        assert est is not None
-        est.load_state_dict({"optimizer": state["optimizer"], **state["levels"]})
+    if est is not None:
+        est.callback = _LevelRecorder(run_dir, cfg.output["checkpoint"], [],
+                                      config_digest(run_dir), bar)  # fmt: skip
     run = est.run if est is not None else lambda: problem.estimate(family=cfg.family, **o)
     levels = est.levels if est is not None else []
     result = _guarded(run, bar, lambda: "the estimation",
@@ -442,7 +439,8 @@ def resume(
     """
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir, allow_import=allow_import)
-    if cfg.kind == "estimate" and _estimator(cfg) is None:
+    est = _estimator(cfg) if cfg.kind == "estimate" else None
+    if cfg.kind == "estimate" and est is None:
         raise ConfigError(f"{run_dir} is an estimation without levels to resume "
                           f"({cfg.problem.describe()}); run it again instead")  # fmt: skip
     remove_stale_temps(run_dir, RUN_FILES)
@@ -454,7 +452,6 @@ def resume(
             else ""
         )
         raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from{old}")
-    est = _estimator(cfg) if cfg.kind == "estimate" else None
     family = cfg.family if est is None else est.start
     state = read_checkpoint(path, family, config_digest(run_dir), allow_config_change)
     step = "iteration" if est is None else "level"
@@ -464,5 +461,6 @@ def resume(
         print(f"resuming {run_dir} after {step} {state['optimizer']['t']}", file=sys.stderr)
     extra = {"resumed_with_changed_config": True} if state["config_changed"] else None
     if est is not None:
-        return run_dir, _estimate(cfg, run_dir, state, quiet, stream, extra)
+        est.load_state_dict({"optimizer": state["optimizer"], **state["levels"]})
+        return run_dir, _estimate(cfg, run_dir, est, quiet, stream, extra)
     return run_dir, _execute(cfg, run_dir, state, quiet, stream, extra)

@@ -156,6 +156,7 @@ def test_a_mixture_that_changes_its_number_of_components_is_checkpointed(tmp_pat
                         max_components=3)  # fmt: skip
     est.optimizer.family = two  # as if the fit had chosen two components
     est.levels.append(LevelRecord(2, 2.0, two.params()))
+    est.level_ess.append(0.9)
     state = est.state_dict()
     write_checkpoint(tmp_path / "c.npz", state["optimizer"], [], "x", levels=state)
     back = read_checkpoint(tmp_path / "c.npz", start, "x")
@@ -227,3 +228,29 @@ def test_cem_plot_redraws_an_estimations_levels(pmc_run, tmp_path, monkeypatch):
     summary = json.loads((out / "result.json").read_text())
     assert result.estimate == summary["estimate"] and gamma == summary["gamma"]
     assert (tmp_path / "levels.png").is_file()
+
+
+@pytest.mark.filterwarnings("ignore::cem.errors.DegenerateWeightsWarning")  # n_final = 5000
+def test_a_crafted_estimation_checkpoint_is_refused(bridge_config, tmp_path, capsys):
+    """The levels' part of a checkpoint from someone else is data, checked before use."""
+    out = tmp_path / "run"
+    assert main(["run", str(bridge_config), "--out", str(out), "--quiet"]) == 0
+    path = out / "checkpoint.npz"
+    good = dict(np.load(path))
+    meta = json.loads(good["meta"].tobytes())
+
+    def with_levels(**changes):
+        m = {**meta, "levels": {**meta["levels"], **changes}}
+        return {**good, "meta": np.frombuffer(json.dumps(m).encode(), dtype=np.uint8)}
+
+    crafted = [
+        with_levels(level_ess=meta["levels"]["level_ess"] + [1.0]),  # one more than levels
+        with_levels(gamma=[float("nan")] * len(meta["levels"]["gamma"])),
+        with_levels(t="123"),
+        {**good, "last_elite": np.zeros((3, 2))},  # 2 coordinates, the bridge has 5
+        {k: v for k, v in good.items() if k != "level.0.mean"},
+    ]
+    for arrays in crafted:
+        np.savez(path, **arrays)
+        assert main(["resume", str(out), "--quiet"]) == 2
+        assert "damaged checkpoint" in capsys.readouterr().err
