@@ -278,6 +278,9 @@ def _check_estimation_start(
         raise ConfigError(f"[problem] gamma must be a finite number, got {problem.gamma!r}")
     if problem.direction not in ("ge", "le"):
         raise ConfigError(f"[problem] direction must be 'ge' or 'le', got {problem.direction!r}")
+    if estimator["conditional"] is True and not problem.conditioned_on:
+        raise ConfigError(f"[estimator] conditional = true: {type(problem).__name__} defines no "
+                          "conditional_probability")  # fmt: skip
     if estimator["seed"] is not None:  # the run's own support check, with the run's seed
         _check_support(problem.nominal_family(), family, root_seed(None, estimator["seed"]))
 

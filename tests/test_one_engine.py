@@ -254,3 +254,11 @@ def test_a_crafted_estimation_checkpoint_is_refused(bridge_config, tmp_path, cap
         np.savez(path, **arrays)
         assert main(["resume", str(out), "--quiet"]) == 2
         assert "damaged checkpoint" in capsys.readouterr().err
+
+
+def test_validate_refuses_conditional_monte_carlo_without_a_hook(capsys):
+    from pathlib import Path
+
+    cfg = Path(__file__).resolve().parents[1] / "configs" / "rare_k_out_of_n.toml"
+    assert main(["validate", str(cfg), "--set", "estimator.conditional=true"]) == 2
+    assert "KOutOfN defines no conditional_probability" in capsys.readouterr().err
