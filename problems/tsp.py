@@ -7,8 +7,8 @@ or-opt (moving a segment of 1 to 3 cities, orientation kept) for asymmetric ones
 round applies the best improving move of each tour, all tours at once. The memetic
 strategy (``strategy="memetic"``) uses instead the neighbour-list search of
 :mod:`cem.problems.tsp_search` (2-opt and segment exchange, don't-look bits) followed by
-an iterated local search with double-bridge kicks: a CE over the polished elite, in the
-spirit of memetic algorithms (Moscato 1989) and of iterated local search.
+an iterated local search whose kicks restart a random segment: a CE over the polished
+elite, in the spirit of memetic algorithms (Moscato 1989) and of iterated local search.
 
 Default CE settings (:meth:`TSP.default_options`) follow the literature for the TSP
 (de Boer et al. 2005, Sec. 3.3 and 4.3; Rubinstein & Kroese 2004, Ch. 4): a sample size
@@ -55,7 +55,10 @@ _MAX_ENTRIES = 5_000_000
 #: Tours polished together hold at most this many ``(n, n)`` move entries.
 _POLISH_ENTRIES = 2_000_000
 #: Most rounds of iterated local search per polish of the memetic strategy.
-_MAX_KICKS = 125
+_MAX_KICKS = 32
+#: The memetic strategy stops when its best tour has not improved for this many rounds of
+#: iterated local search per city (the polishes of the iterations added up).
+_STALL_ROUNDS = {True: 2, False: 3}  # symmetric, asymmetric
 
 
 def _others(nodes: Any, v: Any) -> int:
@@ -246,9 +249,9 @@ class TSP(Problem):
         self.coords = coords
         self.family = family
         #: Rounds of the memetic polish's iterated local search, and the kicks each tour
-        #: gets per round (the best is kept): ``min(n, 125)`` rounds of 8.
-        self.kicks = min(self.n, _MAX_KICKS)
-        self.tries = 8
+        #: gets per round (the best is kept): ``min(ceil(n / 4), 32)`` rounds of 2.
+        self.kicks = min(-(-self.n // 4), _MAX_KICKS)
+        self.tries = 2
         self._search: NeighbourSearch | None = None
         self.name = name or f"{'tsp' if self.symmetric else 'atsp'}-{self.n}"
 
@@ -379,34 +382,31 @@ class TSP(Problem):
         ``strategy="memetic"``: the local search does the fine work, so the sample only
         has to feed it: ``polish = "elite"`` on ``n_samples = 400`` with ``rho = 0.025``
         (an elite of 10 tours, each polished by :attr:`kicks` rounds of :attr:`tries`
-        kicks of iterated local search), and the run stops when the best tour has not
-        improved for 10 iterations (15 on an ATSP; ``stall_best``) — the polished elite
-        has converged — or when ``gamma_t`` stalls as long. The smoothing is
-        ``alpha = 0.9`` on a symmetric instance, whose polished elite is reliable enough
-        for a sharp ``P`` (random Euclidean n = 500: gap 1.4% to LKH at 60 s against
-        1.9% with ``alpha = 0.3``), and ``alpha = 0.3`` on an ATSP, whose weaker search
-        (segment exchange only) needs the exploration (ry48p with ``alpha = 0.9``: 0 of
-        5 seeds optimal). Measured with ``experiments/benchmarks/tsp_memetic.py``: a
-        larger sample costs sampling and local search from tours the sampler spoils
-        (once ``P`` is concentrated, a tour that runs into visited cities takes a
-        near-random edge); that time is better spent on the iterated search of a small
-        elite.
+        kicks of iterated local search), ``keep_elite = 5`` (the five best polished tours
+        compete again in the next iteration, and their search goes on there), and the run
+        stops when the best tour has not improved for ``ceil(2 n / kicks)`` iterations
+        (``ceil(3 n / kicks)`` on an ATSP; ``stall_best``), that is for 2 (3) rounds of
+        iterated local search per city, or when ``gamma_t`` stalls as long. The smoothing
+        is ``alpha = 0.9`` on a symmetric instance, whose polished elite is reliable enough
+        for a sharp ``P``, and ``alpha = 0.3`` on an ATSP, whose weaker search (segment
+        exchange only) needs the exploration (ry48p with ``alpha = 0.9``: 0 of 5 seeds
+        optimal).
 
-        When ``n > 125`` the polish of an iteration stops at :attr:`kicks` = 125 rounds
-        and the search goes on in the next iterations instead: ``keep_elite = 5`` (the
-        five best polished tours compete again, and are polished again), and both
-        stopping rules wait ``n / 125`` times as many iterations. More iterations, each
-        a shorter search that resumes from the best tours, give the CE more polished
-        elites to learn from (random Euclidean n = 500, 5 seeds, 60 s CPU: gap to LKH
-        1.42-2.02% with ``n`` rounds per polish and nothing kept; keeping 3, 5 or 7 of
-        the 10 tours of the elite, mean gaps 0.90%, 0.87% and 1.05%).
+        Measured with ``experiments/benchmarks/tsp_memetic.py`` (5 seeds, CPU seconds):
+        a short polish every iteration, resumed from the kept tours, beats a long one.
+        Random Euclidean n = 500 at 60 s, gap to LKH by ``(kicks, tries)``: 125 rounds of
+        8, mean 0.35%; 125 of 2, 0.39%; 31 of 2, 0.25%. On berlin52, ft53, ry48p and
+        kroA100 the optimum comes in 0.2-1.4 s, and the stall window of 2 (3) rounds per
+        city ends the run by 4.4 s (10 (15) rounds per city: up to 15 s, and no run more
+        optimal). A larger sample costs sampling and local search from tours the sampler
+        spoils (once ``P`` is concentrated, a tour that runs into visited cities takes a
+        near-random edge); that time is better spent on the iterated search.
         """
         if self.strategy == "memetic":
-            alpha, stall = (0.9, 10) if self.symmetric else (0.3, 15)
-            stall = -(-stall * self.n // self.kicks)  # ceil(stall n / kicks)
+            alpha = 0.9 if self.symmetric else 0.3
+            stall = -(-_STALL_ROUNDS[self.symmetric] * self.n // self.kicks)
             return {"polish": "elite", "n_samples": 400, "rho": 0.025, "alpha": alpha,
-                    "stall_iters": stall, "stall_best": stall,
-                    "keep_elite": 5 if self.kicks < self.n else 0}  # fmt: skip
+                    "stall_iters": stall, "stall_best": stall, "keep_elite": 5}  # fmt: skip
         n_samples = min(5 * self.n**2, max(1000, _MAX_ENTRIES // self.n))
         return {"n_samples": n_samples, "rho": 0.01, "alpha": 0.3, "stall_iters": 10}
 

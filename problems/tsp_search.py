@@ -32,10 +32,14 @@ to ``n``. :meth:`NeighbourSearch.optimize` ends with a sweep of every city, so t
 it returns has no improving move within the neighbour lists.
 
 :meth:`NeighbourSearch.iterate` escapes those optima by iterated local search (Lourenço,
-Martin & Stützle 2003; Johnson & McGeoch 1997, Sec. 3.4): a random *local double bridge*
-(a segment exchange whose three new edges join cities near a random city), local search
-from its endpoints, and the new tour is kept when it is no longer than the old one;
-each round tries several kicks of every tour at once and keeps the best.
+Martin & Stützle 2003; Johnson & McGeoch 1997, Sec. 3.4): a *segment restart* kick (the
+cities of a random window of consecutive positions put in random order), local search
+from the cities of the window, and the new tour is kept when it is no longer than the old
+one; each round tries several kicks of every tour at once and keeps the best. The usual
+double-bridge kick is a segment exchange, which this search holds: from a local optimum
+of a random Euclidean instance with n = 500 it restored the old tour after about 98% of
+such kicks. With restarts of 50 cities, 5 tours searched for 20 CPU seconds end 0.7-1.2%
+above LKH's tour, against 2.4-2.7% with double bridges.
 
 Python loops run over rounds (moves applied) and kicks, never over tours: every step
 is one numpy operation over all the tours of the batch.
@@ -109,7 +113,7 @@ class NeighbourSearch:
         On a symmetric instance, also the three 3-opt reconnections that reverse a path
         (:data:`KINDS` 2-4), with neighbour lists this long (0: none).
     kick_span : int, default 50
-        Longest path a double-bridge kick moves (capped at ``n // 3``).
+        Cities a kick puts in random order (capped at ``n // 4``, at least 2).
 
     Examples
     --------
@@ -139,7 +143,7 @@ class NeighbourSearch:
         self.symmetric = symmetric
         self.out, self.into = neighbour_lists(self.d, max(k, k_exchange, k_reversal))
         self.k, self.k_exchange = min(k, self.n - 1), min(k_exchange, self.n - 1)
-        self.kick_span = max(1, min(kick_span, self.n // 3))
+        self.kick_span = max(2, min(kick_span, self.n // 4))
         self.k_reversal = min(k_reversal, self.n - 1)
 
     # ------------------------------------------------------------------ moves
@@ -383,37 +387,29 @@ class NeighbourSearch:
     def kick(
         self, tours: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A random local double bridge on each tour.
+        """A random segment restart on each tour: the cities of a window of ``kick_span``
+        consecutive positions, from a random one, put in a uniformly random order.
 
-        From a random city :math:`a`, the segment exchange whose :math:`b^+` and
-        :math:`c` are two random cities of :math:`a`'s neighbour list (in tour order), so
-        the three new edges join cities near :math:`a`; when one of the two is
-        :math:`a^+`, paths of random lengths up to ``kick_span`` instead.
+        The local search cannot undo such a kick in one move, unlike a double bridge (a
+        segment exchange, which the search holds, so that it restores almost every
+        double-bridge kick at once): it rebuilds the window instead, and so reaches a new
+        local optimum near the old one.
 
-        Returns the kicked tours, the change of each length, and the cities next to the
-        new edges of each tour, ``(B, 7)``.
+        Returns the kicked tours, the change of each length, and the cities of each window
+        with the city either side of it, ``(B, kick_span + 2)``.
         """
         tours = np.array(tours, dtype=np.int64)
         B, n = tours.shape
-        rows = np.arange(B)
-        pos = np.empty_like(tours)
-        pos[rows[:, None], tours] = np.arange(n)
-        p = rng.integers(0, n, size=B)
-        near = self.out[tours[rows, p]]
-        u = rng.integers(0, near.shape[1], size=B)
-        v = (u + rng.integers(1, near.shape[1], size=B)) % near.shape[1]
-        ru, rv = ((pos[rows, near[rows, w]] - p) % n for w in (u, v))
-        la = rng.integers(1, self.kick_span + 1, size=B)
-        lb = rng.integers(1, self.kick_span + 1, size=B)
-        far = np.minimum(ru, rv) < 2
-        q = p + np.where(far, 1 + la, np.minimum(ru, rv))
-        r = p + np.where(far, la + lb, np.maximum(ru, rv))
-        a, a1, x0, x, y, y1 = (tours[rows, s % n] for s in (p, p + 1, q - 1, q, r, r + 1))
+        w = self.kick_span
+        rows = np.arange(B)[:, None]
+        at = (rng.integers(0, n, size=B)[:, None] + np.arange(-1, w + 1)) % n
+        path = tours[rows, at]  # the window with a city either side
         d = self.d
-        delta = d[a, x] + d[y, a1] + d[x0, y1] - d[a, a1] - d[x0, x] - d[y, y1]
-        ends = self._apply(tours, pos, rows, np.ones(B, dtype=np.int64),
-                           np.column_stack([p, q % n, r % n]))  # fmt: skip
-        return tours, delta, ends
+        before = d[path[:, :-1], path[:, 1:]].sum(axis=1)
+        path[:, 1:-1] = rng.permuted(path[:, 1:-1], axis=1)
+        delta = d[path[:, :-1], path[:, 1:]].sum(axis=1) - before
+        tours[rows, at[:, 1:-1]] = path[:, 1:-1]
+        return tours, delta, path
 
     def iterate(
         self,

@@ -43,15 +43,16 @@ def test_strategy_is_validated_and_ce_keeps_the_literature_defaults():
         TSP.from_config("br17", strategy="lkh")
 
 
-def test_memetic_polish_is_cut_short_and_the_best_tours_kept_beyond_125_cities():
+def test_memetic_polish_is_short_and_the_stall_window_counts_rounds_per_city():
     xy = np.random.default_rng(3).uniform(size=(130, 2))
     d = np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))
-    tsp, small = TSP(d, strategy="memetic"), TSP(d[:100, :100], strategy="memetic")
+    tsp, small = TSP(d, strategy="memetic"), TSP(d[:50, :50], strategy="memetic")
     options = tsp.default_options()
-    assert tsp.kicks == 125 and options["keep_elite"] == 5
-    assert options["stall_best"] == options["stall_iters"] == 11  # ceil(10 * 130 / 125)
-    assert small.kicks == 100 and small.default_options()["keep_elite"] == 0
-    assert small.default_options()["stall_best"] == 10
+    assert tsp.kicks == 32 and tsp.tries == 2 and options["keep_elite"] == 5
+    assert options["stall_best"] == options["stall_iters"] == 9  # ceil(2 * 130 / 32)
+    assert small.kicks == 13 and small.default_options()["stall_best"] == 8  # ceil(100 / 13)
+    skew = TSP(d[:50, :50] + np.triu(np.ones((50, 50))), strategy="memetic")
+    assert not skew.symmetric and skew.default_options()["stall_best"] == 12  # ceil(150 / 13)
 
 
 def test_memetic_tsp_with_kept_tours_is_reproducible_and_elitist():

@@ -115,18 +115,31 @@ def test_asymmetric_search_keeps_orientation_and_reaches_an_exchange_optimum():
         assert min(_length(d, new) for _, new in _exchange_moves(tour)) >= length
 
 
-def test_kick_is_a_double_bridge_with_its_delta():
-    n = 30
+def test_kick_reorders_a_window_of_consecutive_positions_with_its_delta():
+    n, w = 30, 5
     d = _asymmetric(n, 4)
-    search = NeighbourSearch(d, False, kick_span=5)
-    tours = np.array([np.random.default_rng(s).permutation(n) for s in range(20)])
+    search = NeighbourSearch(d, False, kick_span=w)
+    tours = np.array([np.random.default_rng(s).permutation(n) for s in range(40)])
     kicked, delta, ends = search.kick(tours, np.random.default_rng(0))
+    assert ends.shape == (40, w + 2)
+    moved = 0
     for old, new, dl, e in zip(tours, kicked, delta, ends, strict=True):
         assert sorted(new) == list(range(n))
         assert _length(d, new) == pytest.approx(_length(d, old) + dl)
-        edges = lambda t: set(zip(t, np.roll(t, -1), strict=True))  # noqa: E731
-        changed = edges(new) - edges(old)
-        assert len(changed) == 3 and {c for edge in changed for c in edge} <= set(e)
+        start = int(np.flatnonzero(old == e[0])[0]) + 1  # the window follows e[0]
+        window = (start + np.arange(w)) % n
+        assert sorted(new[window]) == sorted(old[window]) == sorted(e[1:-1])
+        assert old[(start + w) % n] == e[-1]
+        outside = np.setdiff1d(np.arange(n), window)
+        assert np.array_equal(new[outside], old[outside])
+        moved += not np.array_equal(new, old)
+    assert moved >= 35  # a window of 5 keeps its order with probability 1/120
+
+
+def test_kick_window_is_capped_for_small_tours():
+    d = _asymmetric(9, 1)
+    assert NeighbourSearch(d, False).kick_span == 2  # n // 4, at least 2
+    assert NeighbourSearch(_asymmetric(400, 1), False, kick_span=60).kick_span == 60
 
 
 def test_iterated_search_never_lengthens_and_is_reproducible():
