@@ -32,7 +32,7 @@ and skipped):
   polish, greedy construction + 1-flip restarts, nevergrad's ``DiscreteOnePlusOne``.
 - ``tsp``: TSPLIB berlin52, ft53, ry48p, kroA100 (``$CEM_DATA_DIR/tsplib``) and seeded
   random Euclidean instances (n = 200, 500): cem (``strategy="memetic"``: CE whose elite
-  gets the neighbour-list 2-opt/3-opt search and iterated local search of
+  gets the neighbour-list 2-opt / segment-exchange search and iterated local search of
   ``cem.problems.tsp_search``, stopped at a CPU cap), LKH through ``elkai`` (the reference) and
   python-tsp's 2-opt local search. Reported: the gap to the optimum (to LKH's tour on the
   random instances) and the CPU ratio to LKH.

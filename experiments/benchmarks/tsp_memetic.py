@@ -7,10 +7,10 @@ Usage::
 
 Each run is ``cem.minimize`` on ``TSP(..., strategy="memetic")`` with the problem's
 defaults (:meth:`~cem.problems.tsp.TSP.default_options`: 400 samples, an elite of 10
-polished by the neighbour-list 2-opt / 3-opt search and ``min(ceil(n / 4), 32)`` rounds of
-2 segment-restart kicks, the 5 best polished tours kept for the next iteration, stopped
-when the best tour has not improved for 2 rounds per city, 3 on an ATSP), under a CPU
-cap: 10 s on the TSPLIB instances (berlin52, ft53, ry48p, kroA100 from
+polished by the neighbour-list 2-opt / segment-exchange search and
+``min(ceil(n / 4), 32)`` rounds of 2 segment-restart kicks, the 5 best polished tours kept
+for the next iteration, stopped when the best tour has not improved for 2 rounds per city,
+3 on an ATSP), under a CPU cap: 10 s on the TSPLIB instances (berlin52, ft53, ry48p, kroA100 from
 ``$CEM_DATA_DIR/tsplib``), 60 s on the seeded random Euclidean instances with n = 200 and
 500 (the instances of :mod:`experiments.benchmarks.peers`, whose ``run_tsp`` runs each
 case). The gap is to the published optimum, or to LKH's tour (``elkai``, one run) on the
