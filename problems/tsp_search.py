@@ -402,7 +402,7 @@ class NeighbourSearch:
         B, n = tours.shape
         w = self.kick_span
         rows = np.arange(B)[:, None]
-        at = (rng.integers(0, n, size=B)[:, None] + np.arange(-1, w + 1)) % n
+        at = (rng.integers(0, n, size=(B, 1)) + np.arange(-1, w + 1)) % n
         path = tours[rows, at]  # the window with a city either side
         d = self.d
         before = d[path[:, :-1], path[:, 1:]].sum(axis=1)
