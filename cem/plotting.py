@@ -22,6 +22,7 @@ import numpy as np
 from cem.errors import ConfigError
 from cem.history import History
 from cem.io import atomic_write_bytes
+from cem.rundir import ARRAYS, FORMATS, HISTORY, LEVELS, PARAM_PREFIX, RESULT
 
 __all__ = [
     "FORMATS",
@@ -33,12 +34,8 @@ __all__ = [
     "save_figure",
 ]
 
-#: File formats a figure can be written in.
-FORMATS = ("png", "pdf", "svg")
 #: The x axes of convergence plots: history column and axis label.
 _X_AXES = {"iteration": ("t", "iteration t"), "evals": ("evals", "score evaluations")}
-#: Prefix of the family parameters in a run's ``arrays.npz`` (the best point is ``x``).
-PARAM_PREFIX = "family."
 
 
 def _pyplot() -> Any:
@@ -277,14 +274,14 @@ def plot_parameter_heatmap(values: np.ndarray, name: str = "p", ax: Any | None =
 
 
 def _read_run(run_dir: Path) -> tuple[History, dict[str, Any], dict[str, np.ndarray]]:
-    if not (run_dir / "history.csv").is_file():
+    if not (run_dir / HISTORY).is_file():
         raise ConfigError(f"{run_dir} has no history.csv (is it a finished run directory?)")
-    history = History.read_csv(run_dir / "history.csv")
-    result_path = run_dir / "result.json"
+    history = History.read_csv(run_dir / HISTORY)
+    result_path = run_dir / RESULT
     result = json.loads(result_path.read_text()) if result_path.is_file() else {}
     arrays: dict[str, np.ndarray] = {}
-    if (run_dir / "arrays.npz").is_file():
-        with np.load(run_dir / "arrays.npz") as data:
+    if (run_dir / ARRAYS).is_file():
+        with np.load(run_dir / ARRAYS) as data:
             arrays = {k: data[k] for k in data.files}
     return history, result, arrays
 
@@ -295,13 +292,13 @@ def _estimation_summary(run_dir: Path) -> tuple[Any, float, float | None] | None
     import csv
     from types import SimpleNamespace
 
-    path = run_dir / "result.json"
-    if not (run_dir / "levels.csv").is_file() or not path.is_file():
+    path = run_dir / RESULT
+    if not (run_dir / LEVELS).is_file() or not path.is_file():
         return None
     summary = json.loads(path.read_text())
     if not isinstance(summary, dict) or "estimate" not in summary:
         return None
-    with open(run_dir / "levels.csv", newline="") as f:
+    with open(run_dir / LEVELS, newline="") as f:
         levels = [SimpleNamespace(t=int(row["t"]), gamma=float(row["gamma"]))
                   for row in csv.DictReader(f)]  # fmt: skip
     result = SimpleNamespace(levels=levels, estimate=summary["estimate"],

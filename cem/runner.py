@@ -45,6 +45,17 @@ from cem.problem import Problem
 from cem.progress import ProgressBar
 from cem.rare_event import MultilevelEstimator, RareEventProblem
 from cem.result import EstimateResult, OptimizeResult, Result
+from cem.rundir import (
+    ARRAYS,
+    CHECKPOINT,
+    CONFIG,
+    FIGURE,
+    HISTORY,
+    LEVELS,
+    PARAM_PREFIX,
+    RESULT,
+    RUN_FILES,
+)
 
 __all__ = [
     "CHECKPOINT",
@@ -56,10 +67,6 @@ __all__ = [
     "write_results",
 ]
 
-CHECKPOINT = "checkpoint.npz"
-#: Files a run writes atomically (their stale temporaries are removed on resume).
-RUN_FILES = ("config.toml", CHECKPOINT, "history.csv", "result.json", "params.npz",
-             "levels.csv", "convergence.png")  # fmt: skip
 #: Family parameters are recorded per iteration when they hold at most this many numbers.
 MAX_RECORDED_PARAMS = 100_000
 
@@ -89,7 +96,7 @@ def _claim(out: Path, force: bool) -> Path:
 
 def config_digest(run_dir: Path) -> str:
     """SHA-256 of a run directory's ``config.toml``, as the checkpoint records it."""
-    return hashlib.sha256((Path(run_dir) / "config.toml").read_bytes()).hexdigest()
+    return hashlib.sha256((Path(run_dir) / CONFIG).read_bytes()).hexdigest()
 
 
 def _resolved(cfg: ExperimentConfig, seed: int) -> dict[str, dict[str, Any]]:
@@ -230,9 +237,7 @@ def write_results(
 
     ``extra`` adds keys to ``result.json`` (e.g. that a resume accepted an edited config).
     """
-    from cem.plotting import PARAM_PREFIX
-
-    result.history.to_csv(run_dir / "history.csv")
+    result.history.to_csv(run_dir / HISTORY)
     _write_summary(run_dir, cfg, result, {
         "sense": result.sense,
         "score_label": getattr(cfg.problem, "score_label", "score"),
@@ -249,11 +254,11 @@ def write_results(
         buf = io.BytesIO()
         save: Any = np.savez_compressed  # numpy's stub reads ** as its allow_pickle flag
         save(buf, **arrays)
-        atomic_write_bytes(run_dir / "arrays.npz", buf.getvalue())
+        atomic_write_bytes(run_dir / ARRAYS, buf.getvalue())
     if plots:
         from cem.plotting import plot_runs
 
-        plot_runs([run_dir], run_dir / "convergence", formats=cfg.output["formats"],
+        plot_runs([run_dir], run_dir / FIGURE, formats=cfg.output["formats"],
                   problem=cfg.problem)  # fmt: skip
 
 
@@ -275,7 +280,7 @@ def _write_summary(
         "config_sha256": config_digest(run_dir),
         "cem_version": cem.__version__,
     }
-    atomic_write_text(run_dir / "result.json", json.dumps(summary, indent=2) + "\n")
+    atomic_write_text(run_dir / RESULT, json.dumps(summary, indent=2) + "\n")
 
 
 def run_experiment(
@@ -298,7 +303,7 @@ def run_experiment(
         stem = cfg.source.stem if cfg.source is not None else "run"
         run_dir = new_run_dir(Path(cfg.output["dir"]), stem)
     header = f"resolved by cem {cem.__version__}; rerun with: cem run config.toml"
-    atomic_write_text(run_dir / "config.toml", dump_toml(_resolved(cfg, seed), header))
+    atomic_write_text(run_dir / CONFIG, dump_toml(_resolved(cfg, seed), header))
     if cfg.kind == "estimate":
         return run_dir, _estimate(cfg, run_dir, _estimator(cfg), quiet, stream)
     return run_dir, _execute(cfg, run_dir, None, quiet, stream)
@@ -338,7 +343,7 @@ def _estimate(
     result = _guarded(run, bar, lambda: "the estimation",
                       lambda: _kept(cfg, run_dir, "level", len(levels)))  # fmt: skip
     if est is not None:
-        result.history.to_csv(run_dir / "history.csv")
+        result.history.to_csv(run_dir / HISTORY)
     if not quiet:
         print(result.format_table(), file=stream or sys.stdout, flush=True)
     try:
@@ -366,11 +371,11 @@ def _estimate(
         else (result.estimate - exact) / result.std_error,
         **(extra or {}),
     })  # fmt: skip
-    atomic_write_text(run_dir / "levels.csv", _levels_csv(result.levels))
+    atomic_write_text(run_dir / LEVELS, _levels_csv(result.levels))
     if cfg.output["plots"]:
         from cem.plotting import plot_levels
 
-        plot_levels(result, problem.gamma, run_dir / "convergence", exact=exact,
+        plot_levels(result, problem.gamma, run_dir / FIGURE, exact=exact,
                     formats=cfg.output["formats"])  # fmt: skip
     return result
 
@@ -406,7 +411,7 @@ def load_run_config(run_dir: Path, *, allow_import: bool = False) -> ExperimentC
     """The resolved config of a run directory."""
     from cem.config import load_config
 
-    path = Path(run_dir) / "config.toml"
+    path = Path(run_dir) / CONFIG
     if not path.is_file():
         raise ConfigError(f"{run_dir} is not a run directory: no config.toml")
     return load_config(path, allow_import=allow_import)
