@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: A command that needs a service the README says to start (an existing Dask scheduler).
 NEEDS_SERVICE = re.compile(r"tcp://")
-#: Experiments and benchmarks, which run in their ``--quick`` form.
-EXPERIMENT = re.compile(r"^python -m experiments(\.\w+)+")
+#: Benchmarks, which run in their ``--quick`` form (the tutorials run as they are).
+EXPERIMENT = re.compile(r"^python -m experiments\.benchmarks\.\w+")
 
 
 def commands(readme: str) -> list[str]:

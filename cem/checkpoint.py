@@ -139,15 +139,21 @@ def read_checkpoint(
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise CheckpointError(
-            f"{path}: damaged or not a cem checkpoint ({type(exc).__name__}: {exc})"
-        ) from None
+        raise CheckpointError(f"{path}: damaged or not a cem checkpoint ({_reason(exc)})") from None
     try:
         return _verified(arrays, family, config_sha256, allow_config_change, path)
     except CheckpointError:
         raise
     except (CEMError, KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise CheckpointError(f"{path}: damaged checkpoint ({type(exc).__name__}: {exc})") from None
+        raise CheckpointError(f"{path}: damaged checkpoint ({_reason(exc)})") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """What is wrong with a file, in one line, without numpy's advice to unpickle it."""
+    text = " ".join(str(exc).split())
+    if "pickle" in text.lower():
+        return "it holds pickled objects, which cem never loads: a checkpoint is plain arrays"
+    return f"{type(exc).__name__}: {text}"
 
 
 def _verified(
@@ -174,7 +180,8 @@ def _verified(
     if changed and not allow_config_change:
         raise CheckpointError(
             f"{path.parent}/config.toml changed since the checkpoint was written; restore it, "
-            "start a new run, or resume with allow_config_change=True"
+            "start a new run, or resume with cem resume --allow-config-change "
+            "(allow_config_change=True in cem.runner.resume)"
         )
     if meta.get("family_type") != type(family).__name__:
         raise bad(f"family {meta.get('family_type')!r}, the config builds {type(family).__name__}")

@@ -18,10 +18,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from cem import __version__
-from cem.errors import CEMError, ConfigError
+from cem.errors import CEMError, ConfigError, RunInterrupted
 from cem.plotting import FORMATS
-from cem.result import EstimateResult, OptimizeResult, Result
+from cem.result import EstimateResult, OptimizeResult, Result, gap_kind
 
 __all__ = ["TRACEBACK_ENV", "main"]
 
@@ -60,18 +62,41 @@ def _dask_client(address: str | None) -> Iterator[None]:
         yield
 
 
-def _summary(run_dir: Path, result: Result) -> str:
+def _summary(run_dir: Path, result: Result, problem: Any) -> str:
+    """The lines after a run: what it found, in the problem's terms, and where it is."""
     if isinstance(result, EstimateResult):  # its summary ends the level table already printed
-        return f"results: {run_dir}"
+        lines = []
+        if result.get("exact") is not None:
+            off = result.get("error_in_se")
+            within = "" if off is None else f"  (the estimate is {off:+.2f} standard errors off)"
+            lines.append(f"exact value: {result.exact:.6g}{within}")
+        if not result.get("trusted", True):
+            lines.append(f"untrusted: {result.diagnostics}")
+        return "\n".join([*lines, f"results: {run_dir}"])
     assert isinstance(result, OptimizeResult)
     lines = [f"best score: {result.fun:.10g}"]
+    if result.x is not None:
+        lines.append(f"solution: {problem.format_solution(np.asarray(result.x))}")
     if result.known_optimum is not None and result.gap is not None:
-        lines.append(f"known optimum: {result.known_optimum:.10g}  (gap {100 * result.gap:.4g}%)")
+        gap = (f"absolute gap {result.gap:.4g}" if gap_kind(result.known_optimum) == "absolute"
+               else f"gap {100 * result.gap:.4g}%")  # fmt: skip
+        lines.append(f"known optimum: {result.known_optimum:.10g}  ({gap})")
     lines.append(
         f"stopped: {result.message}  after {result.nit} iterations, {result.nfev} evaluations"
     )
     lines.append(f"results: {run_dir}")
     return "\n".join(lines)
+
+
+#: Exit status of ``cem run``/``cem resume`` for an estimate whose interval is untrusted.
+UNTRUSTED_EXIT = 3
+
+
+def _exit_status(cfg: Any, result: Result) -> int:
+    """0, or :data:`UNTRUSTED_EXIT` for an untrusted estimate unless ``[output]
+    fail_untrusted = false``."""
+    untrusted = isinstance(result, EstimateResult) and not result.get("trusted", True)
+    return UNTRUSTED_EXIT if untrusted and cfg.output["fail_untrusted"] else 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -82,20 +107,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, args.set, _cli_values(args), allow_import=args.allow_import)
         run_dir, result = run_experiment(cfg, out=args.out, force=args.force, quiet=args.quiet)
     if not args.quiet:
-        print(_summary(run_dir, result))
-    return 0
+        print(_summary(run_dir, result, cfg.problem))
+    return _exit_status(cfg, result)
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
-    from cem.runner import resume
+    from cem.runner import load_run_config, resume
 
     with _dask_client(args.dask):
-        run_dir, result = resume(
-            Path(args.run_dir), quiet=args.quiet, allow_import=args.allow_import
-        )
+        cfg = load_run_config(Path(args.run_dir), allow_import=args.allow_import)
+        run_dir, result = resume(Path(args.run_dir), quiet=args.quiet, config=cfg,
+                                 allow_config_change=args.allow_config_change)  # fmt: skip
     if not args.quiet:
-        print(_summary(run_dir, result))
-    return 0
+        print(_summary(run_dir, result, cfg.problem))
+    return _exit_status(cfg, result)
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
@@ -190,8 +215,9 @@ arrays.npz (the best point and the family parameters), checkpoint.npz and the fi
 convergence.<format>; an estimation writes the history of its levels, levels.csv
 (the family after each level) and no arrays.npz.""",
     "resume": """\
-example:
+examples:
   cem resume runs/tsp_br17-20261124-101500
+  cem resume runs/br17 --allow-config-change        after editing runs/br17/config.toml
 
 A resumed run (an optimization, or an estimation after its last finished level)
 ends exactly as the uninterrupted one would have.""",
@@ -320,6 +346,12 @@ def _parser() -> argparse.ArgumentParser:
     add_quiet(p)
     add_dask(p)
     add_allow_import(p)
+    p.add_argument(
+        "--allow-config-change",
+        action="store_true",
+        help="continue although config.toml was edited since the checkpoint (result.json "
+        "records it as resumed_with_changed_config)",
+    )
 
     p = command("plot", "redraw the figure of one run, or overlay several runs", _cmd_plot)
     p.add_argument(
@@ -384,8 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     show = os.environ.get(TRACEBACK_ENV, "") not in ("", "0")
     try:
         return int(args.func(args))
-    except KeyboardInterrupt:
-        print("cem: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"cem: {exc}" if isinstance(exc, RunInterrupted) else "cem: interrupted",
+              file=sys.stderr)  # fmt: skip
         return 130
     except BrokenPipeError:  # output piped into e.g. `head`, which has exited
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -18,6 +18,7 @@ A config has four sections::
     plots = true
     formats = ["png"]    # figure formats: any of "png", "pdf", "svg"
     checkpoint = true
+    fail_untrusted = true  # cem run/resume exit with status 3 on an untrusted estimate
 
 A rare-event problem (:class:`cem.rare_event.RareEventProblem`) takes ``[estimator]``
 (keys of :data:`cem.rare_event.ESTIMATOR_OPTIONS`) instead of ``[optimizer]``; its
@@ -53,8 +54,9 @@ from cem.checks import is_int, is_real
 from cem.errors import CEMError, ConfigError, ResourceLimitError
 from cem.families import Family
 from cem.memory import iteration_bytes, require
-from cem.options import elite_size, resolve_options, validate_table
+from cem.options import check_budget, elite_size, resolve_options, validate_table
 from cem.parallel import root_seed
+from cem.presets import apply_method
 from cem.problem import Problem, check_family, check_family_type
 from cem.rare_event import ESTIMATOR_OPTIONS, RareEventProblem, _check_support, level_samples
 from cem.registry import (
@@ -81,7 +83,8 @@ __all__ = [
 ]
 
 SECTIONS = ("problem", "family", "optimizer", "estimator", "output")
-OUTPUT_KEYS = {"dir": str, "plots": bool, "formats": list, "checkpoint": bool}
+OUTPUT_KEYS = {"dir": str, "plots": bool, "formats": list, "checkpoint": bool,
+               "fail_untrusted": bool}  # fmt: skip
 #: Deepest nesting of arrays and tables a config may have.
 MAX_DEPTH = 16
 _INT64 = 2**63 - 1
@@ -252,6 +255,7 @@ def parse_config(
     optimizer = {**problem.default_options(), **raw.get("optimizer", {}), **cli}
     try:
         options = resolve_options(optimizer)
+        check_budget(apply_method(options, family)[0])
     except ConfigError as exc:
         raise ConfigError(f"[optimizer] {exc}") from None
     if options["polish"] != "none" and not problem.can_polish:
@@ -297,9 +301,10 @@ def _require_iteration(
 
 
 def _output(raw: dict[str, Any]) -> dict[str, Any]:
-    from cem.plotting import FORMATS
+    from cem.rundir import FORMATS
 
-    output = {"dir": "runs", "plots": True, "formats": ["png"], "checkpoint": True}
+    output = {"dir": "runs", "plots": True, "formats": ["png"], "checkpoint": True,
+              "fail_untrusted": True}  # fmt: skip
     for key, value in raw.get("output", {}).items():
         if key not in OUTPUT_KEYS:
             raise ConfigError(f"unknown key [output] {key!r}; accepted: {', '.join(OUTPUT_KEYS)}")

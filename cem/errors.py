@@ -11,6 +11,7 @@ import sys
 import warnings
 
 __all__ = [
+    "RunInterrupted",
     "CEMError",
     "ConfigError",
     "DataFormatError",
@@ -53,6 +54,11 @@ class ResourceLimitError(CEMError, MemoryError):
 
 class CheckpointError(CEMError, ValueError):
     """A checkpoint file is damaged, of another format version, or of another config."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C; its message says what is kept and how to continue
+    (``cem resume RUN_DIR``)."""
 
 
 class CEMWarning(UserWarning):

@@ -58,7 +58,7 @@ from cem.families import Family
 from cem.history import History, IterationRecord
 from cem.information import family_kl_divergence
 from cem.memory import iteration_bytes, require
-from cem.options import elite_size, resolve_options
+from cem.options import check_budget, elite_size, resolve_options
 from cem.parallel import BatchRunner, RNGLike, root_seed, sample_batches
 from cem.presets import apply_method
 from cem.problem import Problem, as_problem, check_family
@@ -147,6 +147,7 @@ class CrossEntropyOptimizer:
         )
         check_family(self.problem, self.family)
         n = self.options["n_samples"]
+        check_budget(self.options)
         self.n_elite = elite_size(self.options)
         extra = getattr(self.problem, "score_bytes_per_sample", 0)
         require(f"n_samples={n}", iteration_bytes(

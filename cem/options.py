@@ -20,6 +20,7 @@ __all__ = [
     "OPTIONS",
     "Option",
     "all_tables",
+    "check_budget",
     "elite_size",
     "options_table",
     "resolve_options",
@@ -159,6 +160,23 @@ def resolve_options(given: Mapping[str, Any]) -> dict[str, Any]:
             "a batch running in this process cannot be interrupted"
         )
     return resolved
+
+
+def check_budget(options: Mapping[str, Any]) -> None:
+    """Refuse an evaluation budget ``max_evals`` below one iteration's ``n_samples``.
+
+    Raises
+    ------
+    ConfigError
+        Naming both values: such a run would end before its first iteration, with no
+        solution to report.
+    """
+    n, budget = options["n_samples"], options["max_evals"]
+    if budget is not None and budget < n:
+        raise ConfigError(
+            f"max_evals={budget} is below one iteration's n_samples={n}: no iteration fits "
+            "the budget; raise max_evals or lower n_samples"
+        )
 
 
 def elite_size(options: Mapping[str, Any]) -> int:

@@ -158,14 +158,24 @@ def backend_config(backend: str | None, n_jobs: int | None = None) -> Any:
         ``dask`` extra installed or without an active ``dask.distributed.Client``.
     """
     from joblib import parallel_config
+    from joblib.parallel import BACKENDS
 
     given = {"backend": backend, "n_jobs": n_jobs}
     try:
-        return parallel_config(**{k: v for k, v in given.items() if v is not None})
+        config = parallel_config(**{k: v for k, v in given.items() if v is not None})
     except (ValueError, ImportError) as exc:
         message = " ".join(str(exc).split())
         hint = " (on the command line: cem run/resume --dask)" if backend == "dask" else ""
         raise ConfigError(f"backend={backend!r} cannot be used: {message}{hint}") from None
+    kind = BACKENDS.get(backend) if backend != "dask" else None
+    if kind is not None and not kind().supports_return_generator:
+        usable = [n for n, k in BACKENDS.items() if n != "dask" and k().supports_return_generator]
+        raise ConfigError(
+            f"backend={backend!r} cannot be used: cem takes each batch as it finishes, which "
+            f"joblib's {backend!r} backend does not support; accepted: None (joblib's default), "
+            f"{', '.join(map(repr, usable))} or 'dask'"
+        )
+    return config
 
 
 # ---------------------------------------------------------------------- batch tasks
@@ -370,9 +380,7 @@ class BatchRunner:
 
     def close(self) -> None:
         """Release the workers' copy of the objective (the runner stays usable)."""
-        if self._scattered is not None:
-            self._scattered.release()
-            self._scattered = None
+        self._release_scattered()
         if self._shared is not None:
             self._shared.remove()
             self._shared = None
@@ -432,37 +440,90 @@ class BatchRunner:
     def _dask(
         self, task: Callable[..., Any], t: int, args: Sequence[tuple[Any, ...]]
     ) -> Iterator[Any]:
-        import cloudpickle
         from distributed import get_client
 
         if self._client is None:
             self._client = get_client()
+        client = self._client
+        futures = self._submit(task, t, args, 0)
+        lost = 0
+        try:
+            b = 0
+            while b < len(futures):
+                try:
+                    result = futures[b].result(timeout=self.batch_timeout)
+                except (BatchError, InvalidScoreError) as exc:
+                    raise exc.with_traceback(None) from None
+                except TimeoutError:
+                    raise _timeout(t, b, self.batch_timeout) from None
+                except Exception as exc:
+                    if not _lost_data(exc) or lost >= MAX_RESCATTERS or not _has_workers(client):
+                        raise _batch_error(exc, t, b) from None  # e.g. distributed.KilledWorker
+                    # The workers that held the problem are gone: send it to the ones left
+                    # and run the unfinished batches again (same seeds, same results).
+                    lost += 1
+                    client.cancel(futures[b:])
+                    self._release_scattered()
+                    futures[b:] = self._submit(task, t, args[b:], b)
+                    continue
+                futures[b].release()
+                yield result
+                b += 1
+        finally:
+            client.cancel(futures)
+
+    def _submit(
+        self, task: Callable[..., Any], t: int, args: Sequence[tuple[Any, ...]], first: int
+    ) -> list[Any]:
+        """Submit batches ``first, first + 1, ...`` to the cluster (the problem scattered
+        to every worker first, once)."""
+        import cloudpickle
+
         client, owner = self._client, os.getpid()
         if self._scattered is None and self.score is not None:
             self._scattered = client.scatter(self.score, broadcast=True, hash=False)
             self.bytes_scattered += len(cloudpickle.dumps(self.score))
         futures = []
-        for b, a in enumerate(args):
+        for b, a in enumerate(args, start=first):
             if self.score is not None and a and a[0] is self.score:
                 a = (self._scattered, *a[1:])
                 self.bytes_sent += len(cloudpickle.dumps((task, t, b, a[1:])))
             else:
                 self.bytes_sent += len(cloudpickle.dumps((task, t, b, a)))
             futures.append(client.submit(_run_batch, task, t, b, owner, *a, pure=False))
-        try:
-            for b, future in enumerate(futures):
-                try:
-                    result = future.result(timeout=self.batch_timeout)
-                except (BatchError, InvalidScoreError) as exc:
-                    raise exc.with_traceback(None) from None
-                except TimeoutError:
-                    raise _timeout(t, b, self.batch_timeout) from None
-                except Exception as exc:  # e.g. distributed.KilledWorker
-                    raise _batch_error(exc, t, b) from None
-                future.release()
-                yield result
-        finally:
-            client.cancel(futures)
+        return futures
+
+    def _release_scattered(self) -> None:
+        if self._scattered is not None:
+            with contextlib.suppress(Exception):
+                self._scattered.release()
+            self._scattered = None
+
+
+#: Times an iteration re-sends the problem to a Dask cluster after its copies were lost.
+MAX_RESCATTERS = 5
+
+
+def _lost_data(exc: BaseException) -> bool:
+    """Whether a Dask error means the scattered problem (not the batch) was lost: its
+    future was cancelled or forgotten when the workers holding it died."""
+    from distributed import KilledWorker
+
+    if isinstance(exc, KilledWorker):  # the batch itself kills workers: do not retry
+        return False
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return "cancelled" in text or "forgotten" in text or "lost" in text
+
+
+def _has_workers(client: Any) -> bool:
+    """Whether the cluster still has a worker, waiting briefly for restarted ones."""
+    deadline = time.monotonic() + 30.0
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            if client.scheduler_info().get("workers"):
+                return True
+        time.sleep(0.2)
+    return False
 
 
 def _timeout(t: int, b: int, seconds: float | None) -> BatchError:

@@ -12,6 +12,8 @@ from cem.families import Family
 
 __all__ = [
     "SENSES",
+    "format_array",
+    "index_ranges",
     "FunctionProblem",
     "Problem",
     "as_problem",
@@ -22,13 +24,44 @@ __all__ = [
 SENSES = ("max", "min")
 
 
+def format_array(x: Any, width: int = 88) -> str:
+    """An array on a few lines: at most 20 entries shown, the rest elided as ``...``."""
+    a = np.asarray(x)
+    if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
+        a = a.astype(np.int64)  # 0/1 vectors and integer points print as integers
+    return np.array2string(a, threshold=20, edgeitems=5, max_line_width=width, precision=6)
+
+
+def index_ranges(indices: Any, width: int = 60) -> str:
+    """Sorted integers as ranges, ``[0-3, 7, 9-12]``, cut at about ``width`` characters.
+
+    Examples
+    --------
+    >>> index_ranges([0, 1, 2, 3, 7, 9, 10, 11, 12])
+    '[0-3, 7, 9-12]'
+    """
+    idx = np.unique(np.asarray(indices, dtype=np.int64))
+    if idx.size == 0:
+        return "[]"
+    breaks = np.flatnonzero(np.diff(idx) != 1)
+    starts, ends = idx[np.r_[0, breaks + 1]], idx[np.r_[breaks, idx.size - 1]]
+    parts: list[str] = []
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        if sum(len(p) + 2 for p in parts) > width:
+            parts.append(f"... ({len(starts) - len(parts)} more ranges)")
+            break
+        parts.append(str(a) if a == b else f"{a}-{b}")
+    return "[" + ", ".join(parts) + "]"
+
+
 class Problem:
     """An objective over a batch of candidates; knows nothing of CE.
 
     Subclasses implement :meth:`score` (vectorized: ``(N, ...) -> (N,)``) and
     :meth:`initial_family`, and set :attr:`sense`. Optional: :attr:`known_optimum`,
     :attr:`family_types`, :attr:`score_label`, :meth:`polish` (a local search),
-    :meth:`default_options`, :meth:`plot_solution`, :meth:`describe`.
+    :meth:`default_options`, :meth:`plot_solution`, :meth:`format_solution`,
+    :meth:`describe`.
     """
 
     #: ``"max"`` or ``"min"``.
@@ -47,6 +80,14 @@ class Problem:
     def plot_solution(self, x: np.ndarray, ax: Any) -> None:
         """Draw the solution ``x`` (a tour, a partition, ...) on the matplotlib axes ``ax``."""
         raise NotImplementedError(f"{type(self).__name__} has no picture of a solution")
+
+    def format_solution(self, x: np.ndarray) -> str:
+        """The solution ``x`` in the problem's own terms, compactly, for a console summary.
+
+        The default shows the array with long ones elided (numpy's summarization);
+        problems override it to name what ``x`` means (a cut's sides, a tour, an allocation).
+        """
+        return format_array(x)
 
     @property
     def can_plot(self) -> bool:

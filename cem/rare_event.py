@@ -791,6 +791,9 @@ def _diagnose(
     verdict = check_estimate(diag, checked, lost_support, status == "done", regions)
     res.update(level_ess=np.array(level_ess), trusted=not verdict, diagnostics=verdict)
     if verdict:
+        # An interval that cannot be trusted is no success, whatever the levels did.
+        res.update(success=False, status="untrusted",
+                   message=f"{res.message}; untrusted: {verdict}")  # fmt: skip
         warn_caller(verdict, DegenerateWeightsWarning)
     return res
 

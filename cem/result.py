@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["EstimateResult", "OptimizeResult", "Result", "level_line"]
+__all__ = ["EstimateResult", "OptimizeResult", "Result", "gap_kind", "level_line"]
 
 
 def _short(value: Any) -> str:
@@ -106,7 +106,8 @@ class OptimizeResult(Result):
     history : History
         One record per iteration.
     known_optimum, gap : float or None
-        The problem's known optimum, and the relative gap ``|fun - opt| / |opt|``.
+        The problem's known optimum, and the relative gap ``|fun - opt| / |opt|`` (the
+        absolute gap ``|fun - opt|`` when ``opt = 0``: see :func:`gap_kind`).
     sense : {"max", "min"}
     seed : int
         Entropy of the run's :class:`numpy.random.SeedSequence`.
@@ -170,6 +171,12 @@ class EstimateResult(Result):
             f"{self.hits} hits of {self.n_final}, {self.nfev} evaluations, "
             f"{self.seconds:.2f} s"
         )
+
+
+def gap_kind(known_optimum: float) -> str:
+    """How :attr:`OptimizeResult.gap` is measured: ``"relative"``, ``|f - f*| / |f*|``, or
+    ``"absolute"``, ``|f - f*|``, for a known optimum ``f* = 0`` (where a ratio is undefined)."""
+    return "absolute" if known_optimum == 0 else "relative"
 
 
 def level_line(level: Any, header: bool = False) -> str:

@@ -38,13 +38,13 @@ import numpy as np
 import cem
 from cem.checkpoint import read_checkpoint, write_checkpoint
 from cem.config import ExperimentConfig, dump_toml
-from cem.errors import BatchError, CEMError, ConfigError, ResourceLimitError
+from cem.errors import BatchError, CEMError, ConfigError, ResourceLimitError, RunInterrupted
 from cem.io import atomic_write_bytes, atomic_write_text, remove_stale_temps
 from cem.loop import CrossEntropyOptimizer
 from cem.problem import Problem
 from cem.progress import ProgressBar
 from cem.rare_event import MultilevelEstimator, RareEventProblem
-from cem.result import EstimateResult, OptimizeResult, Result
+from cem.result import EstimateResult, OptimizeResult, Result, gap_kind
 from cem.rundir import (
     ARRAYS,
     CHECKPOINT,
@@ -157,8 +157,8 @@ def _execute(
     extra: dict[str, Any] | None = None,
 ) -> OptimizeResult:
     params: list[dict[str, np.ndarray]] = list(state["params"]) if state else []
-    # The table is printed unless quiet: every iteration, or every k-th with verbose = k.
-    options = dict(cfg.options, verbose=False if quiet else max(1, int(cfg.options["verbose"])))
+    # The table as the config says (run_experiment makes every iteration the default).
+    options = dict(cfg.options, verbose=False if quiet else cfg.options["verbose"])
     bar = _progress_bar(options, quiet)
     recorder = _Recorder(run_dir, cfg.output["checkpoint"], params, config_digest(run_dir), bar)
     assert isinstance(cfg.problem, Problem)
@@ -189,7 +189,7 @@ def _guarded(run: Callable[[], T], bar: ProgressBar, where: Callable[[], str],
     try:
         return run()
     except KeyboardInterrupt:
-        raise
+        raise RunInterrupted(f"interrupted at {where()}; {kept()}") from None
     except Exception as exc:
         if isinstance(exc, CEMError) and not isinstance(exc, BatchError):
             raise
@@ -238,12 +238,16 @@ def write_results(
     ``extra`` adds keys to ``result.json`` (e.g. that a resume accepted an edited config).
     """
     result.history.to_csv(run_dir / HISTORY)
+    x = None if result.x is None else np.asarray(result.x)
     _write_summary(run_dir, cfg, result, {
         "sense": result.sense,
         "score_label": getattr(cfg.problem, "score_label", "score"),
         "best_score": result.fun,
+        "solution": None if x is None else cfg.problem.format_solution(x),
+        "x": None if x is None or x.size > MAX_RECORDED_PARAMS else x.tolist(),
         "known_optimum": result.known_optimum,
         "gap": result.gap,
+        "gap_kind": None if result.gap is None else gap_kind(result.known_optimum),
         "stop": result.stop,
         **(extra or {}),
     })  # fmt: skip
@@ -297,6 +301,8 @@ def run_experiment(
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(2, np.uint64)[0] % 2**63)
         options["seed"] = seed
+    if cfg.kind == "optimize" and "verbose" not in cfg.raw.get("optimizer", {}):
+        options["verbose"] = True  # a config run prints its table unless it says otherwise
     if out is not None:
         run_dir = _claim(Path(out), force)
     else:
@@ -350,6 +356,10 @@ def _estimate(
         exact = problem.exact()
     except NotImplementedError:
         exact = None
+    # What the problem knows, for the summary: the exact value and the error in SEs.
+    result["exact"] = exact
+    result["error_in_se"] = (None if exact is None or not result.std_error
+                             else (result.estimate - exact) / result.std_error)  # fmt: skip
     _write_summary(run_dir, cfg, result, {
         "gamma": problem.gamma,
         "estimate": result.estimate,
@@ -366,9 +376,7 @@ def _estimate(
         "trusted": result.trusted,
         "diagnostics": result.diagnostics,
         "exact": exact,
-        "error_in_se": None
-        if exact is None or not result.std_error
-        else (result.estimate - exact) / result.std_error,
+        "error_in_se": result.error_in_se,
         **(extra or {}),
     })  # fmt: skip
     atomic_write_text(run_dir / LEVELS, _levels_csv(result.levels))
@@ -424,6 +432,7 @@ def resume(
     stream: IO[str] | None = None,
     allow_import: bool = False,
     allow_config_change: bool = False,
+    config: ExperimentConfig | None = None,
 ) -> tuple[Path, Result]:
     """Continue an interrupted run (an optimization or an estimation) from its last checkpoint.
 
@@ -436,6 +445,9 @@ def resume(
     allow_config_change : bool, default False
         Continue although ``config.toml`` changed since the checkpoint was written;
         ``result.json`` then says so (``"resumed_with_changed_config": true``).
+    config : ExperimentConfig, optional
+        The run's config, when the caller has loaded it already
+        (:func:`load_run_config`); read from the run directory otherwise.
 
     Raises
     ------
@@ -443,7 +455,7 @@ def resume(
         For a damaged checkpoint, one of another format, or one of another config.
     """
     run_dir = Path(run_dir)
-    cfg = load_run_config(run_dir, allow_import=allow_import)
+    cfg = config or load_run_config(run_dir, allow_import=allow_import)
     est = _estimator(cfg) if cfg.kind == "estimate" else None
     if cfg.kind == "estimate" and est is None:
         raise ConfigError(f"{run_dir} is an estimation without levels to resume "

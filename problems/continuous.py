@@ -22,7 +22,8 @@ from scipy.optimize import brentq
 from cem.checks import check_int
 from cem.errors import ConfigError
 from cem.families import Family, FullNormal, Normal, NormalMixture, TruncatedNormal
-from cem.memory import require
+from cem.memory import ITERATION_COPIES, require
+from cem.parallel import MIN_BATCH
 from cem.problem import Problem
 
 __all__ = ["Bimodal", "Sphere", "Rosenbrock", "Rastrigin"]
@@ -35,8 +36,11 @@ def _start(dim: int, mean: float | Sequence[float], sigma: float, full: bool) ->
 
 
 def _check_dim(dim: int) -> int:
+    """``dim``, refused (naming it) when the problem and one smallest batch of samples
+    (:data:`cem.parallel.MIN_BATCH` rows, :data:`cem.memory.ITERATION_COPIES` copies) would
+    not fit in memory: no run of that dimension could then take a single step."""
     check_int("dim", dim, 1)
-    require(f"dim={dim}", 8.0 * 3 * dim)  # shift, mean and sigma
+    require(f"[problem] dim={dim}", 8.0 * dim * (3 + MIN_BATCH * ITERATION_COPIES))
     return dim
 
 

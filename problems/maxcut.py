@@ -35,7 +35,7 @@ from cem.checks import check_int, is_int
 from cem.errors import ConfigError, DataFormatError
 from cem.families import Bernoulli
 from cem.memory import require
-from cem.problem import Problem
+from cem.problem import Problem, index_ranges
 
 __all__ = [
     "MaxCut",
@@ -533,3 +533,10 @@ class MaxCut(Problem):
     def describe(self) -> str:
         opt = f", known optimum {self.known_optimum:g}" if self.known_optimum is not None else ""
         return f"max-cut on {self.name} ({self.n} nodes{opt})"
+
+    def format_solution(self, x: np.ndarray) -> str:
+        """The cut's two sides, each as ranges of node numbers (0-based)."""
+        x = np.asarray(x) > 0.5
+        sides = [np.flatnonzero(~x), np.flatnonzero(x)]
+        return "; ".join(f"side {k}: {len(nodes)} nodes {index_ranges(nodes)}"
+                         for k, nodes in enumerate(sides))  # fmt: skip

@@ -493,6 +493,13 @@ class TSP(Problem):
 
         plot_tour(self, x, ax)
 
+    def format_solution(self, x: np.ndarray) -> str:
+        """The tour as city numbers (0-based, as in the distance matrix), long ones elided."""
+        tour = [str(int(c)) for c in np.asarray(x).ravel()]
+        if len(tour) > 24:
+            tour = [*tour[:16], "...", *tour[-4:]]
+        return f"tour of {self.n} cities: " + " ".join(tour) + " (back to the first)"
+
     def describe(self) -> str:
         opt = f", optimum {self.known_optimum:g}" if self.known_optimum is not None else ""
         kind = "symmetric TSP" if self.symmetric else "asymmetric TSP"

@@ -112,3 +112,28 @@ def test_batch_timeout(client, problem):
     with pytest.raises(BatchError, match=r"iteration 1, batch 0: TimeoutError: .*0\.2 seconds"):
         maximize(_slow, family_of(np.full(5, 0.5)), backend="dask", n_samples=100,
                  batch_timeout=0.2, seed=0)  # fmt: skip
+
+
+class KillsTwoWorkers(MaxCut):
+    """Max-cut whose first two scorings (in whichever workers) end their worker processes."""
+
+    folder: str = ""
+
+    def score(self, X):
+        for k in range(2):
+            try:
+                os.close(os.open(os.path.join(self.folder, f"killed{k}"), os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                continue
+            os._exit(1)
+        return super().score(X)
+
+
+def test_two_workers_killed_in_quick_succession_are_survived(client, problem, serial, tmp_path):
+    """Both workers holding the scattered problem die; it is sent again to the restarted
+    workers and the run ends with the history of n_jobs=1."""
+    killer = KillsTwoWorkers(problem.weights)
+    killer.folder = str(tmp_path)
+    res = maximize(killer, backend="dask", n_jobs=-1, **KW)
+    assert (tmp_path / "killed0").exists() and (tmp_path / "killed1").exists()
+    assert _history(res) == _history(serial)

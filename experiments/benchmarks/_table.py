@@ -1,8 +1,9 @@
-"""Helpers shared by the benchmark scripts: a Markdown table, an atomic CSV file, and the
-folder of extra benchmark data (``CEM_DATA_DIR``)."""
+"""Helpers shared by the benchmark scripts: a Markdown table, an atomic CSV file, the folder
+of extra benchmark data (``CEM_DATA_DIR``), and the ``--quick`` form every benchmark has."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import os
@@ -15,6 +16,28 @@ RESULTS = Path(__file__).resolve().parent / "results"
 #: Environment variable naming a folder of public benchmark data (``tsplib/``, ``gset/``,
 #: ``qaplib/``); without it the benchmarks use the instances bundled with the package.
 DATA_ENV = "CEM_DATA_DIR"
+#: Whether this process runs a benchmark's ``--quick`` form (see :func:`parse_args`).
+_QUICK = {"on": False}
+
+
+def parse_args(
+    parser: argparse.ArgumentParser, argv: list[str] | None, quick: dict[str, object]
+) -> argparse.Namespace:
+    """Parse ``argv`` with a ``--quick`` switch: the short form run by CI's README check.
+
+    ``--quick`` replaces the defaults of the options named in ``quick`` (options given on
+    the command line keep their values), and :func:`write_csv` then writes
+    ``results/<name>_quick.csv``, so a quick run never overwrites the full results.
+    """
+    shown = ", ".join(f"{k.replace('_', '-')}={v}" for k, v in quick.items())
+    parser.add_argument("--quick", action="store_true",
+                        help=f"a short form, in seconds ({shown}); results as *_quick.csv")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.quick:
+        parser.set_defaults(**quick)
+        args = parser.parse_args(argv)
+    _QUICK["on"] = bool(args.quick)
+    return args
 
 
 def data_dir(kind: str) -> Path | None:
@@ -40,7 +63,9 @@ def markdown_table(rows: Sequence[dict[str, object]]) -> str:
 
 
 def write_csv(name: str, rows: Sequence[dict[str, object]]) -> Path:
-    """Write ``rows`` to ``results/<name>.csv`` atomically and return the path."""
+    """Write ``rows`` to ``results/<name>.csv`` (``<name>_quick.csv`` for a ``--quick`` run)
+    atomically and return the path."""
+    name = f"{name}_quick" if _QUICK["on"] else name
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()

@@ -38,7 +38,7 @@ from cem.problems.production_line import (
     exact_throughput,
     simulate_throughput,
 )
-from experiments.benchmarks._table import markdown_table, write_csv
+from experiments.benchmarks._table import markdown_table, parse_args, write_csv
 
 
 def loop_simulation(spec: LineSpec, buffers: np.ndarray, Z: np.ndarray, warmup: int) -> float:
@@ -144,7 +144,7 @@ def allocations() -> list[dict]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-exact", action="store_true", help="skip the exact bowl table")
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv, quick={"no_exact": True})
     rows: list[dict] = []
     speed(rows)
     parallel(rows)

@@ -17,7 +17,7 @@ import numpy as np
 
 from cem import maximize
 from cem.problems.maxcut import MaxCut
-from experiments.benchmarks._table import markdown_table, write_csv
+from experiments.benchmarks._table import markdown_table, parse_args, write_csv
 
 
 def run(graphs: list[str], seeds: int, n_samples: int, rho: float, alpha: float) -> list[dict]:
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-samples", type=int, default=1000)
     parser.add_argument("--rho", type=float, default=0.1)
     parser.add_argument("--alpha", type=float, default=0.7)
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv, quick={"graphs": ["G1"], "seeds": 1})
     rows = run(args.graphs, args.seeds, args.n_samples, args.rho, args.alpha)
     print()
     print(markdown_table(summarize(rows)))

@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from experiments.benchmarks._table import markdown_table, write_csv
+from experiments.benchmarks._table import markdown_table, parse_args, write_csv
 
 
 def _mib(kib: int) -> float:
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rho", type=float, default=0.01)
     parser.add_argument("--materialized-up-to", type=int, default=10**5)
     parser.add_argument("--child", nargs=2, metavar=("N", "MODE"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv, quick={"sizes": [10**4], "materialized_up_to": 10**4})
     if args.child:
         print(json.dumps(child(int(args.child[0]), args.rho, args.child[1])))
         return

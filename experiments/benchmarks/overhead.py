@@ -37,7 +37,7 @@ from collections.abc import Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from experiments.benchmarks._table import markdown_table, write_csv
+from experiments.benchmarks._table import markdown_table, parse_args, write_csv
 
 
 def objective(X: np.ndarray) -> np.ndarray:
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--evals", type=int, default=200_000, help="evaluations per run")
     parser.add_argument("--xem-python", default=os.environ.get("CEM_XEM_PYTHON"))
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv, quick={"sizes": [100], "evals": 20_000})
     d, rows = args.dim, []
     with threadpool_limits(limits=1):
         for n in args.sizes:

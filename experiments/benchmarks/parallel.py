@@ -37,7 +37,7 @@ from cem import CrossEntropyOptimizer
 from cem.families import Normal
 from cem.problem import Problem
 from cem.problems.maxcut import MaxCut
-from experiments.benchmarks._table import markdown_table, write_csv
+from experiments.benchmarks._table import markdown_table, parse_args, write_csv
 
 
 class Simulator(Problem):
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iters", type=int, default=6)
     parser.add_argument("--cost-ms", type=float, default=1.0)
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv, quick={"iters": 2, "cost_ms": 0.2})
     import distributed
 
     cases = [

@@ -53,7 +53,7 @@ from cem.problems.rare_events import (
     SumOfExponentials,
 )
 from cem.rare_event import crude_monte_carlo
-from experiments.benchmarks._table import markdown_table, write_csv
+from experiments.benchmarks._table import markdown_table, parse_args, write_csv
 
 #: Crude Monte Carlo is capped at this many samples (memory and time).
 CRUDE_CAP = 50_000_000
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--match", help="only the problems whose label contains this text")
     parser.add_argument("--repeats", type=int, default=REPEATS, help="seeded runs per method")
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv, quick={"repeats": 1})
     repeats = args.repeats
     rows = []
     costs: dict[str, float] = {}

@@ -32,7 +32,14 @@ import numpy as np
 from cem import CrossEntropyOptimizer
 from cem.problems.tsp import TSP
 from cem.problems.tsplib import DATA_DIR
-from experiments.benchmarks._table import DATA_ENV, RESULTS, data_dir, markdown_table, write_csv
+from experiments.benchmarks._table import (
+    DATA_ENV,
+    RESULTS,
+    data_dir,
+    markdown_table,
+    parse_args,
+    write_csv,
+)
 
 INSTANCES = ["berlin52", "eil51", "st70", "kroA100", "ftv33", "ry48p", "ft53"]
 #: Instance whose seed-0 run is drawn.
@@ -77,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..SEEDS-1 (default 5)")
     parser.add_argument("--modes", nargs="+", default=["none", "elite"], choices=["none", "elite"])
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv, quick={"instances": ["berlin52", "ftv33"], "seeds": 1})
 
     found: dict[str, Path] = {}
     for name in args.instances:

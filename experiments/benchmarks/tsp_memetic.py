@@ -33,7 +33,7 @@ from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 import numpy as np  # noqa: E402
 
 from cem.io import atomic_write_text  # noqa: E402
-from experiments.benchmarks._table import RESULTS, markdown_table, write_csv  # noqa: E402
+from experiments.benchmarks._table import RESULTS, markdown_table, parse_args, write_csv  # noqa: E402
 from experiments.benchmarks.peers import run_tsp, tsp_problem  # noqa: E402
 
 #: Case -> CPU cap in seconds (the acceptance budgets).
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..SEEDS-1 (default 5)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv, quick={"seeds": 1})
     cases = [c for c in args.cases if tsp_problem(c) is not None]
     for c in set(args.cases) - set(cases):
         print(f"{c}: not found (set CEM_DATA_DIR), skipped")
