@@ -30,8 +30,9 @@ def parse_args(
     ``results/<name>_quick.csv``, so a quick run never overwrites the full results.
     """
     shown = ", ".join(f"{k.replace('_', '-')}={v}" for k, v in quick.items())
-    parser.add_argument("--quick", action="store_true",
-                        help=f"a short form, in seconds ({shown}); results as *_quick.csv")  # fmt: skip
+    parser.add_argument(
+        "--quick", action="store_true", help=f"a short form ({shown}); results as *_quick.csv"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         parser.set_defaults(**quick)
