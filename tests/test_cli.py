@@ -24,12 +24,17 @@ ESTIMATE_FILES = ("config.toml", "levels.csv", "result.json", "convergence.png")
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
 def test_every_shipped_config_runs(config, tmp_path):
     out = tmp_path / "run"
-    assert main(["run", str(config), "--out", str(out), "--max-iter", "3", "--quiet"]) == 0
+    status = main(["run", str(config), "--out", str(out), "--max-iter", "3", "--quiet"])
     if "[estimator]" in config.read_text():
         for name in ESTIMATE_FILES:
             assert (out / name).is_file(), name
-        assert json.loads((out / "result.json").read_text())["nit"] <= 3
+        result = json.loads((out / "result.json").read_text())
+        assert result["nit"] <= 3
+        # exit status 3 exactly when the capped levels gave an untrusted estimate
+        assert status == (0 if result["trusted"] else 3)
+        assert result["success"] == result["trusted"] or not result["success"]
     else:
+        assert status == 0
         for name in RUN_FILES:
             assert (out / name).is_file(), name
         assert len(History.read_csv(out / "history.csv")) <= 3
