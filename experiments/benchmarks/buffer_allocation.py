@@ -117,7 +117,7 @@ def bowl(found: list[int]) -> list[dict]:
     return rows
 
 
-def allocations() -> list[dict]:
+def allocations(six_machine_lines: tuple[str, ...] = ("balanced6", "unreliable6")) -> list[dict]:
     rows = []
     prob = BufferAllocation("balanced4", 10, n_units=5000, seed=0)
     res = maximize(prob, n_samples=100, rho=0.1, alpha=0.7, seed=0)
@@ -127,7 +127,7 @@ def allocations() -> list[dict]:
                  "throughput (95% CI)": f"{sel.throughput:.4f} ± {sel.half_width:.4f}",
                  "exact": f"{sel.exact:.6f}", "enumerated optimum": f"{best.tolist()} {value:.6f}",
                  "iterations": res.nit})  # fmt: skip
-    for line in ("balanced6", "unreliable6"):
+    for line in six_machine_lines:
         prob = BufferAllocation(line, 20, n_units=10_000, warmup=1000, seed=0)
         res = maximize(prob, n_samples=300, rho=0.1, alpha=0.7, seed=0)
         sel = prob.select_best(
@@ -144,19 +144,23 @@ def allocations() -> list[dict]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-exact", action="store_true", help="skip the exact bowl table")
-    args = parse_args(parser, argv, quick={"no_exact": True})
+    parser.add_argument("--no-parallel", action="store_true", help="skip the n_jobs=2 run")
+    six = ["balanced6", "unreliable6"]
+    parser.add_argument("--lines", nargs="*", default=six, choices=six, help="6-machine lines")
+    args = parse_args(parser, argv, quick={"no_exact": True, "no_parallel": True, "lines": []})
     rows: list[dict] = []
     speed(rows)
-    parallel(rows)
+    if not args.no_parallel:
+        parallel(rows)
     print(markdown_table(rows))
-    found = allocations()
+    found = allocations(tuple(args.lines))
     print()
     print(markdown_table(found))
     write_csv("buffer_allocation", [*rows, *({"measure": r["line"], "n_jobs=1 or loop": "",
               "vectorized or n_jobs=2": str(r["allocation"]), "ratio": r["throughput (95% CI)"]}
               for r in found)])  # fmt: skip
     print("written: results/buffer_allocation.csv")
-    if not args.no_exact:
+    if not args.no_exact and len(found) > 1:
         table = bowl(found[1]["allocation"])
         print()
         print(markdown_table(table))
