@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 
 import pytest
 
@@ -46,7 +47,8 @@ def test_an_estimation_summary_is_printed_once(tmp_path, capsys):
     cfg.write_text('[problem]\nname = "bridge_network"\n'
                    "[estimator]\nn_samples = 500\nn_final = 1000\nseed = 0\n"
                    "[output]\nplots = false\n")  # fmt: skip
-    assert main(["run", str(cfg), "--out", str(tmp_path / "run")]) == 0
+    trusted = main(["run", str(cfg), "--out", str(tmp_path / "run")]) == 0  # else status 3
+    assert json.loads((tmp_path / "run" / "result.json").read_text())["trusted"] is trusted
     assert capsys.readouterr().out.count("estimate ") == 1
 
 

@@ -156,10 +156,10 @@ def main(argv: list[str] | None = None) -> None:
     found = allocations(tuple(args.lines))
     print()
     print(markdown_table(found))
-    write_csv("buffer_allocation", [*rows, *({"measure": r["line"], "n_jobs=1 or loop": "",
+    path = write_csv("buffer_allocation", [*rows, *({"measure": r["line"], "n_jobs=1 or loop": "",
               "vectorized or n_jobs=2": str(r["allocation"]), "ratio": r["throughput (95% CI)"]}
               for r in found)])  # fmt: skip
-    print("written: results/buffer_allocation.csv")
+    print(f"written: {path}")
     if not args.no_exact and len(found) > 1:
         table = bowl(found[1]["allocation"])
         print()
