@@ -270,7 +270,9 @@ def parse_config(
             "the run would stop before its first iteration"
         )
     n = options["n_samples"]
-    _require_iteration(f"[optimizer] n_samples={n}", n, family, problem, options)
+    d = math.prod(family.event_shape)
+    _require_iteration(f"[optimizer] n_samples={n} of {d} coordinates each (the problem's size)",
+                       n, family, problem, options)  # fmt: skip
     return ExperimentConfig(raw, problem, family, options, output)
 
 

@@ -366,6 +366,9 @@ class MaxCut(Problem):
             raise ConfigError(f"instance must be a string, got {instance!r}")
         if not isinstance(fix_first, bool):
             raise ConfigError(f"fix_first must be true or false, got {fix_first!r}")
+        if file is not None and instance != "gset":
+            raise ConfigError(f"file = {file!r} is read only with instance = 'gset' "
+                              f"(instance is {instance!r})")  # fmt: skip
         if instance == "tutorial5":
             prob = cls.tutorial()
         elif instance == "synthetic":

@@ -189,6 +189,21 @@ def test_a_dimension_too_large_is_refused_before_it_is_built(tmp_path):
         load_config(cfg)
 
 
+def test_a_gset_header_with_a_million_nodes_is_refused_by_validate(tmp_path, monkeypatch):
+    """Three edges, but a header of 10^6 nodes: one iteration of 1000 samples would need
+    gigabytes; validate refuses it, naming the samples and the coordinates the file sets."""
+    (tmp_path / "big.txt").write_text("1000000 3\n1 2 1\n2 3 1\n3 4 1\n")
+    cfg = _config(tmp_path, """\
+        [problem]
+        name = "maxcut"
+        instance = "gset"
+        file = "big.txt"
+        """)  # fmt: skip
+    monkeypatch.setenv("CEM_MEMORY_LIMIT", "2G")
+    with pytest.raises(ResourceLimitError, match=r"n_samples=1000 of 1000000 coordinates"):
+        load_config(cfg)
+
+
 # ------------------------------------------------------------------ interruptions, resume
 def test_ctrl_c_prints_how_to_continue(tmp_path, capsys, monkeypatch):
     calls = {"n": 0}
