@@ -239,6 +239,7 @@ def write_results(
     """
     result.history.to_csv(run_dir / HISTORY)
     x = None if result.x is None else np.asarray(result.x)
+    assert isinstance(cfg.problem, Problem)  # an optimization's problem
     _write_summary(run_dir, cfg, result, {
         "sense": result.sense,
         "score_label": getattr(cfg.problem, "score_label", "score"),
