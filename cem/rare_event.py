@@ -789,7 +789,8 @@ def _diagnose(
     """
     checked = level_ess if checked_levels is None else checked_levels
     verdict = check_estimate(diag, checked, lost_support, status == "done", regions)
-    res.update(level_ess=np.array(level_ess), trusted=not verdict, diagnostics=verdict)
+    res.update(level_ess=np.array(level_ess), trusted=not verdict, diagnostics=verdict,
+               levels_status=res.status)  # fmt: skip
     if verdict:
         # An interval that cannot be trusted is no success, whatever the levels did.
         res.update(success=False, status="untrusted",

@@ -131,7 +131,7 @@ def test_levels_csv_has_one_column_per_coordinate_and_the_figure_its_ci(tmp_path
     cfg = tmp_path / "bridge.toml"
     cfg.write_text('[problem]\nname = "bridge_network"\ngamma = 2.0\n'
                    "[estimator]\nn_samples = 1000\nn_final = 2000\nseed = 0\n"
-                   '[output]\nformats = ["png", "svg"]\n')  # fmt: skip
+                   '[output]\nformats = ["png", "svg"]\nfail_untrusted = false\n')  # fmt: skip
     out = tmp_path / "run"
     assert main(["run", str(cfg), "--out", str(out), "--quiet"]) == 0
     with open(out / "levels.csv", newline="") as fh:

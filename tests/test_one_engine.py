@@ -72,12 +72,13 @@ def test_levels_stop_on_callback_and_max_time_then_the_final_run():
     with pytest.warns(Warning):
         res = estimate_probability(shortest_path, Exponential(U), 2.0, n_final=2000, rng=1,
                                    callback=stop_after_one)  # fmt: skip
-    assert calls == [1] and res.status == "stopped" and res.nit == 1 and not res.trusted
+    assert calls == [1] and res.levels_status == "stopped" and res.nit == 1 and not res.trusted
+    assert res.status == "untrusted" and res.success is False
     assert "stopped" in res.message and res.nfev == 1000 + 2000
     with pytest.warns(NotRareWarning, match="max_levels=2"):
         res = estimate_probability(shortest_path, Exponential(U), 2.0, n_final=2000, rng=1,
                                    max_levels=2)  # fmt: skip
-    assert res.status == "max_levels" and res.nit == 2
+    assert res.levels_status == "max_levels" and res.nit == 2
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def bridge_config(tmp_path):
     cfg.write_text(
         '[problem]\nname = "bridge_network"\ngamma = 3.0\n'
         "[estimator]\nn_samples = 1000\nn_final = 5000\nseed = 7\n"
-        "[output]\nplots = false\n"
+        "[output]\nplots = false\nfail_untrusted = false\n"
     )
     return cfg
 
