@@ -2,9 +2,10 @@
 
 Usage::
 
-    python -m experiments.benchmarks.peers --quick        # under 10 minutes on 2 cores
+    python -m experiments.benchmarks.peers                # under 10 minutes on 2 cores
     python -m experiments.benchmarks.peers --full         # more seeds, longer budgets
-    python -m experiments.benchmarks.peers --quick --cases continuous maxcut
+    python -m experiments.benchmarks.peers --cases continuous maxcut
+    python -m experiments.benchmarks.peers --quick        # a smoke run of every kind, for CI
 
 Cases and peers (install them with ``pip install '.[bench]'``; a missing peer is reported
 and skipped):
@@ -37,14 +38,16 @@ and skipped):
   python-tsp's 2-opt local search. Reported: the gap to the optimum (to LKH's tour on the
   random instances) and the CPU ratio to LKH.
 
-``--quick`` runs one seed per case with CPU caps (10 s per continuous run, whose values
+The default run has one seed per case with CPU caps (10 s per continuous run, whose values
 at 10^5 evaluations are then NaN if the cap came first; 10 s for max-cut and TSP), and
 leaves out the random TSP instances; ``--full`` runs 10 seeds without caps, 5 seeds at 30 s
 (max-cut) and 60 s (TSP). Both run 100 repeats per rare-event case: the calibration is a
 ratio of two spreads, whose relative standard error from 30 repeats is about 13%, too
 coarse to tell 0.8 from 1. Every task
 runs in a worker process with one BLAS thread and is timed with
-``time.process_time()``; tasks are interleaved tool by tool on the same seed. Writes
+``time.process_time()``; tasks are interleaved tool by tool on the same seed. ``--quick``
+is a smoke run for CI (the first case of each kind, 1 s caps, 3 rare-event repeats, written
+as ``peers_quick.*``): it shows that every path runs, not how the tools compare. Writes
 ``results/peers.md`` (header: machine, CPU count, package versions), ``results/peers.csv``
 (one row per run) and ``results/peers.png``; a run of some of the cases (``--cases``)
 writes ``peers_<cases>.md``, ``.csv`` and ``.png`` instead, leaving the full tables alone.
@@ -501,42 +504,46 @@ def xent_python(path: str | None) -> tuple[str | None, str | None]:
     return (path, out.stdout.strip()) if out.returncode == 0 else (None, None)
 
 
-def tasks(cases: list[str], quick: bool, peers: dict[str, str | None], xent: str | None
-          ) -> list[tuple[Callable, tuple]]:  # fmt: skip
+def tasks(cases: list[str], quick: bool, peers: dict[str, str | None], xent: str | None,
+          smoke: bool = False) -> list[tuple[Callable, tuple]]:  # fmt: skip
+    """The runs of a benchmark: ``quick`` is the default run, ``smoke`` the CI form."""
     seeds = 1 if quick else 10
-    cap = 10.0 if quick else None  # CPU seconds per continuous run
+    cap = 1.0 if smoke else 10.0 if quick else None  # CPU seconds per continuous run
+    first = (lambda names: list(names)[:1]) if smoke else list
     out: list[tuple[Callable, tuple]] = []
     if "continuous" in cases:
         tools = ["cem (diagonal)", "cem (full)"]
         tools += ["pycma"] * bool(peers["pycma"]) + ["NaiveIsoEMNA"] * bool(peers["nevergrad"])
         tools += ["cross-entropy-method"] * bool(xent)
-        for case in CONTINUOUS:
+        for case in first(CONTINUOUS):
             for seed in range(seeds):
                 out += [(run_continuous, (t, case, seed, 100_000, xent, cap)) for t in tools]
     if "rare" in cases:
         tools = ["cem"] + ["OpenTURNS"] * bool(peers["openturns"])
-        for case in rare_cases():
-            for seed in range(RARE_REPEATS):
+        for case in first(rare_cases()):
+            for seed in range(3 if smoke else RARE_REPEATS):
                 out += [(run_rare, (t, case, seed)) for t in tools]
     if "maxcut" in cases:
         tools = ["cem (tabu)", "greedy + 1-flip restarts"]
         tools += ["nevergrad DiscreteOnePlusOne"] * bool(peers["nevergrad"])
-        for case in ("G1", "G14", "G11"):
+        for case in first(("G1", "G14", "G11")):
             if _maxcut_problem(case) is None:
                 print(f"max-cut: {case} not found (set CEM_DATA_DIR), skipped")
                 continue
             for seed in range(1 if quick else 5):
-                out += [(run_maxcut, (t, case, seed, 10.0 if quick else 30.0)) for t in tools]
+                budget = 1.0 if smoke else 10.0 if quick else 30.0
+                out += [(run_maxcut, (t, case, seed, budget)) for t in tools]
     if "tsp" in cases:
         tools = ["cem"] + ["elkai (LKH)"] * bool(peers["elkai"])
         tools += ["python-tsp 2-opt"] * bool(peers["python-tsp"])
         scale = () if quick else ("random-200", "random-500")  # 60 s per run: --full only
-        for case in ("berlin52", "ft53", "ry48p", "kroA100", *scale):
+        for case in first(("berlin52", "ft53", "ry48p", "kroA100", *scale)):
             if tsp_problem(case) is None:
                 print(f"TSP: {case} not found (set CEM_DATA_DIR), skipped")
                 continue
             for seed in range(1 if quick else 5):
-                out += [(run_tsp, (t, case, seed, 10.0 if quick else 60.0)) for t in tools]
+                budget = 1.0 if smoke else 10.0 if quick else 60.0
+                out += [(run_tsp, (t, case, seed, budget)) for t in tools]
     return out
 
 
@@ -679,7 +686,8 @@ def plot(tables: dict[str, list[dict]], path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="few seeds, short budgets (default)")
+    mode.add_argument("--quick", action="store_true",
+                      help="a smoke run for CI: the first case of each kind, 1 s budgets")  # fmt: skip
     mode.add_argument("--full", action="store_true", help="more seeds, the full budgets")
     parser.add_argument("--cases", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
@@ -695,19 +703,21 @@ def main(argv: list[str] | None = None) -> None:
     if xent is None:
         print(f"cross-entropy-method: no environment (set {XENT_ENV}): skipped")
     wall = time.perf_counter()
-    todo = tasks(args.cases, quick, peers, xent)
+    todo = tasks(args.cases, quick, peers, xent, smoke=args.quick)
     print(f"{len(todo)} runs on {args.jobs} processes", flush=True)
     with ProcessPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(_call, todo, chunksize=1))
     tables = summarize(rows)
     add_ratios(tables)
-    text = [f"# cem and its peers ({'quick' if quick else 'full'} run)", "",
+    kind_of_run = "smoke" if args.quick else "default" if quick else "full"
+    text = [f"# cem and its peers ({kind_of_run} run)", "",
             header(peers, xent_version, time.perf_counter() - wall)]  # fmt: skip
     for kind, table in tables.items():
         text += ["", f"## {kind}", "", markdown_table(table)]
     report = "\n".join(text) + "\n"
     print(report)
     name = "peers" if set(args.cases) == set(KINDS) else "_".join(["peers", *args.cases])
+    name += "_quick" if args.quick else ""
     atomic_write_text(RESULTS / f"{name}.md", report)
     keys = list(dict.fromkeys(k for r in rows for k in r))
     print(f"written: {write_csv(name, [{k: r.get(k, '') for k in keys} for r in rows])}")
