@@ -686,8 +686,8 @@ def plot(tables: dict[str, list[dict]], path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true",
-                      help="a smoke run for CI: the first case of each kind, 1 s budgets")  # fmt: skip
+    smoke = "a smoke run for CI: the first case of each kind, 1 s budgets"
+    mode.add_argument("--quick", action="store_true", help=smoke)
     mode.add_argument("--full", action="store_true", help="more seeds, the full budgets")
     parser.add_argument("--cases", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
