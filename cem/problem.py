@@ -27,8 +27,9 @@ class Problem:
 
     Subclasses implement :meth:`score` (vectorized: ``(N, ...) -> (N,)``) and
     :meth:`initial_family`, and set :attr:`sense`. Optional: :attr:`known_optimum`,
-    :attr:`family_types`, :attr:`score_label`, :meth:`polish` (a local search),
-    :meth:`default_options`, :meth:`plot_solution`, :meth:`describe`.
+    :attr:`family_types`, :attr:`score_label`, :attr:`search_keys`, :meth:`polish` (a
+    local search), :meth:`default_options`, :meth:`plot_solution`,
+    :meth:`parameter_axes`, :meth:`describe`.
     """
 
     #: ``"max"`` or ``"min"``.
@@ -39,6 +40,9 @@ class Problem:
     family_types: tuple[type[Family], ...] = (Family,)
     #: What the score is, for plot labels and summaries ("cut weight", "tour length").
     score_label: str = "score"
+    #: Config keys that choose how the problem is searched (a local search, the starting
+    #: family), not the instance: ``cem plot`` overlays runs that differ only in them.
+    search_keys: tuple[str, ...] = ()
 
     def default_options(self) -> dict[str, Any]:
         """Optimizer options that suit this problem, merged under the user's options."""
@@ -47,6 +51,11 @@ class Problem:
     def plot_solution(self, x: np.ndarray, ax: Any) -> None:
         """Draw the solution ``x`` (a tour, a partition, ...) on the matplotlib axes ``ax``."""
         raise NotImplementedError(f"{type(self).__name__} has no picture of a solution")
+
+    def parameter_axes(self, name: str) -> tuple[list[str], str] | None:
+        """For the heat map of a matrix family parameter ``name`` (one categorical row per
+        coordinate): the name of each row and what the columns index, or ``None``."""
+        return None
 
     @property
     def can_plot(self) -> bool:

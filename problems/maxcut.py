@@ -249,6 +249,7 @@ class MaxCut(Problem):
     sense = "max"
     family_types = (Bernoulli,)
     score_label = "cut weight"
+    search_keys = ("fix_first", "local_search", "tabu_iters", "tabu_tenure")
 
     def __init__(
         self,

@@ -219,6 +219,7 @@ class TSP(Problem):
     sense = "min"
     family_types = (TransitionMatrix, NodePlacement)
     score_label = "tour length"
+    search_keys = ("family", "strategy")
 
     def __init__(
         self,
