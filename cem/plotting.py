@@ -476,7 +476,7 @@ def _check_comparable(run_dirs: Sequence[Path]) -> None:
             )
         differ = [
             f"problem.{k} ({_shown(problem0, k)} vs {_shown(problem, k)})"
-            for k in sorted(set(problem0) | set(problem))
+            for k in sorted(set(problem0) | set(problem), key=lambda k: (k != "name", k))
             if problem0.get(k) != problem.get(k)
         ]
         if not differ and described != described0:
