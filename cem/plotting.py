@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,11 +23,12 @@ import numpy as np
 from cem.errors import ConfigError
 from cem.history import History
 from cem.io import atomic_write_bytes
-from cem.rundir import ARRAYS, FORMATS, HISTORY, LEVELS, PARAM_PREFIX, RESULT
+from cem.rundir import ARRAYS, CONFIG, FORMATS, HISTORY, LEVELS, PARAM_PREFIX, RESULT
 
 __all__ = [
     "FORMATS",
     "figure_and_axes",
+    "figure_text",
     "plot_convergence",
     "plot_levels",
     "plot_parameter_heatmap",
@@ -47,6 +49,65 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+#: An interpreted-text role of reST, ``:math:`x```, ``:class:`~cem.Problem```.
+_ROLE = re.compile(r":(?P<role>[a-z]+(?::[a-z]+)?):`(?P<body>[^`]*)`")
+
+
+def figure_text(text: str) -> str:
+    r"""``text`` without reST markup, for a title or label: what a reader should see.
+
+    Docstrings and problem descriptions are written for Sphinx; a figure would show
+    their markup literally. A ``math`` role becomes matplotlib mathtext (``$x = 1$``; the
+    formula without its backslashes when mathtext cannot typeset it), a cross-reference
+    role its target's last name (``Bernoulli`` for ``~cem.families.Bernoulli``; the
+    whole path without the ``~``; the text of ``text <target>``), and a literal in
+    double or single backquotes its content. :func:`save_figure` applies it to every
+    text of a figure.
+
+    Examples
+    --------
+    >>> figure_text("Rosenbrock's valley (minimize; optimum 0 at :math:`x = 1`).")
+    "Rosenbrock's valley (minimize; optimum 0 at $x = 1$)."
+    >>> figure_text("a :class:`~cem.families.Bernoulli` family over ``n`` nodes")
+    'a Bernoulli family over n nodes'
+    """
+
+    def role(m: re.Match[str]) -> str:
+        body = m["body"]
+        if m["role"] == "math":
+            return _mathtext(body)
+        named = re.fullmatch(r"(.*?)\s*<[^<>]*>", body)
+        if named and named[1]:
+            return named[1]
+        return body[1:].rsplit(".", 1)[-1] if body.startswith("~") else body
+
+    text = _ROLE.sub(role, text)
+    text = re.sub(r"``([^`]*)``", r"\1", text)
+    return re.sub(r"`([^`]*)`_?", r"\1", text)
+
+
+def _mathtext(formula: str) -> str:
+    """``$formula$`` when matplotlib's mathtext typesets it, else the plain formula."""
+    from matplotlib.mathtext import MathTextParser
+
+    try:
+        MathTextParser("path").parse(f"${formula}$")
+    except ValueError:
+        formula = re.sub(r"\\(?:text|mathrm)\{([^{}]*)\}", r"\1", formula)
+        return re.sub(r"\\([A-Za-z]+)", r"\1", formula).replace("{", "").replace("}", "")
+    return f"${formula}$"
+
+
+def _plain_figure(fig: Any) -> None:
+    """Every text of ``fig`` (titles, labels, legends, annotations) through :func:`figure_text`."""
+    from matplotlib.text import Text
+
+    for artist in fig.findobj(Text):
+        text = artist.get_text()
+        if "`" in text:
+            artist.set_text(figure_text(text))
 
 
 def figure_and_axes(ax: Any | None, figsize: tuple[float, float]) -> tuple[Any, Any]:
@@ -89,6 +150,7 @@ def save_figure(
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise ConfigError(f"figure formats must be among {', '.join(FORMATS)}, got {bad!r}")
+    _plain_figure(fig)
     written = []
     for fmt in formats:
         buf = io.BytesIO()
@@ -178,7 +240,7 @@ def plot_convergence(
         )
         ax_entropy.plot(t, history["entropy"], color=c, lw=1.5, label=label)
         if ax_gap is not None and known_optimum is not None:
-            _plot_gap(ax_gap, t, best, history["gamma"], known_optimum, c, prefix)
+            _plot_gap(ax_gap, t, best, history["gamma"], known_optimum, c, prefix, k)
     ax_score.set(xlabel=xlabel, ylabel=score_label, title=f"{score_label.capitalize()} per {x}")
     ax_score.legend(fontsize="small")
     ax_entropy.set(xlabel=xlabel, ylabel="entropy (nats)", title="Entropy of the family")
@@ -197,6 +259,10 @@ def plot_convergence(
     return fig
 
 
+#: Vertical step, in axes fraction, between the "optimum at t" labels of overlaid runs.
+_LABEL_STEP = 0.07
+
+
 def _plot_gap(
     ax: Any,
     t: np.ndarray,
@@ -205,8 +271,14 @@ def _plot_gap(
     optimum: float,
     color: str,
     prefix: str,
+    row: int = 0,
 ) -> None:
-    """Relative gap of the best score and of gamma_t, log scale; zero gaps are marked."""
+    """Relative gap of the best score and of gamma_t, log scale; zero gaps are marked.
+
+    The label "optimum at t" of the ``row``-th overlaid run is stacked above those of the
+    earlier runs (:data:`_LABEL_STEP` apart), so labels of runs that reach the optimum at
+    the same or nearby iterations never print on top of each other.
+    """
     scale = abs(optimum) if optimum != 0 else 1.0
     gaps = {
         "best so far": np.abs(best - optimum) / scale,
@@ -232,7 +304,7 @@ def _plot_gap(
         left = t0 <= 0.5 * (t[0] + t[-1])  # the label on the side with room
         ax.annotate(
             f"{prefix}optimum at {t0:g}",
-            xy=(t0, 0.02),
+            xy=(t0, 0.02 + _LABEL_STEP * row),
             xycoords=("data", "axes fraction"),
             xytext=(4 if left else -4, 0),
             textcoords="offset points",
@@ -245,13 +317,35 @@ def _plot_gap(
     ax.legend(fontsize="small")
 
 
-def plot_parameter_heatmap(values: np.ndarray, name: str = "p", ax: Any | None = None) -> Any:
-    """Heat map of a parameter vector over iterations (rows: iterations, columns: coordinates).
+def plot_parameter_heatmap(
+    values: np.ndarray,
+    name: str = "p",
+    ax: Any | None = None,
+    axes_names: tuple[Sequence[str], str] | None = None,
+) -> Any:
+    """Heat map of a family parameter over iterations (rows: iterations, columns: coordinates).
 
     For a Bernoulli family this is the CE tutorial's max-cut figure: the
-    probabilities converge to 0 or 1, revealing the cut. Matrices are flattened.
+    probabilities converge to 0 or 1, revealing the cut.
+
+    Parameters
+    ----------
+    values : ndarray (T, n) or (T, k, m)
+        The parameter at each of ``T`` iterations. A matrix parameter (one categorical
+        row per coordinate) is drawn as ``k`` blocks of ``m`` columns side by side,
+        separated by white lines.
+    name : str
+        The parameter's name (colour bar).
+    ax : matplotlib axes, optional
+    axes_names : (sequence of str, str), optional
+        For a matrix parameter: the name of each of its ``k`` rows (on the top axis, e.g.
+        "buffer 1") and what its columns index (the bottom axis, e.g. "size"), as
+        :meth:`cem.Problem.parameter_axes` gives them. Default: "coordinate i" and
+        "category".
     """
-    values = np.asarray(values, dtype=float).reshape(len(values), -1)
+    values = np.asarray(values, dtype=float)
+    blocks = values.shape[1] if values.ndim == 3 else 0
+    values = values.reshape(len(values), -1)
     fig, ax = figure_and_axes(ax, (9, 3.6))
     image = ax.imshow(
         values,
@@ -262,15 +356,33 @@ def plot_parameter_heatmap(values: np.ndarray, name: str = "p", ax: Any | None =
         vmax=max(1.0, float(values.max())),
         extent=(0.5, values.shape[1] + 0.5, len(values) + 0.5, 0.5),
     )
-    ax.set(
-        xlabel="coordinate (node)",
-        ylabel="iteration t",
-        title=f"Family parameter {name} per iteration",
-    )
-    _integer_ticks(ax.xaxis)
+    ax.set(ylabel="iteration t", title=f"Family parameter {name} per iteration")
+    if blocks:
+        _block_axes(ax, blocks, values.shape[1] // blocks, axes_names)
+    else:
+        ax.set_xlabel("coordinate (node)")
+        _integer_ticks(ax.xaxis)
     _integer_ticks(ax.yaxis)
     fig.colorbar(image, ax=ax, label=name)
     return fig
+
+
+def _block_axes(
+    ax: Any, blocks: int, width: int, axes_names: tuple[Sequence[str], str] | None
+) -> None:
+    """Label ``blocks`` side-by-side blocks of ``width`` columns: names on top, index below."""
+    rows, column = axes_names or ([f"coordinate {i + 1}" for i in range(blocks)], "category")
+    if len(rows) != blocks:
+        raise ConfigError(f"axes_names needs {blocks} row names, got {len(rows)}")
+    starts = 1 + width * np.arange(blocks)
+    for edge in starts[1:] - 0.5:
+        ax.axvline(edge, color="white", lw=2)
+    shown = sorted({0, width // 2}) if blocks > 1 else sorted({0, width // 2, width - 1})
+    ax.set_xticks((starts[:, None] + np.array(shown)).ravel(), [str(j) for j in shown] * blocks)
+    ax.set_xlabel(f"{column}, 0..{width - 1} in each block")
+    top = ax.secondary_xaxis("top")
+    top.set_xticks(starts + 0.5 * (width - 1), list(rows))
+    top.tick_params(length=0)
 
 
 def _read_run(run_dir: Path) -> tuple[History, dict[str, Any], dict[str, np.ndarray]]:
@@ -317,6 +429,65 @@ def _run_problem(run_dir: Path) -> Any:
         return None
 
 
+def _run_identity(run_dir: Path) -> tuple[str, dict[str, Any], str]:
+    """``(kind, problem, described)`` of a run directory: "estimation" or "optimization",
+    the ``[problem]`` table of its resolved config without the keys that only choose how
+    the problem is searched (:attr:`cem.Problem.search_keys`), and ``result.json``'s
+    description of the problem."""
+    import tomllib
+
+    from cem.errors import CEMError
+    from cem.registry import resolve
+
+    try:
+        result = json.loads((run_dir / RESULT).read_text())
+    except (OSError, ValueError):
+        result = {}
+    result = result if isinstance(result, dict) else {}
+    try:
+        table = tomllib.loads((run_dir / CONFIG).read_text()).get("problem", {})
+    except (OSError, ValueError):
+        table = {}
+    table = dict(table) if isinstance(table, dict) else {}
+    try:
+        factory = resolve(str(table.get("name", "")))
+        owner = getattr(factory, "__self__", factory)  # a classmethod factory: its class
+        search_keys = tuple(getattr(owner, "search_keys", ()))
+    except CEMError:
+        search_keys = ()
+    problem = {k: v for k, v in table.items() if k not in search_keys}
+    kind = "estimation" if "estimate" in result else "optimization"
+    return kind, problem, str(result.get("problem", ""))
+
+
+def _shown(table: dict[str, Any], key: str) -> str:
+    return repr(table[key]) if key in table else "unset"
+
+
+def _check_comparable(run_dirs: Sequence[Path]) -> None:
+    """Refuse to overlay runs of different problems, or estimations with optimizations."""
+    if len(run_dirs) < 2:
+        return
+    (first, kind0, problem0, described0), *others = [(d, *_run_identity(d)) for d in run_dirs]
+    for d, kind, problem, described in others:
+        if kind != kind0:
+            raise ConfigError(
+                f"cannot overlay an {kind0} ({first}) with an {kind} ({d}); plot them separately"
+            )
+        differ = [
+            f"problem.{k} ({_shown(problem0, k)} vs {_shown(problem, k)})"
+            for k in sorted(set(problem0) | set(problem), key=lambda k: (k != "name", k))
+            if problem0.get(k) != problem.get(k)
+        ]
+        if not differ and described != described0:
+            differ = [f"the problem ({described0!r} vs {described!r})"]
+        if differ:
+            raise ConfigError(
+                f"cannot overlay runs of different problems: {first} and {d} differ in "
+                f"{', '.join(differ)}; plot them separately"
+            )
+
+
 def plot_runs(
     run_dirs: Sequence[str | os.PathLike[str]],
     out: str | os.PathLike[str],
@@ -356,6 +527,7 @@ def plot_runs(
         if estimation is not None:
             result, gamma, exact = estimation
             return plot_levels(result, gamma, out, exact=exact, formats=formats)
+    _check_comparable([Path(d) for d in run_dirs])
     plt = _pyplot()
     runs = [(Path(d).name, *_read_run(Path(d))) for d in run_dirs]
     known = next(
@@ -373,10 +545,10 @@ def plot_runs(
             ),
             None,
         )
-        if "x" in arrays:
+        if "x" in arrays or heat is not None:
             problem = problem if problem is not None else _run_problem(run_dir)
-            if problem is not None and getattr(problem, "can_plot", False):
-                solution = (problem, arrays["x"])
+        if "x" in arrays and problem is not None and getattr(problem, "can_plot", False):
+            solution = (problem, arrays["x"])
     n = convergence_panels(known)
     if heat is None and solution is None:
         fig = plot_convergence([(r[0], r[1]) for r in runs], known, x=x, score_label=label)
@@ -393,7 +565,8 @@ def plot_runs(
         )
         if heat is not None:
             width = n - 1 if solution is not None else n
-            plot_parameter_heatmap(heat[1], heat[0], fig.add_subplot(grid[1, :width]))
+            names = problem.parameter_axes(heat[0]) if problem is not None else None
+            plot_parameter_heatmap(heat[1], heat[0], fig.add_subplot(grid[1, :width]), names)
         if solution is not None:
             ax = fig.add_subplot(grid[1, n - 1] if heat is not None else grid[1, :])
             solution[0].plot_solution(solution[1], ax)

@@ -59,9 +59,9 @@ class Problem:
 
     Subclasses implement :meth:`score` (vectorized: ``(N, ...) -> (N,)``) and
     :meth:`initial_family`, and set :attr:`sense`. Optional: :attr:`known_optimum`,
-    :attr:`family_types`, :attr:`score_label`, :meth:`polish` (a local search),
-    :meth:`default_options`, :meth:`plot_solution`, :meth:`format_solution`,
-    :meth:`describe`.
+    :attr:`family_types`, :attr:`score_label`, :attr:`search_keys`, :meth:`polish` (a
+    local search), :meth:`default_options`, :meth:`plot_solution`,
+    :meth:`format_solution`, :meth:`parameter_axes`, :meth:`describe`.
     """
 
     #: ``"max"`` or ``"min"``.
@@ -72,6 +72,9 @@ class Problem:
     family_types: tuple[type[Family], ...] = (Family,)
     #: What the score is, for plot labels and summaries ("cut weight", "tour length").
     score_label: str = "score"
+    #: Config keys that choose how the problem is searched (a local search, the starting
+    #: family), not the instance: ``cem plot`` overlays runs that differ only in them.
+    search_keys: tuple[str, ...] = ()
 
     def default_options(self) -> dict[str, Any]:
         """Optimizer options that suit this problem, merged under the user's options."""
@@ -88,6 +91,11 @@ class Problem:
         problems override it to name what ``x`` means (a cut's sides, a tour, an allocation).
         """
         return format_array(x)
+
+    def parameter_axes(self, name: str) -> tuple[list[str], str] | None:
+        """For the heat map of a matrix family parameter ``name`` (one categorical row per
+        coordinate): the name of each row and what the columns index, or ``None``."""
+        return None
 
     @property
     def can_plot(self) -> bool:

@@ -30,6 +30,7 @@ import functools
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -214,6 +215,33 @@ class BufferAllocation(Problem):
         half = stats.t.ppf(0.975, replications - 1) * runs[:, k].std(ddof=1) / np.sqrt(replications)
         return Selection(cands[k], float(mean[k]), float(half), self.exact(cands[k]), len(cands))
 
+    def parameter_axes(self, name: str) -> tuple[list[str], str] | None:
+        """The rows of the family's ``probs`` are buffers 1..m-2 (the last takes the
+        rest), its columns the buffer sizes 0..B."""
+        if name != "probs":
+            return None
+        return [f"buffer {i + 1}" for i in range(self.spec.m - 2)], "buffer size (places)"
+
+    def plot_solution(self, x: np.ndarray, ax: Any) -> None:
+        """Bars of the allocation ``x`` (places per buffer), titled with the allocation
+        and its throughput (simulated with the objective's stream; exact when known)."""
+        x = np.asarray(x, dtype=np.int64).reshape(-1)
+        if x.shape != (self.spec.m - 1,) or x.sum() != self.total or np.any(x < 0):
+            raise ConfigError(
+                f"x must be an allocation of {self.total} places over {self.spec.m - 1} buffers"
+            )
+        buffers = np.arange(1, len(x) + 1)
+        ax.bar(buffers, x, color="tab:blue")
+        for i, b in zip(buffers, x, strict=True):
+            ax.annotate(str(b), (i, b), xytext=(0, 2), textcoords="offset points", ha="center")
+        throughput = float(self.score(x[None])[0])
+        exact = self.exact(x)
+        value = f"simulated throughput {throughput:.4g}"
+        value += "" if exact is None else f" (exact {exact:.4g})"
+        ax.set(xlabel="buffer (between machines i and i + 1)", ylabel="buffer size (places)",
+               xticks=buffers, ylim=(0, max(1, int(x.max())) * 1.15),
+               title=f"Allocation found {tuple(int(v) for v in x)}\n{value}")  # fmt: skip
+
     def describe(self) -> str:
         return (f"buffer allocation: {self.spec.m} machines, B = {self.total}, "
                 f"{self.n_units} parts per simulation")  # fmt: skip
@@ -300,6 +328,13 @@ class FlowLinePNH(Problem):
 
     def initial_family(self) -> Categorical:
         return Categorical.uniform([self.R - 2, self.R - 2, self.B - 1])
+
+    def parameter_axes(self, name: str) -> tuple[list[str], str] | None:
+        """The rows of the family's ``probs`` are ``r1``, ``r2``, ``b2``; column ``j`` is the
+        value ``j + 1``."""
+        if name != "probs":
+            return None
+        return ["rate r1", "rate r2", "buffer b2"], "value - 1"
 
     def decode(self, X: np.ndarray) -> np.ndarray:
         """Designs ``(r1, r2, r3, b2, b3)`` of category indices ``(N, 3)``."""

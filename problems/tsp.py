@@ -45,8 +45,7 @@ from cem.errors import ConfigError
 from cem.families import NodePlacement, TransitionMatrix
 from cem.problem import Problem
 from cem.problems.tsp_search import NeighbourSearch
-from cem.problems.tsplib import bundled_instance_path, read_tsplib, tour_length
-from cem.problems.tsplib import known_optimum as tsplib_optimum
+from cem.problems.tsplib import bundled_instance_path, listed_optimum, read_tsplib, tour_length
 
 __all__ = ["TSP", "or_opt", "two_opt"]
 
@@ -219,6 +218,7 @@ class TSP(Problem):
     sense = "min"
     family_types = (TransitionMatrix, NodePlacement)
     score_label = "tour length"
+    search_keys = ("family", "strategy")
 
     def __init__(
         self,
@@ -242,6 +242,8 @@ class TSP(Problem):
         self.distances = d
         self.symmetric = bool(np.array_equal(d, d.T))
         self.known_optimum = None if known_optimum is None else float(known_optimum)
+        #: How :attr:`known_optimum` was matched when it is not certain ("" otherwise).
+        self.optimum_note = ""
         if coords is not None:
             coords = np.asarray(coords, dtype=float)
             if coords.shape != (self.n, 2):
@@ -322,20 +324,30 @@ class TSP(Problem):
     ) -> TSP:
         """A TSPLIB ``.tsp``/``.atsp`` file.
 
-        The optimum is looked up by the instance's ``NAME`` in the bundled ``OPTIMA.csv``
-        (or, when the file sits beside an ``OPTIMA.csv``, in that one) unless given, and
-        attached only when the instance's content is the listed one
-        (:func:`cem.problems.tsplib.known_optimum`).
+        Unless given, the optimum is the one listed for the instance's ``NAME`` in the
+        bundled ``OPTIMA.csv`` or in an ``OPTIMA.csv`` beside the file (columns ``name``
+        and ``optimum``, optionally ``sha256``; see :mod:`cem.problems.optima`): where a
+        ``sha256`` is listed for the name, only an instance with that content gets the
+        optimum (:func:`cem.problems.tsplib.listed_optimum`); a name listed without one
+        attaches its optimum by name, and :meth:`describe` says so.
+
+        Raises
+        ------
+        DataFormatError
+            For a malformed instance file, or a malformed ``OPTIMA.csv`` beside it (naming
+            the file and line).
         """
         inst = read_tsplib(path)
         if inst.distances is None:
             raise ConfigError(f"{Path(path).name} holds no distances (a tour file?)")
+        note = ""
         if known_optimum is None:
-            known_optimum = tsplib_optimum(inst)
-            beside = Path(path).parent / "OPTIMA.csv"
-            if known_optimum is None and beside.is_file():
-                known_optimum = tsplib_optimum(inst, beside)
-        return cls(inst.distances, known_optimum, inst.coords, inst.name, family, strategy)
+            found = listed_optimum(inst, [Path(path).parent / "OPTIMA.csv"])
+            if found is not None:
+                known_optimum, note = found.value, found.note
+        prob = cls(inst.distances, known_optimum, inst.coords, inst.name, family, strategy)
+        prob.optimum_note = note
+        return prob
 
     @classmethod
     def from_config(
@@ -502,5 +514,6 @@ class TSP(Problem):
 
     def describe(self) -> str:
         opt = f", optimum {self.known_optimum:g}" if self.known_optimum is not None else ""
+        opt += f" ({self.optimum_note})" if opt and self.optimum_note else ""
         kind = "symmetric TSP" if self.symmetric else "asymmetric TSP"
         return f"{kind} {self.name} ({self.n} cities{opt})"

@@ -1,9 +1,11 @@
 r"""Pictures for the TSP: a tour on the map, and the CE distribution concentrating.
 
 :func:`plot_tour` draws the cities and a closed route, titled with its length and the gap
-to the optimum. :func:`plot_transition_matrices` draws heat maps of the transition matrix
-:math:`P` at a few iterations: the uniform start, the spread-out middle and the (nearly)
-degenerate end, where each row holds one transition of probability close to 1.
+to the optimum; an asymmetric instance without coordinates is drawn as its distance matrix
+with the tour as a path through it (:func:`plot_tour_matrix`). :func:`plot_transition_matrices`
+draws heat maps of the transition matrix :math:`P` at a few iterations: the uniform start,
+the spread-out middle and the (nearly) degenerate end, where each row holds one transition
+of probability close to 1.
 
 Matplotlib uses the Agg backend when no display is available.
 """
@@ -15,12 +17,19 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from cem.errors import ConfigError
 from cem.plotting import _pyplot, figure_and_axes
 from cem.problems.tsp import TSP
 
-__all__ = ["city_layout", "plot_tour", "plot_transition_matrices"]
+__all__ = [
+    "MAX_NUMBERED_STEPS",
+    "city_layout",
+    "plot_tour",
+    "plot_tour_matrix",
+    "plot_transition_matrices",
+]
 
 
 def city_layout(problem: TSP) -> tuple[np.ndarray, bool]:
@@ -49,8 +58,32 @@ def city_layout(problem: TSP) -> tuple[np.ndarray, bool]:
     return vecs[:, top] * np.sqrt(np.maximum(vals[top], 0.0)), False
 
 
+def _checked_tour(problem: TSP, tour: np.ndarray) -> np.ndarray:
+    tour = np.asarray(tour, dtype=np.int64)
+    if tour.shape != (problem.n,) or not np.array_equal(np.sort(tour), np.arange(problem.n)):
+        raise ConfigError(f"tour must be a permutation of 0..{problem.n - 1}")
+    return tour
+
+
+def _tour_title(problem: TSP, tour: np.ndarray) -> str:
+    length = float(problem.score(tour[None])[0])
+    title = f"{problem.name}: tour length {length:g}"
+    if problem.known_optimum:
+        gap = 100 * (length - problem.known_optimum) / problem.known_optimum
+        title += f"\noptimum {problem.known_optimum:g}, gap {gap:.2f}%"
+    return title
+
+
 def plot_tour(problem: TSP, tour: np.ndarray, ax: Any | None = None) -> Any:
-    """Cities and the closed route; the title gives the length and the gap to the optimum.
+    """The tour: on the map, or through the distance matrix of an asymmetric instance.
+
+    With coordinates, the cities and the closed route (arrows when the instance is
+    asymmetric). An asymmetric instance without coordinates (the ATSP files) has no
+    map: it is drawn by :func:`plot_tour_matrix`. A symmetric one without coordinates
+    is laid out by :func:`city_layout` (classical MDS), which only suggests the
+    geometry; the legend says how many distinct positions the cities take (cities at
+    distance 0 from each other share one). The title gives the length and the gap to
+    the optimum.
 
     Parameters
     ----------
@@ -63,16 +96,10 @@ def plot_tour(problem: TSP, tour: np.ndarray, ax: Any | None = None) -> Any:
     Returns
     -------
     matplotlib.figure.Figure
-
-    Notes
-    -----
-    Asymmetric instances are drawn with arrows (the direction matters). Instances without
-    coordinates are laid out by :func:`city_layout` (classical MDS), which only suggests
-    the geometry.
     """
-    tour = np.asarray(tour, dtype=np.int64)
-    if tour.shape != (problem.n,) or not np.array_equal(np.sort(tour), np.arange(problem.n)):
-        raise ConfigError(f"tour must be a permutation of 0..{problem.n - 1}")
+    tour = _checked_tour(problem, tour)
+    if problem.coords is None and not problem.symmetric:
+        return plot_tour_matrix(problem, tour, ax)
     fig, ax = figure_and_axes(ax, (7, 6))
     xy, real = city_layout(problem)
     route = xy[np.r_[tour, tour[:1]]]
@@ -85,20 +112,73 @@ def plot_tour(problem: TSP, tour: np.ndarray, ax: Any | None = None) -> Any:
                 arrowprops={"arrowstyle": "-|>", "color": "tab:blue", "lw": 1.2,
                             "shrinkA": 4, "shrinkB": 4, "mutation_scale": 10},
             )  # fmt: skip
-    ax.scatter(xy[:, 0], xy[:, 1], s=22, color="k", zorder=2, label="city")
+    distinct = len(np.unique(np.round(xy, 9), axis=0))
+    cities = f"city ({problem.n} at {distinct} distinct points)" if distinct < problem.n else "city"
+    ax.scatter(xy[:, 0], xy[:, 1], s=22, color="k", zorder=2, label=cities)
     ax.scatter(*xy[tour[0]], s=80, color="tab:red", zorder=3, label=f"start (city {tour[0]})")
-    length = float(problem.score(tour[None])[0])
-    title = f"{problem.name}: tour length {length:g}"
-    if problem.known_optimum:
-        gap = 100 * (length - problem.known_optimum) / problem.known_optimum
-        title += f"\noptimum {problem.known_optimum:g}, gap {gap:.2f}%"
-    ax.set_title(title)
+    ax.set_title(_tour_title(problem, tour))
     if real:
         ax.set(xlabel="x", ylabel="y")
     else:
         ax.set(xlabel="MDS axis 1 (layout from distances)", ylabel="MDS axis 2")
     ax.set_aspect("equal", adjustable="datalim")
     ax.legend(loc="upper right", fontsize="small", framealpha=0.9)
+    return fig
+
+
+#: Up to this many cities, :func:`plot_tour_matrix` numbers the tour's steps.
+MAX_NUMBERED_STEPS = 40
+
+
+def plot_tour_matrix(problem: TSP, tour: np.ndarray, ax: Any | None = None) -> Any:
+    """The tour as a path through the distance matrix (rows: from, columns: to).
+
+    Every city is drawn, whatever its distances (a map of an asymmetric instance
+    without coordinates would merge cities, e.g. br17's 17 cities into 6 points): the
+    grey cells are the distances :math:`d_{ij}`, and the tour's step ``k`` from city
+    :math:`t_k` to :math:`t_{k+1}` marks the cell (row :math:`t_k`, column
+    :math:`t_{k+1}`); the marks are joined in the order of the tour (along the column to
+    the diagonal cell of city :math:`t_{k+1}`, then along its row), numbered for up to
+    :data:`MAX_NUMBERED_STEPS` cities, and the first step is red. The title gives the
+    length, the gap to the optimum, and what is drawn.
+
+    Parameters
+    ----------
+    problem : TSP
+    tour : array_like (n,)
+        A permutation of the cities.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    tour = _checked_tour(problem, tour)
+    fig, ax = figure_and_axes(ax, (7, 6))
+    n = problem.n
+    d = np.where(np.eye(n, dtype=bool), np.nan, problem.distances)
+    image = ax.imshow(d, cmap="Greys", interpolation="nearest", alpha=0.6)
+    rows, cols = tour, np.roll(tour, -1)
+    # From the cell (t_k, t_k+1) down or up its column to the diagonal (city t_k+1), then
+    # along that row to the next step's cell: the path a reader follows through the matrix.
+    path_x = np.repeat(cols, 2)
+    path_y = np.column_stack([rows, cols]).ravel()
+    ax.plot(np.r_[path_x, path_x[:1]], np.r_[path_y, path_y[:1]], "-", color="tab:blue",
+            lw=0.9, alpha=0.7, zorder=2)  # fmt: skip
+    ax.scatter(cols, rows, s=36, color="tab:blue", zorder=3, label="tour step (from row to column)")
+    ax.scatter(cols[:1], rows[:1], s=70, color="tab:red", zorder=4,
+               label=f"first step (from city {tour[0]})")  # fmt: skip
+    if n <= MAX_NUMBERED_STEPS:
+        for k, (i, j) in enumerate(zip(rows, cols, strict=True)):
+            ax.annotate(str(k + 1), (j, i), xytext=(4, 3), textcoords="offset points",
+                        fontsize="x-small", color="tab:blue")  # fmt: skip
+    ax.set(xlabel="to city j", ylabel="from city i")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"{_tour_title(problem, tour)}\ndistance matrix of the {n} cities "
+                 "(no coordinates); the tour's steps marked", fontsize="medium")  # fmt: skip
+    fig.colorbar(image, ax=ax, label="distance $d_{ij}$", shrink=0.8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize="small")
     return fig
 
 

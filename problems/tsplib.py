@@ -26,9 +26,9 @@ References
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,7 @@ import numpy as np
 
 from cem.errors import ConfigError, DataFormatError
 from cem.memory import require
+from cem.problems.optima import ListedOptimum, lookup, read_table
 
 __all__ = [
     "DATA_DIR",
@@ -46,6 +47,7 @@ __all__ = [
     "distance_matrix",
     "distances_digest",
     "known_optimum",
+    "listed_optimum",
     "load_optima",
     "read_tsplib",
     "tour_length",
@@ -345,9 +347,9 @@ def tour_length(distances: np.ndarray, tours: np.ndarray) -> np.ndarray | float:
 
 
 def load_optima(path: str | os.PathLike[str] = DATA_DIR / "OPTIMA.csv") -> dict[str, int]:
-    """Published optimal tour lengths from an ``OPTIMA.csv`` (``name,...,optimum,...``)."""
-    with open(path, newline="", encoding="utf-8") as fh:
-        return {row["name"]: int(row["optimum"]) for row in csv.DictReader(fh)}
+    """Published optimal tour lengths from an ``OPTIMA.csv`` (``name,...,optimum,...``; see
+    :func:`cem.problems.optima.read_table` for the format and its errors)."""
+    return {name: int(v) for name, (v, _) in read_table(path, "optimum").items()}
 
 
 def distances_digest(distances: np.ndarray) -> str:
@@ -363,22 +365,30 @@ def distances_digest(distances: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def known_optimum(inst: TSPLIBInstance, table: str | os.PathLike[str] | None = None) -> int | None:
-    """The published optimum of an instance, only when its content is the listed one.
+def listed_optimum(
+    inst: TSPLIBInstance, tables: Sequence[str | os.PathLike[str]] = ()
+) -> ListedOptimum | None:
+    """The published optimum of an instance, attached by content or, failing a digest, by name.
 
-    The optimum is looked up by ``NAME`` in ``table`` (default: the bundled
-    ``OPTIMA.csv``) and returned only when the instance's :func:`distances_digest`
-    equals the ``sha256`` listed for that name in the bundled table: a file that
-    merely carries a known ``NAME:`` gets no optimum.
+    The instance's ``NAME`` is looked up in the bundled ``OPTIMA.csv``, then in
+    ``tables`` (e.g. the ``OPTIMA.csv`` beside a user's file), by
+    :func:`cem.problems.optima.lookup`: where a table lists a ``sha256`` for the name,
+    the optimum is attached only when the instance's :func:`distances_digest` equals it
+    (a file that merely carries a known ``NAME:`` gets none); a name listed without one
+    attaches its optimum by name, which :attr:`~cem.problems.optima.ListedOptimum.note`
+    says.
     """
     if inst.distances is None:
         return None
-    with open(DATA_DIR / "OPTIMA.csv", newline="", encoding="utf-8") as fh:
-        digests = {row["name"]: row["sha256"] for row in csv.DictReader(fh)}
-    if digests.get(inst.name) != distances_digest(inst.distances):
-        return None
-    optima = load_optima() if table is None else load_optima(table)
-    return optima.get(inst.name)
+    distances = inst.distances
+    return lookup(inst.name, lambda: distances_digest(distances),
+                  [DATA_DIR / "OPTIMA.csv", *map(Path, tables)], "optimum")  # fmt: skip
+
+
+def known_optimum(inst: TSPLIBInstance, table: str | os.PathLike[str] | None = None) -> int | None:
+    """The value of :func:`listed_optimum` (with ``table`` after the bundled one), or ``None``."""
+    found = listed_optimum(inst, () if table is None else (table,))
+    return None if found is None else int(found.value)
 
 
 def bundled_instance_path(name: str) -> Path:

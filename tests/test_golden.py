@@ -191,7 +191,15 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+#: Cases over ~20 s of CPU, checked in the slow tier (``-m slow``, run by ``.ci/run``): G1
+#: with the tabu polish (about 25 s).
+SLOW_CASES = {"config_maxcut_G1"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CASES else n for n in sorted(CASES)],
+)
 def test_golden(name: str) -> None:
     path = GOLDEN / f"{name}.json"
     got = json.loads(json.dumps(CASES[name]()))

@@ -65,3 +65,27 @@ def test_one_flip_keeps_no_default_options():
 def test_bad_local_search_options_name_the_key(key, value, match):
     with pytest.raises(ConfigError, match=match):
         MaxCut.from_config("tutorial5", **{key: value})
+
+
+def test_the_gset_config_uses_the_tabu_polish_and_the_tutorial_stays_plain_ce(capsys):
+    import json
+    from pathlib import Path
+
+    from cem.cli import main
+    from cem.config import load_config
+
+    root = Path(__file__).resolve().parents[1]
+    gset = load_config(root / "configs" / "maxcut_G1.toml")
+    assert gset.problem.local_search == "tabu"
+    assert gset.options["polish"] == "elite" and gset.options["n_samples"] == 100
+    tutorial = load_config(root / "configs" / "maxcut_tutorial.toml")
+    assert tutorial.problem.local_search == "1-flip" and tutorial.options["polish"] == "none"
+    # The cheap setting is documented beside the best one, in the config and the listing.
+    text = (root / "configs" / "maxcut_G1.toml").read_text()
+    assert 'local_search = "tabu"' in text and "The cheap option" in text
+    assert main(["problems"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("maxcut "))
+    assert '"tabu"' in line and '"1-flip"' in line
+    # Its golden run reaches G1's best-known cut (the slow golden test reruns it).
+    golden = json.loads((root / "tests" / "golden" / "config_maxcut_G1.json").read_text())
+    assert golden["fun"] == 11624 == golden["known_optimum"] and golden["success"]
