@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--match", help="only the problems whose label contains this text")
     parser.add_argument("--repeats", type=int, default=REPEATS, help="seeded runs per method")
-    args = parse_args(parser, argv, quick={"repeats": 1})
+    args = parse_args(parser, argv, quick={"repeats": 1, "match": "bridge network, gamma = 3"})
     repeats = args.repeats
     rows = []
     costs: dict[str, float] = {}
