@@ -21,7 +21,7 @@ A config has four sections::
     fail_untrusted = true  # cem run/resume exit with status 3 on an untrusted estimate
 
 A rare-event problem (:class:`cem.rare_event.RareEventProblem`) takes ``[estimator]``
-(keys of :data:`cem.rare_event.ESTIMATOR_OPTIONS`) instead of ``[optimizer]``; its
+(keys of :data:`cem.options.ESTIMATOR_OPTIONS`) instead of ``[optimizer]``; its
 ``[family]`` is the importance family the levels start from.
 The command line's ``--seed``, ``--n-jobs`` and ``--max-iter`` go to whichever of the
 two sections the problem uses (``--max-iter`` caps the levels of an estimation).
@@ -54,11 +54,18 @@ from cem.checks import is_int, is_real
 from cem.errors import CEMError, ConfigError, ResourceLimitError
 from cem.families import Family
 from cem.memory import iteration_bytes, require
-from cem.options import check_budget, elite_size, resolve_options, validate_table
+from cem.options import (
+    ESTIMATOR_OPTIONS,
+    OUTPUT_OPTIONS,
+    check_budget,
+    elite_size,
+    resolve_options,
+    validate_table,
+)
 from cem.parallel import root_seed
 from cem.presets import apply_method
 from cem.problem import Problem, check_family, check_family_type
-from cem.rare_event import ESTIMATOR_OPTIONS, RareEventProblem, _check_support, level_samples
+from cem.rare_event import RareEventProblem, _check_support, level_samples
 from cem.registry import (
     available_families,
     bind_parameters,
@@ -83,8 +90,6 @@ __all__ = [
 ]
 
 SECTIONS = ("problem", "family", "optimizer", "estimator", "output")
-OUTPUT_KEYS = {"dir": str, "plots": bool, "formats": list, "checkpoint": bool,
-               "fail_untrusted": bool}  # fmt: skip
 #: Deepest nesting of arrays and tables a config may have.
 MAX_DEPTH = 16
 _INT64 = 2**63 - 1
@@ -303,24 +308,11 @@ def _require_iteration(
 
 
 def _output(raw: dict[str, Any]) -> dict[str, Any]:
-    from cem.rundir import FORMATS
-
-    output = {"dir": "runs", "plots": True, "formats": ["png"], "checkpoint": True,
-              "fail_untrusted": True}  # fmt: skip
-    for key, value in raw.get("output", {}).items():
-        if key not in OUTPUT_KEYS:
-            raise ConfigError(f"unknown key [output] {key!r}; accepted: {', '.join(OUTPUT_KEYS)}")
-        if not isinstance(value, OUTPUT_KEYS[key]):
-            raise ConfigError(
-                f"[output] {key} must be a {OUTPUT_KEYS[key].__name__}, got {value!r}"
-            )
-        if key == "formats" and (not isinstance(value, list) or not value
-                                 or not set(value) <= set(FORMATS)):  # fmt: skip
-            raise ConfigError(
-                f"[output] formats must be a non-empty list of {', '.join(map(repr, FORMATS))}, "
-                f"got {value!r}"
-            )
-        output[key] = value
+    try:
+        output = validate_table(raw.get("output", {}), OUTPUT_OPTIONS, "key")
+    except ConfigError as exc:
+        raise ConfigError(f"[output] {exc}") from None
+    output["formats"] = list(output["formats"])
     return output
 
 

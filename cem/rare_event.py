@@ -77,7 +77,7 @@ from cem.families import Bernoulli, Exponential, Family, FullNormal, Gamma, Norm
 from cem.families.mixture import DefensiveMixture
 from cem.loop import CrossEntropyOptimizer
 from cem.memory import iteration_bytes, require
-from cem.options import OPTIONS, Option, validate_table
+from cem.options import ESTIMATOR_OPTIONS, validate_table
 from cem.parallel import (
     RNGLike,
     as_seed_sequence,
@@ -119,10 +119,6 @@ PRODUCT_FAMILIES: tuple[type[Family], ...] = (Bernoulli, Exponential, Gamma, Nor
 MAX_REGION_DIM = 20
 
 
-def _int_at_least(low: int) -> Callable[[Any], bool]:
-    return lambda v: is_int(v) and v >= low
-
-
 @dataclass(frozen=True)
 class ConditionalHook:
     r"""Conditional Monte Carlo: :math:`P(\text{event} \mid X_G)` in closed form.
@@ -143,45 +139,6 @@ class ConditionalHook:
 
     given: tuple[int, ...]
     probability: Callable[[np.ndarray], np.ndarray]
-
-
-#: Options of :func:`estimate_probability` that configs may set (``[estimator]``).
-ESTIMATOR_OPTIONS: dict[str, Option] = {
-    o.name: o
-    for o in [
-        Option("rho", 0.1, "elite fraction per level", "a number in (0, 1)",
-               lambda v: is_real(v) and 0 < v < 1),
-        Option("n_samples", None, "samples per level (N); None: max(1000, 25 d) for d "
-               "coordinates", "an integer >= 2 or None", _int_at_least(2), optional=True),
-        Option("n_final", 100_000, "samples of the final importance-sampling run (N1)",
-               "an integer >= 2", _int_at_least(2)),
-        Option("max_levels", 100, "cap on the number of levels", "an integer >= 1",
-               _int_at_least(1)),
-        Option("alpha", 1.0, "smoothing weight of the new parameters", "a number in (0, 1]",
-               lambda v: is_real(v) and 0 < v <= 1),
-        Option("defensive", 0.0, "fraction of the final run drawn from the nominal "
-               "(defensive mixture, Hesterberg 1995)", "a number in [0, 1)",
-               lambda v: is_real(v) and 0 <= v < 1),
-        Option("conditional", False, "conditional Monte Carlo in the final run: true for "
-               "the problem's conditional_probability, or a ConditionalHook",
-               "true, false or a ConditionalHook",
-               lambda v: isinstance(v, (bool, ConditionalHook))),
-        Option("tied", False, "one common value of each parameter for all coordinates "
-               "(exchangeable coordinates)", "true or false", lambda v: isinstance(v, bool)),
-        Option("screening", 0.0, "keep a coordinate's parameters at the nominal unless they "
-               "move by more than this relative amount (Rubinstein & Glynn 2009)",
-               "a number >= 0", lambda v: is_real(v) and v >= 0),
-        Option("mcmc_samples", 0, "score evaluations of the MCMC sampler of the zero-variance "
-               "density whose samples refit the family after the levels (improved CE, Chan & "
-               "Kroese 2012); 0 for none", "an integer >= 0", _int_at_least(0)),
-        Option("seed", None, "seed of the run", "a nonnegative integer or None",
-               _int_at_least(0), optional=True),
-        OPTIONS["max_time"],
-        OPTIONS["n_jobs"],
-        OPTIONS["batch_size"],
-        OPTIONS["backend"],
-    ]
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
