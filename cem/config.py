@@ -32,7 +32,7 @@ code from it (a ``"module:Class"`` name is imported only with ``allow_import=Tru
 every value is checked against the type its factory declares (no string is read as
 a number, no float as an integer, no NaN as a threshold), integers must fit in 64
 bits, and the memory that building the problem and one iteration would take is
-checked against :func:`cem.memory.memory_limit` before anything is allocated.
+checked against :func:`cem._memory.memory_limit` before anything is allocated.
 Paths in a config file (``[problem] file`` and other ``*_file``/``*_path`` keys,
 ``[output] dir``) are relative to the config file's folder.
 """
@@ -50,10 +50,12 @@ from typing import Any
 
 import numpy as np
 
-from cem.checks import is_int, is_real
+from cem._checks import is_int, is_real
+from cem._memory import iteration_bytes, require
+from cem._presets import apply_method
+from cem._seeding import root_seed
 from cem.errors import CEMError, ConfigError, ResourceLimitError
 from cem.families import Family
-from cem.memory import iteration_bytes, require
 from cem.options import (
     ESTIMATOR_OPTIONS,
     OUTPUT_OPTIONS,
@@ -62,10 +64,9 @@ from cem.options import (
     resolve_options,
     validate_table,
 )
-from cem.parallel import root_seed
-from cem.presets import apply_method
 from cem.problem import Problem, check_family, check_family_type
-from cem.rare_event import RareEventProblem, _check_support, level_samples
+from cem.rare_event import RareEventProblem, level_samples
+from cem.rare_event._driver import _check_support
 from cem.registry import (
     available_families,
     bind_parameters,
@@ -300,7 +301,7 @@ def _require_iteration(
     key: str, n_samples: int, family: Family, problem: Any, optimizer: dict[str, Any] | None = None
 ) -> None:
     """Refuse an iteration above the memory limit: an estimation's levels hold every sample,
-    the optimizer streams (:func:`cem.memory.iteration_bytes`)."""
+    the optimizer streams (:func:`cem._memory.iteration_bytes`)."""
     extra = getattr(problem, "score_bytes_per_sample", 0)
     streaming = {} if optimizer is None else {
         "n_elite": elite_size(optimizer), "batch_size": optimizer["batch_size"]}  # fmt: skip

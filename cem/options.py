@@ -15,13 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cem.checks import is_int, is_real
+from cem._checks import is_int, is_real
+from cem._parallel import backend_config
 from cem.errors import ConfigError
-from cem.parallel import backend_config
-from cem.rundir import FORMATS
 
 __all__ = [
     "ESTIMATOR_OPTIONS",
+    "FORMATS",
     "OPTIONS",
     "OUTPUT_OPTIONS",
     "Option",
@@ -170,6 +170,9 @@ ESTIMATOR_OPTIONS: dict[str, Option] = {
     ]
 }  # fmt: skip
 
+
+#: File formats a figure can be written in.
+FORMATS = ("png", "pdf", "svg")
 
 #: The ``[output]`` section of a config: what a run directory holds.
 OUTPUT_OPTIONS: dict[str, Option] = {

@@ -64,8 +64,8 @@ PROBLEMS: dict[str, str] = {
     "mm1_overflow": "cem.problems.rare_events:MM1Overflow",
     "series_system": "cem.problems.rare_events:SeriesSystem",
     "classification": "cem.problems.classification:Classification.from_config",
-    "network_reliability": "cem.problems.network_reliability:NetworkReliability",
-    "network_design": "cem.problems.network_design:NetworkDesign.from_config",
+    "network_reliability": "cem.problems.network.reliability:NetworkReliability",
+    "network_design": "cem.problems.network.design:NetworkDesign.from_config",
     "four_branch_system": "cem.problems.rare_events:FourBranchSystem",
     "k_out_of_n": "cem.problems.rare_events:KOutOfN",
 }

@@ -1,34 +1,19 @@
-"""Run directories: resolved config, checkpoints after every iteration, results and plots.
+"""Runs of configs: a run directory per run, checkpoints after every iteration, resume.
 
-A run directory holds
-
-- ``config.toml``: the config with every option resolved, the seed and the cem version;
-- ``checkpoint.npz``: the optimizer state after the last finished iteration, written
-  atomically (:mod:`cem.checkpoint`: arrays and JSON, no pickle, so a run directory
-  from someone else runs no code when resumed);
-- ``history.csv``, ``result.json`` (the scalars), ``arrays.npz`` (the best point ``x``
-  and, for small families, the family parameters per iteration as ``family.<name>``)
-  and the figure ``convergence.<format>`` (``[output] formats``) at the end;
-- for a rare-event estimation, the history of its levels (``history.csv``) and
-  ``levels.csv`` (one column per parameter coordinate); its checkpoint after every level
-  also holds the levels' records (:class:`~cem.rare_event.MultilevelEstimator`).
-
-Since iteration ``t`` draws from generators spawned from ``(seed, t)`` only, a run
-resumed from its checkpoint ends with exactly the result of an uninterrupted run.
-The checkpoint records the SHA-256 of ``config.toml``: a run whose config was edited
-since is resumed only on request (``allow_config_change=True``), which
-``result.json`` then records.
+The layout of a run directory is :mod:`cem.rundir`'s; this module runs a validated config
+(:class:`cem.config.ExperimentConfig`) into one, writing through :mod:`cem.rundir`, and
+continues an interrupted run from its checkpoint. Since iteration ``t`` draws from
+generators spawned from ``(seed, t)`` only, a run resumed from its checkpoint ends with
+exactly the result of an uninterrupted run. The checkpoint records the SHA-256 of
+``config.toml``: a run whose config was edited since is resumed only on request
+(``allow_config_change=True``, ``cem resume --allow-config-change``), which ``result.json``
+then records.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
 import math
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -36,32 +21,34 @@ from typing import IO, Any, TypeVar
 import numpy as np
 
 import cem
-from cem.checkpoint import read_checkpoint, write_checkpoint
-from cem.config import ExperimentConfig, dump_toml
+from cem._loop import CrossEntropyOptimizer
+from cem._progress import ProgressBar
+from cem.config import ExperimentConfig
 from cem.errors import BatchError, CEMError, ConfigError, ResourceLimitError, RunInterrupted
-from cem.io import atomic_write_bytes, atomic_write_text, remove_stale_temps
-from cem.loop import CrossEntropyOptimizer
+from cem.plotting import plot_levels, plot_records
 from cem.problem import Problem
-from cem.progress import ProgressBar
 from cem.rare_event import MultilevelEstimator, RareEventProblem
 from cem.result import EstimateResult, OptimizeResult, Result, gap_kind
 from cem.rundir import (
-    ARRAYS,
     CHECKPOINT,
-    CONFIG,
     FIGURE,
-    HISTORY,
-    LEVELS,
     PARAM_PREFIX,
-    RESULT,
-    RUN_FILES,
+    RunRecord,
+    claim_run_dir,
+    config_digest,
+    load_run_config,
+    new_run_dir,
+    read_checkpoint,
+    remove_stale,
+    write_arrays,
+    write_checkpoint,
+    write_config,
+    write_history,
+    write_levels,
+    write_result,
 )
 
 __all__ = [
-    "CHECKPOINT",
-    "config_digest",
-    "load_run_config",
-    "new_run_dir",
     "resume",
     "run_experiment",
     "write_results",
@@ -69,34 +56,6 @@ __all__ = [
 
 #: Family parameters are recorded per iteration when they hold at most this many numbers.
 MAX_RECORDED_PARAMS = 100_000
-
-
-def new_run_dir(parent: Path, stem: str) -> Path:
-    """A fresh ``parent/<stem>-<YYYYmmdd-HHMMSS>`` directory (a suffix avoids collisions)."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    for k in range(1000):
-        path = parent / (f"{stem}-{stamp}" + (f"-{k}" if k else ""))
-        try:
-            path.mkdir(parents=True)
-            return path
-        except FileExistsError:
-            continue
-    raise ConfigError(f"cannot create a new run directory under {parent}")
-
-
-def _claim(out: Path, force: bool) -> Path:
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"run directory {out} exists and is not a directory")
-    if out.exists() and any(out.iterdir()) and not force:
-        raise ConfigError(f"run directory {out} already exists; pass --force to overwrite it")
-    out.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(out, RUN_FILES)
-    return out
-
-
-def config_digest(run_dir: Path) -> str:
-    """SHA-256 of a run directory's ``config.toml``, as the checkpoint records it."""
-    return hashlib.sha256((Path(run_dir) / CONFIG).read_bytes()).hexdigest()
 
 
 def _resolved(cfg: ExperimentConfig, seed: int) -> dict[str, dict[str, Any]]:
@@ -120,18 +79,16 @@ class _Recorder:
         run_dir: Path,
         checkpoint: bool,
         params: list[dict[str, np.ndarray]],
-        digest: str,
         bar: ProgressBar | None = None,
     ):
         self.run_dir, self.checkpoint, self.params, self.bar = run_dir, checkpoint, params, bar
-        self.digest = digest
 
     def __call__(self, opt: CrossEntropyOptimizer) -> None:
         fam = opt.family.params()
         if opt.family.fixed_shapes and sum(np.size(v) for v in fam.values()) <= MAX_RECORDED_PARAMS:
             self.params.append({k: np.array(v) for k, v in fam.items()})
         if self.checkpoint:
-            write_checkpoint(self.run_dir / CHECKPOINT, opt.state_dict(), self.params, self.digest)
+            write_checkpoint(self.run_dir, opt.state_dict(), self.params)
         if self.bar is not None:
             self.bar(opt)
 
@@ -142,8 +99,7 @@ class _LevelRecorder(_Recorder):
     def __call__(self, est: MultilevelEstimator) -> None:  # type: ignore[override]
         if self.checkpoint:
             state = est.state_dict()
-            write_checkpoint(self.run_dir / CHECKPOINT, state["optimizer"], self.params,
-                             self.digest, levels=state)  # fmt: skip
+            write_checkpoint(self.run_dir, state["optimizer"], self.params, levels=state)
         if self.bar is not None:
             self.bar(est.optimizer)
 
@@ -160,7 +116,7 @@ def _execute(
     # The table as the config says (run_experiment makes every iteration the default).
     options = dict(cfg.options, verbose=False if quiet else cfg.options["verbose"])
     bar = _progress_bar(options, quiet)
-    recorder = _Recorder(run_dir, cfg.output["checkpoint"], params, config_digest(run_dir), bar)
+    recorder = _Recorder(run_dir, cfg.output["checkpoint"], params, bar)
     assert isinstance(cfg.problem, Problem)
     opt = CrossEntropyOptimizer(
         cfg.problem, cfg.family, callback=recorder, progress=bar.stream(stream), **options
@@ -237,10 +193,10 @@ def write_results(
 
     ``extra`` adds keys to ``result.json`` (e.g. that a resume accepted an edited config).
     """
-    result.history.to_csv(run_dir / HISTORY)
+    write_history(run_dir, result.history)
     x = None if result.x is None else np.asarray(result.x)
     assert isinstance(cfg.problem, Problem)  # an optimization's problem
-    _write_summary(run_dir, cfg, result, {
+    summary = _write_summary(run_dir, cfg, result, {
         "sense": result.sense,
         "score_label": getattr(cfg.problem, "score_label", "score"),
         "best_score": result.fun,
@@ -255,21 +211,16 @@ def write_results(
     arrays = {} if result.x is None else {"x": np.asarray(result.x)}
     if params:
         arrays.update({PARAM_PREFIX + k: np.stack([p[k] for p in params]) for k in params[0]})
-    if arrays:
-        buf = io.BytesIO()
-        save: Any = np.savez_compressed  # numpy's stub reads ** as its allow_pickle flag
-        save(buf, **arrays)
-        atomic_write_bytes(run_dir / ARRAYS, buf.getvalue())
-    if plots:
-        from cem.plotting import plot_runs
-
-        plot_runs([run_dir], run_dir / FIGURE, formats=cfg.output["formats"],
-                  problem=cfg.problem)  # fmt: skip
+    write_arrays(run_dir, arrays)
+    if plots:  # from the result in memory, not read back
+        record = RunRecord(run_dir.name, result.history, summary, arrays)
+        plot_records([record], run_dir / FIGURE, formats=cfg.output["formats"],
+                     problem=cfg.problem)  # fmt: skip
 
 
 def _write_summary(
     run_dir: Path, cfg: ExperimentConfig, result: Result, specific: dict[str, Any]
-) -> None:
+) -> dict[str, Any]:
     """Write ``result.json``: the keys every result shares, then the kind's own ones."""
     options = cfg.run_options
     summary = {
@@ -285,7 +236,8 @@ def _write_summary(
         "config_sha256": config_digest(run_dir),
         "cem_version": cem.__version__,
     }
-    atomic_write_text(run_dir / RESULT, json.dumps(summary, indent=2) + "\n")
+    write_result(run_dir, summary)
+    return summary
 
 
 def run_experiment(
@@ -305,12 +257,12 @@ def run_experiment(
     if cfg.kind == "optimize" and "verbose" not in cfg.raw.get("optimizer", {}):
         options["verbose"] = True  # a config run prints its table unless it says otherwise
     if out is not None:
-        run_dir = _claim(Path(out), force)
+        run_dir = claim_run_dir(Path(out), force)
     else:
         stem = cfg.source.stem if cfg.source is not None else "run"
         run_dir = new_run_dir(Path(cfg.output["dir"]), stem)
     header = f"resolved by cem {cem.__version__}; rerun with: cem run config.toml"
-    atomic_write_text(run_dir / CONFIG, dump_toml(_resolved(cfg, seed), header))
+    write_config(run_dir, _resolved(cfg, seed), header)
     if cfg.kind == "estimate":
         return run_dir, _estimate(cfg, run_dir, _estimator(cfg), quiet, stream)
     return run_dir, _execute(cfg, run_dir, None, quiet, stream)
@@ -343,14 +295,13 @@ def _estimate(
     bar = _progress_bar({"max_iter": o["max_levels"], "max_evals": None,
                          "max_time": o["max_time"]}, quiet)  # fmt: skip
     if est is not None:
-        est.callback = _LevelRecorder(run_dir, cfg.output["checkpoint"], [],
-                                      config_digest(run_dir), bar)  # fmt: skip
+        est.callback = _LevelRecorder(run_dir, cfg.output["checkpoint"], [], bar)
     run = est.run if est is not None else lambda: problem.estimate(family=cfg.family, **o)
     levels = est.levels if est is not None else []
     result = _guarded(run, bar, lambda: "the estimation",
                       lambda: _kept(cfg, run_dir, "level", len(levels)))  # fmt: skip
     if est is not None:
-        result.history.to_csv(run_dir / HISTORY)
+        write_history(run_dir, result.history)
     if not quiet:
         print(result.format_table(), file=stream or sys.stdout, flush=True)
     try:
@@ -380,50 +331,11 @@ def _estimate(
         "error_in_se": result.error_in_se,
         **(extra or {}),
     })  # fmt: skip
-    atomic_write_text(run_dir / LEVELS, _levels_csv(result.levels))
+    write_levels(run_dir, result.levels)
     if cfg.output["plots"]:
-        from cem.plotting import plot_levels
-
         plot_levels(result, problem.gamma, run_dir / FIGURE, exact=exact,
                     formats=cfg.output["formats"])  # fmt: skip
     return result
-
-
-def _levels_csv(levels: list[Any]) -> str:
-    """The level table as CSV: ``t``, ``gamma``, then one column per parameter coordinate.
-
-    A parameter ``mean`` of shape ``(5,)`` gives the columns ``mean[0]`` .. ``mean[4]``; a
-    matrix ``cov`` gives ``cov[i,j]``; a scalar keeps its name. Floats keep every digit.
-    A parameter whose shape changes between levels (a mixture that chooses its number of
-    components) gets the columns of its largest shape, empty where a level has fewer.
-    """
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    shapes = {k: tuple(np.max([np.shape(lv.params[k]) for lv in levels], axis=0))
-              for k in levels[0].params} if levels else {}  # fmt: skip
-    header = ["t", "gamma"]
-    for name, shape in shapes.items():
-        header += [name if not shape else f"{name}[{','.join(map(str, i))}]"
-                   for i in np.ndindex(*shape)]  # fmt: skip
-    writer.writerow(header)
-    for lv in levels:
-        row: list[Any] = [lv.t, repr(float(lv.gamma))]
-        for k, shape in shapes.items():
-            a = np.asarray(lv.params[k], dtype=float)
-            row += [repr(float(a[i])) if all(j < n for j, n in zip(i, a.shape, strict=True))
-                    else "" for i in np.ndindex(*shape)]  # fmt: skip
-        writer.writerow(row)
-    return buf.getvalue()
-
-
-def load_run_config(run_dir: Path, *, allow_import: bool = False) -> ExperimentConfig:
-    """The resolved config of a run directory."""
-    from cem.config import load_config
-
-    path = Path(run_dir) / CONFIG
-    if not path.is_file():
-        raise ConfigError(f"{run_dir} is not a run directory: no config.toml")
-    return load_config(path, allow_import=allow_import)
 
 
 def resume(
@@ -461,7 +373,7 @@ def resume(
     if cfg.kind == "estimate" and est is None:
         raise ConfigError(f"{run_dir} is an estimation without levels to resume "
                           f"({cfg.problem.describe()}); run it again instead")  # fmt: skip
-    remove_stale_temps(run_dir, RUN_FILES)
+    remove_stale(run_dir)
     path = run_dir / CHECKPOINT
     if not path.is_file():
         old = (
@@ -471,7 +383,7 @@ def resume(
         )
         raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from{old}")
     family = cfg.family if est is None else est.start
-    state = read_checkpoint(path, family, config_digest(run_dir), allow_config_change)
+    state = read_checkpoint(run_dir, family, allow_config_change)
     step = "iteration" if est is None else "level"
     if est is not None and state["levels"] is None:
         raise ConfigError(f"{path} is the checkpoint of an optimization, not of an estimation")

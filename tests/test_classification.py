@@ -12,18 +12,18 @@ from scipy.special import ndtr
 
 import cem.problems.classification as classification
 from cem import CrossEntropyOptimizer, minimize
-from cem.cli import main
+from cem._cli import main
 from cem.config import load_config
 from cem.errors import ConfigError, DataFormatError
-from cem.information import categorical_cross_entropy
 from cem.problems.classification import Classification, helmert_contrasts
-from cem.problems.classification_data import (
+from cem.problems.classification.data import (
     LabelledData,
     load_csv,
     load_iris,
     train_test_split,
     two_gaussians,
 )
+from cem.problems.classification.losses import categorical_cross_entropy
 from cem.registry import create_problem
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,7 +83,8 @@ def test_fitted_softmax_reaches_the_bayes_accuracy():
 
 # ---------------------------------------------------------------------- the model
 def _reference_objective(problem: Classification, x: np.ndarray) -> float:
-    """The objective from the checked log-loss of cem.information and a per-layer loop."""
+    """The objective from the checked log-loss of the classification losses and a per-layer
+    loop."""
     A = (problem.data.features - problem.data.features.mean(0)) / problem.data.features.std(0)
     at, penalty = 0, 0.0
     for j, (i, o) in enumerate(problem.layers):
@@ -192,7 +193,7 @@ def test_problem_errors():
 def test_contrasts_lose_nothing():
     """Q Q^T = I and Q 1 = 0; and the minimum over the K - 1 contrasts equals the minimum
     of the usual K-column model, found here by L-BFGS with finite differences on the
-    checked log-loss of cem.information."""
+    checked log-loss of cem.problems.classification.losses."""
     for k in (2, 3, 7):
         Q = helmert_contrasts(k)
         np.testing.assert_allclose(Q @ Q.T, np.eye(k - 1), atol=1e-15)

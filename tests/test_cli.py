@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cem.cli import main
+from cem._cli import main
 from cem.history import History
 
 REPO = Path(__file__).resolve().parents[1]
@@ -190,7 +190,7 @@ def test_killed_run_resumes_to_the_identical_result(plugin_dir, tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(plugin_dir), *sys.path]))
     argv = ["run", str(cfg), "--out", str(killed), "--quiet", "--allow-import"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cem.cli", *argv],
+        [sys.executable, "-m", "cem._cli", *argv],
         env=env,
         cwd=tmp_path,  # the installed cem, not the source tree (where cem.problems is not)
     )

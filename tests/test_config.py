@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cem.cli import main
+from cem._cli import main
 from cem.config import apply_overrides, dump_toml, parse_config
 from cem.errors import ConfigError
 from cem.options import OPTIONS
@@ -154,7 +154,7 @@ def test_missing_config_file(capsys):
 def test_bad_overrides_in_a_real_process(argv, tmp_path):
     cfg = tmp_path / "ok.toml"
     cfg.write_text(dump_toml(BASE))
-    cmd = [sys.executable, "-m", "cem.cli", *[a.format(cfg=cfg) for a in argv]]
+    cmd = [sys.executable, "-m", "cem._cli", *[a.format(cfg=cfg) for a in argv]]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.startswith("cem: error: ") and proc.stderr.count("\n") == 1

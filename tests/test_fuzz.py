@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cem.cli import main
+from cem._cli import main
 from cem.config import dump_toml, load_config
 from cem.errors import CEMError
 from cem.options import OPTIONS
@@ -405,7 +405,7 @@ def _api_cases() -> Iterator[tuple[str, Callable[[], Any], tuple[type, ...]]]:
     from cem.problems.maxcut import MaxCut, read_gset
     from cem.problems.rare_events import MM1Overflow, SumOfExponentials
     from cem.problems.tsp import TSP
-    from cem.problems.tsplib import read_tsplib
+    from cem.problems.tsp.tsplib import read_tsplib
     from cem.rare_event import estimate_probability
     from cem.registry import create_problem, resolve_family
 

@@ -123,8 +123,8 @@ def _estimation(res: Any) -> dict[str, Any]:
 
 def _config_case(path: Path) -> Callable[[], dict[str, Any]]:
     def run() -> dict[str, Any]:
+        from cem._loop import CrossEntropyOptimizer
         from cem.config import load_config
-        from cem.loop import CrossEntropyOptimizer
 
         cfg = load_config(path)
         if cfg.kind == "estimate":

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from cem import CrossEntropyOptimizer, maximize
-from cem.elite import EliteCandidates, elite_threshold
+from cem._elite import EliteCandidates, elite_threshold
+from cem._parallel import BatchRunner, batch_sizes, default_batch_size
 from cem.errors import BatchError, ConfigError
 from cem.families import Bernoulli, Normal
-from cem.parallel import BatchRunner, batch_sizes, default_batch_size
 from cem.problems.maxcut import MaxCut
 
 

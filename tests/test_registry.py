@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cem.cli import main
+from cem._cli import main
 from cem.config import load_config
 from cem.errors import ConfigError
 from cem.registry import (

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from cem import maximize
-from cem.cli import UNTRUSTED_EXIT, main
+from cem._cli import UNTRUSTED_EXIT, main
+from cem._io import atomic_write_bytes
 from cem.config import load_config
 from cem.errors import CheckpointError, ConfigError, ResourceLimitError
 from cem.families import Normal
-from cem.io import atomic_write_bytes
 from cem.problems.buffer_allocation import BufferAllocation, compositions
 from cem.problems.maxcut import MaxCut
 from cem.rare_event import estimate_probability
@@ -237,7 +237,7 @@ def test_resume_after_an_edit_names_the_flag_that_allows_it(tmp_path, capsys):
 
 
 def test_a_checkpoint_with_pickled_objects_gives_no_advice_to_unpickle(tmp_path):
-    from cem.checkpoint import read_checkpoint
+    from cem._checkpoint import read_checkpoint
 
     buf = io.BytesIO()
     np.save(buf, np.array([{"a": 1}], dtype=object), allow_pickle=True)

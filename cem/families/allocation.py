@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import entr
 
-from cem.checks import check_int
+from cem._checks import check_int
 from cem.errors import ConfigError
 from cem.families._base import Family, inverse_cdf, normalized_weights, weighted_cell_frequencies
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import entr
+from scipy.special import entr, rel_entr
 
 from cem.errors import ConfigError
 from cem.families._base import Family, normalized_weights
@@ -92,6 +92,11 @@ class Bernoulli(Family):
         with np.errstate(divide="ignore"):
             log_p, log_q = np.log(self.p), np.log1p(-self.p)
         return np.where(X > 0.5, log_p, log_q).sum(axis=1)
+
+    def _kl(self, q: Family) -> float:
+        p = self
+        assert isinstance(q, type(p))
+        return float(np.sum(rel_entr(p.p, q.p) + rel_entr(1.0 - p.p, 1.0 - q.p)))
 
     def entropy(self) -> float:
         return float(np.sum(entr(self.p) + entr(1.0 - self.p)))

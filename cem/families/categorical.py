@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.special import entr
+from scipy.special import entr, rel_entr
 
 from cem.errors import ConfigError
 from cem.families._base import Family, inverse_cdf, normalized_weights, weighted_cell_frequencies
@@ -121,6 +121,16 @@ class Categorical(Family):
         with np.errstate(divide="ignore"):
             logp = np.log(self.probs)
         return logp[np.arange(self.probs.shape[0]), X].sum(axis=1)
+
+    def _kl(self, q: Family) -> float:
+        p = self
+        assert isinstance(q, type(p))
+        if not np.array_equal(p.n_categories, q.n_categories):
+            raise ConfigError(
+                f"KL divergence needs the same categories, got {p.n_categories.tolist()} and "
+                f"{q.n_categories.tolist()}"
+            )
+        return float(np.sum(rel_entr(p.probs, q.probs)))
 
     def entropy(self) -> float:
         return float(entr(self.probs).sum())

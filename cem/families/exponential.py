@@ -80,6 +80,13 @@ class Exponential(Family):
             return logp
         return np.where(np.all(X >= 0, axis=1), logp, -np.inf)
 
+    def _kl(self, q: Family) -> float:
+        r""":math:`\sum_i \log(\theta_{qi}/\theta_{pi}) + \theta_{pi}/\theta_{qi} - 1` (means)."""
+        p = self
+        assert isinstance(q, type(p))
+        ratio = p.mean / q.mean
+        return float(np.sum(ratio - 1.0 - np.log(ratio)))
+
     def entropy(self) -> float:
         return float(np.sum(1.0 + np.log(self.mean)))
 

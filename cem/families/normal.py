@@ -150,6 +150,19 @@ class Normal(Family):
             - 0.5 * self.mean.size * np.log(2 * np.pi)
         )
 
+    def _kl(self, q: Family) -> float:
+        r""":math:`\sum_i \log(\sigma_{qi}/\sigma_{pi}) + (\sigma_{pi}^2 + \Delta\mu_i^2)
+        / (2 \sigma_{qi}^2) - 1/2`; two equal point masses are at divergence 0."""
+        p = self
+        assert isinstance(q, type(p))
+        sp, sq, dm = p.sigma, q.sigma, p.mean - q.mean
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.log(sq / sp) + (sp**2 + dm**2) / (2.0 * sq**2) - 0.5
+        points = (sp == 0) & (sq == 0)
+        terms = np.where(points, np.where(dm == 0, 0.0, np.inf), terms)
+        terms = np.where(~points & ((sp == 0) | (sq == 0)), np.inf, terms)
+        return float(np.sum(terms))
+
     def entropy(self) -> float:
         with np.errstate(divide="ignore"):
             return float(0.5 * self.mean.size * _LOG_2PI_E + np.sum(np.log(self.sigma)))
@@ -265,6 +278,25 @@ class FullNormal(Family):
             log_det = np.sum(np.log(self._eigval))
             quad = np.sum(z**2 / self._eigval, axis=1)
         return -0.5 * (quad + log_det + self.mean.size * np.log(2 * np.pi))
+
+    def _kl(self, q: Family) -> float:
+        r""":math:`\frac12 [\operatorname{tr}(\Sigma_q^{-1}\Sigma_p) + \Delta\mu^\top \Sigma_q^{-1}
+        \Delta\mu - d + \log\det\Sigma_q - \log\det\Sigma_p]`; with a singular covariance
+        the divergence is 0 for equal families, infinite when only one of them is
+        singular, and NaN (not evaluated) when both are."""
+        p = self
+        assert isinstance(q, type(p))
+        if p == q:
+            return 0.0
+        vp = np.linalg.eigvalsh(p.cov)
+        vq, U = np.linalg.eigh(q.cov)
+        singular_p, singular_q = vp.min() <= 0, vq.min() <= 0
+        if singular_p or singular_q:
+            return float("nan") if singular_p and singular_q else float("inf")
+        A = U.T @ p.cov @ U  # Sigma_p in the eigenbasis of Sigma_q
+        z = U.T @ (p.mean - q.mean)
+        quad = np.sum(np.diag(A) / vq) + np.sum(z**2 / vq)
+        return float(0.5 * (quad - p.mean.size + np.sum(np.log(vq)) - np.sum(np.log(vp))))
 
     def entropy(self) -> float:
         with np.errstate(divide="ignore"):

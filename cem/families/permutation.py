@@ -29,7 +29,7 @@ from abc import abstractmethod
 import numpy as np
 from scipy.special import entr
 
-from cem.checks import is_int
+from cem._checks import is_int
 from cem.errors import ConfigError
 from cem.families._base import Family, inverse_cdf, normalized_weights, weighted_cell_frequencies
 

@@ -6,6 +6,7 @@ import numpy as np
 from scipy import stats
 
 from cem.errors import ConfigError
+from cem.families._base import Family
 from cem.families.normal import Normal
 
 __all__ = ["TruncatedNormal"]
@@ -97,6 +98,10 @@ class TruncatedNormal(Normal):
         a, b, scale = self._standardized_bounds()
         X = np.asarray(X, dtype=float)
         return stats.truncnorm.logpdf(X, a, b, loc=self.mean, scale=scale).sum(axis=1)
+
+    def _kl(self, other: Family) -> float:
+        """No closed form here (the truncation changes the normal's density)."""
+        return float("nan")
 
     def entropy(self) -> float:
         a, b, scale = self._standardized_bounds()

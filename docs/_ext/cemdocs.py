@@ -48,7 +48,7 @@ def cli_rst() -> str:
     """The ``--help`` of ``cem`` and of each command, as literal blocks."""
     import argparse
 
-    from cem.cli import _parser
+    from cem._cli import _parser
 
     parser = _parser()
     parts = ["``cem``", "-------", "", ".. code-block:: text", ""]

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from cem.errors import ConfigError
 from cem.plotting import figure_and_axes
-from cem.problems.maxcut import MaxCut
+from cem.problems.maxcut.problem import MaxCut
 
 __all__ = ["MAX_DRAWN_NODES", "plot_partition"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from cem.errors import ConfigError, DataFormatError
-from cem.parallel import RNGLike, as_seed_sequence
+from cem.toolkit import RNGLike, as_seed_sequence
 
 __all__ = [
     "IRIS_PATH",
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 #: Fisher's Iris data, bundled (source in the file's header comment).
-IRIS_PATH = Path(__file__).resolve().parent / "data" / "iris.csv"
+IRIS_PATH = Path(__file__).resolve().parent.parent / "data" / "iris.csv"
 IRIS_CLASSES = ("setosa", "versicolor", "virginica")
 
 #: Default limits of :func:`load_csv`.

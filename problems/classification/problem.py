@@ -12,11 +12,13 @@ penalty on the weights (not the biases):
 The CE method minimizes :math:`L` over the flattened parameter vector with a
 :class:`~cem.families.Normal` family: each iteration scores a whole batch of ``B``
 parameter vectors with one batched matrix product per layer (logits of shape
-``(B, n, K)``) and :func:`cem.information.softmax_cross_entropy`. With ``hidden = h``
+``(B, n, K)``) and :func:`~cem.problems.classification.losses.softmax_cross_entropy`. With
+``hidden = h``
 the model is a network with one hidden layer of ``h`` tanh units, scored the same way.
 
 So the "cross-entropy" of the CE method (a KL divergence between sampling densities,
-:mod:`cem.information`) here drives the minimization of the other cross-entropy, the
+:meth:`cem.families.Family.kl_divergence`) here drives the minimization of the other
+cross-entropy, the
 classifier's loss. :meth:`Classification.minimize_lbfgs` fits the same model by
 L-BFGS with the analytic gradient (for softmax, :math:`X^\top (\hat P - T)/n + \lambda W`)
 for comparison; the softmax objective is strictly convex for :math:`\lambda > 0` in the
@@ -69,16 +71,16 @@ from scipy.special import softmax
 
 from cem.errors import ConfigError
 from cem.families import FullNormal, Normal
-from cem.information import categorical_cross_entropy, softmax_cross_entropy
-from cem.parallel import RNGLike, as_seed_sequence
 from cem.problem import Problem
-from cem.problems.classification_data import (
+from cem.problems.classification.data import (
     LabelledData,
     load_csv,
     load_iris,
     two_gaussians,
 )
+from cem.problems.classification.losses import categorical_cross_entropy, softmax_cross_entropy
 from cem.problems.continuous import CONTINUOUS_FAMILIES
+from cem.toolkit import RNGLike, as_seed_sequence
 
 __all__ = ["Classification", "helmert_contrasts"]
 
@@ -92,7 +94,7 @@ class Classification(Problem):
     Parameters
     ----------
     data : LabelledData
-        Training features and labels (:mod:`cem.problems.classification_data`).
+        Training features and labels (:mod:`cem.problems.classification.data`).
     hidden : int, default 0
         0 for a softmax classifier; ``h > 0`` for one hidden layer of ``h`` tanh units.
     l2 : float, optional
@@ -210,7 +212,7 @@ class Classification(Problem):
     def synthetic(
         cls, n: int = 200, dim: int = 2, separation: float = 2.0, rng: RNGLike = 0, **options: Any
     ) -> Classification:
-        """Two Gaussian classes (:func:`~cem.problems.classification_data.two_gaussians`)."""
+        """Two Gaussian classes (:func:`~cem.problems.classification.data.two_gaussians`)."""
         return cls(two_gaussians(n, dim, separation, rng), **options)
 
     @classmethod
@@ -383,7 +385,8 @@ class Classification(Problem):
 
     def log_loss(self, x: np.ndarray, data: LabelledData | None = None) -> float:
         """Mean cross-entropy of the labels of ``data`` (default: training), no penalty,
-        no smoothing or class weights (:func:`cem.information.categorical_cross_entropy`)."""
+        no smoothing or class weights
+        (:func:`~cem.problems.classification.losses.categorical_cross_entropy`)."""
         features, labels = self._labelled(data)
         return categorical_cross_entropy(labels, self.logits(x, features), from_logits=True)
 

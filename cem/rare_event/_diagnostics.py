@@ -63,6 +63,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cem.families.mixture import NormalMixture
+
 __all__ = [
     "MAX_PARETO_K",
     "MAX_VOV",
@@ -142,7 +144,6 @@ def count_regions(elite: np.ndarray, sigma: np.ndarray, max_regions: int = 4) ->
     samples in :math:`\{S \ge \gamma_1\}`, so each region of the event that is not much
     rarer than the others shows up there.
     """
-    from cem.families.mixture import NormalMixture
 
     X = np.asarray(elite, dtype=float)
     d = X.shape[1]

@@ -31,12 +31,11 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from cem.checks import check_int, is_int
 from cem.errors import ConfigError, DataFormatError
 from cem.families import Bernoulli
-from cem.memory import require
 from cem.problem import Problem, index_ranges
 from cem.problems.optima import ListedOptimum, lookup, read_table
+from cem.toolkit import check_int, is_int, require
 
 __all__ = [
     "MaxCut",
@@ -50,7 +49,7 @@ __all__ = [
 ]
 
 #: Gset graphs bundled with the package.
-GSET_DIR = Path(__file__).resolve().parent / "data" / "gset"
+GSET_DIR = Path(__file__).resolve().parent.parent / "data" / "gset"
 
 #: Above this density the weight matrix is kept dense.
 _DENSE_ABOVE = 0.1
@@ -115,7 +114,7 @@ def read_gset(path: str | os.PathLike[str]) -> sp.csr_array:
         ``1..n``, a self-loop, a duplicate edge, or an edge count that differs from the
         header.
     ResourceLimitError
-        When the header's ``n`` would need more memory than :mod:`cem.memory` allows.
+        When the header's ``n`` would need more memory than :mod:`cem._memory` allows.
     """
     path = Path(path)
     if not path.is_file():
@@ -516,8 +515,8 @@ class MaxCut(Problem):
         return (S > 0).astype(float), scores
 
     def plot_solution(self, x: np.ndarray, ax: Any) -> None:
-        """Draw the partition ``x`` (:func:`cem.problems.maxcut_plots.plot_partition`)."""
-        from cem.problems.maxcut_plots import plot_partition
+        """Draw the partition ``x`` (:func:`cem.problems.maxcut.plots.plot_partition`)."""
+        from cem.problems.maxcut.plots import plot_partition
 
         plot_partition(self, x, ax)
 

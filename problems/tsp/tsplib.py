@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 
 from cem.errors import ConfigError, DataFormatError
-from cem.memory import require
 from cem.problems.optima import ListedOptimum, lookup, read_table
+from cem.toolkit import require
 
 __all__ = [
     "DATA_DIR",
@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 #: Instances bundled with the package.
-DATA_DIR = Path(__file__).resolve().parent / "data" / "tsplib"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "tsplib"
 EDGE_WEIGHT_TYPES = ("EUC_2D", "CEIL_2D", "ATT", "GEO", "EXPLICIT")
 EDGE_WEIGHT_FORMATS = ("FULL_MATRIX", "UPPER_ROW", "LOWER_ROW", "UPPER_DIAG_ROW", "LOWER_DIAG_ROW")
 _SECTIONS = ("NODE_COORD_SECTION", "EDGE_WEIGHT_SECTION", "TOUR_SECTION",

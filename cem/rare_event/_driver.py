@@ -20,7 +20,7 @@ Then a final importance-sampling run of :math:`N_1` samples from :math:`v_T`:
 Likelihood ratios are handled in log space and the estimate is also returned as its
 logarithm, so probabilities far below the smallest double (about 1e-308) stay finite.
 
-Every result carries diagnostics of its weights (:mod:`cem.rare_diagnostics`: effective
+Every result carries diagnostics of its weights (:mod:`cem.rare_event._diagnostics`: effective
 sample sizes of the final run and of each level, the largest weight's share, the relative
 variance of the variance, the Pareto tail index) and, when they say the interval cannot be
 trusted, :class:`~cem.errors.DegenerateWeightsWarning` says why and what to try. The robust
@@ -36,9 +36,9 @@ estimators are options (and ``[estimator]`` config keys):
 - :class:`~cem.families.NormalMixture` with ``max_components`` for several failure regions.
 
 Discrete scores whose quantile stalls are handled by raising the level to the next
-observed score (:func:`cem.elite.level_threshold`).
+observed score (:func:`cem._elite.level_threshold`).
 
-The levels are the iterations of :class:`~cem.loop.CrossEntropyOptimizer` with
+The levels are the iterations of :class:`~cem._loop.CrossEntropyOptimizer` with
 likelihood-ratio weights (:class:`MultilevelEstimator`): an estimation has the
 optimizer's batches, stopping rules (``max_levels``, ``max_time``, a callback), history
 and state, so that a run directory of an estimation is checkpointed after every level
@@ -63,91 +63,49 @@ from typing import Any, Literal
 
 import numpy as np
 
-from cem.checks import check_int, is_int, is_real
-from cem.elite import check_scores
+from cem._checks import is_real
+from cem._elite import check_scores
+from cem._loop import CrossEntropyOptimizer
+from cem._memory import iteration_bytes, require
+from cem._parallel import sample_and_score, sample_batches
+from cem._seeding import RNGLike, child_seed
 from cem.errors import (
-    CEMWarning,
     ConfigError,
-    DegenerateWeightsWarning,
     InvalidScoreError,
     NotRareWarning,
     warn_caller,
 )
-from cem.families import Bernoulli, Exponential, Family, FullNormal, Gamma, Normal
+from cem.families import Bernoulli, Family, FullNormal, Normal
 from cem.families.mixture import DefensiveMixture
-from cem.loop import CrossEntropyOptimizer
-from cem.memory import iteration_bytes, require
 from cem.options import ESTIMATOR_OPTIONS, validate_table
-from cem.parallel import (
-    RNGLike,
-    as_seed_sequence,
-    batch_sizes,
-    child_seed,
-    sample_and_score,
-    sample_batches,
-)
-from cem.rare_diagnostics import (
-    WeightDiagnostics,
-    check_estimate,
+from cem.rare_event._diagnostics import (
     count_regions,
     ess,
     weight_diagnostics,
 )
+from cem.rare_event._final import (
+    LevelRecord,
+    diagnose,
+    final_estimate,
+    joined_scores,
+    make_result,
+    signed,
+)
+from cem.rare_event._variants import (
+    ConditionalHook,
+    conditional_refit,
+    marginal,
+    tie_and_screen,
+    zero_variance_samples,
+)
 from cem.result import EstimateResult, level_line
 
-__all__ = [
-    "ESTIMATOR_OPTIONS",
-    "ConditionalHook",
-    "LevelRecord",
-    "MultilevelEstimator",
-    "RareEventProblem",
-    "crude_monte_carlo",
-    "estimate_probability",
-    "tie_and_screen",
-]
-
-_Z95 = 1.959963984540054
-
-
-#: Families of independent coordinates with one entry per coordinate in each parameter:
-#: those that conditional Monte Carlo, tied parameters and screening can act on.
-PRODUCT_FAMILIES: tuple[type[Family], ...] = (Bernoulli, Exponential, Gamma, Normal)
+__all__ = ["MultilevelEstimator", "estimate_probability", "level_samples"]
 
 #: Largest dimension in which the first level's elite is searched for several failure
-#: regions (:func:`cem.rare_diagnostics.count_regions`); above it 100 elite points say
+#: regions (:func:`cem.rare_event._diagnostics.count_regions`); above it 100 elite points say
 #: little and the search costs more than the level.
 MAX_REGION_DIM = 20
-
-
-@dataclass(frozen=True)
-class ConditionalHook:
-    r"""Conditional Monte Carlo: :math:`P(\text{event} \mid X_G)` in closed form.
-
-    The final run then averages :math:`P(S(X) \ge \gamma \mid X_G) \, W(X_G)` over
-    importance samples of the coordinates :math:`G` only (the levels' family restricted to
-    them), instead of :math:`I\{S(X) \ge \gamma\} W(X)`. Conditioning never increases the
-    variance (Rao-Blackwell; Kroese, Taimre & Botev 2011, Sec. 9.4), and the remaining
-    coordinates need not be sampled at all.
-
-    Attributes
-    ----------
-    given : tuple of int
-        The coordinates :math:`G` conditioned on.
-    probability : callable
-        ``probability(X_G) -> (N,)`` in [0, 1], ``X_G`` of shape ``(N, len(given))``.
-    """
-
-    given: tuple[int, ...]
-    probability: Callable[[np.ndarray], np.ndarray]
-
-
-@dataclass(frozen=True)
-class LevelRecord:
-    """One level of the multilevel CE: its threshold and the fitted family's parameters."""
-
-    t: int
-    gamma: float
-    params: dict[str, np.ndarray]
 
 
 def level_samples(n_samples: int | None, family: Family) -> int:
@@ -165,13 +123,6 @@ def level_samples(n_samples: int | None, family: Family) -> int:
     if n_samples is not None:
         return n_samples
     return max(1000, 25 * math.prod(family.event_shape))
-
-
-def _signed(direction: str) -> float:
-    if direction not in ("ge", "le"):
-        raise ConfigError(f"direction must be 'ge' (S >= gamma) or 'le' (S <= gamma), got "
-                          f"{direction!r}")  # fmt: skip
-    return 1.0 if direction == "ge" else -1.0
 
 
 def _covers(nominal: Family, family: Family, seed: np.random.SeedSequence) -> bool:
@@ -200,40 +151,12 @@ def _check_support(nominal: Family, family: Family, seed: np.random.SeedSequence
         )
 
 
-def _scores(
-    parts: list[np.ndarray], n: int, batch_size: int | None, sign: float, family: Family
-) -> np.ndarray:
-    """The batches' scores checked and joined, times ``sign``; the batches are those
-    :func:`cem.parallel.batch_args` cuts for samples of ``family``."""
-    sizes = batch_sizes(n, batch_size, math.prod(family.event_shape))
-    return sign * np.concatenate(
-        [check_scores(p, nb, "raise") for p, nb in zip(parts, sizes, strict=True)]
-    )
-
-
-def _final_estimate(log_w_hits: np.ndarray, n: int) -> tuple[float, float, float, float]:
-    """(log estimate, estimate, standard error, relative error) from the hits' log weights.
-
-    The weights are scaled by their maximum :math:`e^c` first, so the relative error and the
-    log estimate are exact even when :math:`e^c` underflows.
-    """
-    if log_w_hits.size == 0:
-        return -math.inf, 0.0, 0.0, math.inf
-    c = float(np.max(log_w_hits))
-    w = np.exp(log_w_hits - c)  # scaled weights of the hits; misses contribute 0
-    mean = w.sum() / n
-    sd = math.sqrt(max((np.sum(w**2) / n - mean**2) * n / (n - 1), 0.0))
-    rel = sd / (mean * math.sqrt(n))
-    scale = math.exp(c)
-    return c + math.log(mean), mean * scale, sd / math.sqrt(n) * scale, rel
-
-
 class MultilevelEstimator:
     r"""Multilevel CE importance sampling, as a driver over the CE optimizer.
 
-    The levels are the iterations of a :class:`~cem.loop.CrossEntropyOptimizer` with the
+    The levels are the iterations of a :class:`~cem._loop.CrossEntropyOptimizer` with the
     nominal family (each elite weighted by its likelihood ratios) and the final level
-    :math:`\gamma` (:func:`cem.elite.level_threshold`): the elite → fit → smooth step is the
+    :math:`\gamma` (:func:`cem._elite.level_threshold`): the elite → fit → smooth step is the
     optimizer's own, and so are its batches, its stopping rules (``max_levels`` is its
     ``max_iter``, ``max_time``, the callback), its history and its state. This class keeps
     what the levels mean for the estimate (their records, the effective sample sizes of
@@ -275,7 +198,7 @@ class MultilevelEstimator:
             )
         if not is_real(gamma):
             raise ConfigError(f"gamma must be a finite number, got {gamma!r}")
-        self.sign = _signed(direction)
+        self.sign = signed(direction)
         self.score, self.nominal, self.gamma = score, nominal, float(gamma)
         self.options, self.callback, self.verbose = o, callback, verbose
         self.start = nominal if family is None else family
@@ -358,7 +281,8 @@ class MultilevelEstimator:
         The last level's family; with ``mcmc_samples`` refitted to samples of the
         zero-variance density (which costs score evaluations); with ``conditional`` the
         conditioned coordinates' family, refitted to all of the last level's samples
-        (:func:`_conditional_refit`); with ``defensive`` the defensive mixture.
+        (:func:`~cem.rare_event._variants.conditional_refit`); with ``defensive`` the defensive
+        mixture.
         """
         if self._final is not None:
             return self._final.family
@@ -385,12 +309,12 @@ class MultilevelEstimator:
         lost_support = not _covers(nominal, v, self.seed)
         hook = o["conditional"]
         if hook:
-            marginal_v = _marginal(v, hook.given)
+            marginal_v = marginal(v, hook.given)
             if status == "done" and not o["mcmc_samples"]:
                 v = self._conditional_refit(hook, levels, marginal_v)
             else:
                 v = marginal_v
-            nominal = _marginal(nominal, hook.given)
+            nominal = marginal(nominal, hook.given)
         if o["defensive"] > 0:
             v = DefensiveMixture(nominal, v, o["defensive"])
         self._final = _FinalRun(v, nominal, levels, level_ess, evaluations, status,
@@ -405,7 +329,7 @@ class MultilevelEstimator:
         X, parts = sample_and_score(v, hook.probability if hook else self.score, n_final,
                                     self.seed, 0, batch_size=batch_size,
                                     runner=self.optimizer.batch_runner)  # fmt: skip
-        return self._estimate(X, _scores(parts, n_final, batch_size, 1.0, v))
+        return self._estimate(X, joined_scores(parts, n_final, batch_size, 1.0, v))
 
     def ask(self) -> np.ndarray:
         """The samples to score next: the next level's, or once the levels have stopped,
@@ -457,31 +381,32 @@ class MultilevelEstimator:
         log_w = nominal.log_pdf(X[hits]) - v.log_pdf(X[hits]) + log_y
         if np.any(np.isnan(log_w)):
             raise InvalidScoreError("likelihood ratios are NaN: check the families' log_pdf")
-        log_est, est, se, rel = _final_estimate(log_w, n_final)
+        log_est, est, se, rel = final_estimate(log_w, n_final)
         diag = weight_diagnostics(log_w, n_final)
         seconds = (opt.history[-1].seconds if len(opt.history) else 0.0) + (
             time.perf_counter() - fin.started
         )
-        res = _result(log_est, est, se, rel, diag, n_final, fin.levels, fin.evaluations + n_final,
-                      seconds, "ce-cmc" if hook else "ce-is", v, fin.status)  # fmt: skip
+        res = make_result(log_est, est, se, rel, diag, n_final, fin.levels,
+                          fin.evaluations + n_final, seconds, "ce-cmc" if hook else "ce-is", v,
+                          fin.status)  # fmt: skip
         res["history"] = opt.history
         # After an MCMC refit the final family no longer rests on the levels' weights.
         refit = bool(o["mcmc_samples"]) and fin.status == "done"
-        return _diagnose(res, diag, fin.level_ess, fin.lost_support, fin.status, self.regions,
+        return diagnose(res, diag, fin.level_ess, fin.lost_support, fin.status, self.regions,
                          fin.level_ess[-1:] if refit else None)  # fmt: skip
 
     def _conditional_refit(
         self, hook: ConditionalHook, levels: list[LevelRecord], v: Family
     ) -> Family:
-        """:func:`_conditional_refit` on the last level's samples, drawn again from their
-        seed (no score is evaluated)."""
+        """:func:`~cem.rare_event._variants.conditional_refit` on the last level's samples,
+        drawn again from their seed (no score is evaluated)."""
         o, start = self.options, self.start
         drawn = start.with_params(**levels[-2].params) if len(levels) > 1 else start
         X = sample_batches(drawn, o["n_samples"], self.seed, levels[-1].t,
                            batch_size=o["batch_size"],
                            runner=self.optimizer.batch_runner)  # fmt: skip
-        return _conditional_refit(hook, _marginal(self.nominal, hook.given), v,
-                                  _marginal(drawn, hook.given), X)  # fmt: skip
+        return conditional_refit(hook, marginal(self.nominal, hook.given), v,
+                                  marginal(drawn, hook.given), X)  # fmt: skip
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
@@ -550,7 +475,7 @@ def estimate_probability(
         Starting importance family (default: the nominal); for example a
         :class:`~cem.families.NormalMixture` for events with several failure regions.
     rng : None, int, SeedSequence or Generator
-        The run's randomness (SPEC 7, :func:`cem.parallel.as_seed_sequence`); the same
+        The run's randomness (SPEC 7, :func:`cem._parallel.as_seed_sequence`); the same
         integer gives the same result for any ``n_jobs``.
     callback : callable, optional
         ``callback(estimator)`` after every level (a :class:`MultilevelEstimator`);
@@ -570,7 +495,7 @@ def estimate_probability(
     EstimateResult
         With the diagnostics ``ess``, ``max_weight_share``, ``vov``, ``pareto_k``,
         ``level_ess`` (ESS over elite size, per level), ``trusted`` and ``diagnostics``
-        (the verdict of :func:`cem.rare_diagnostics.check_estimate`, ``""`` when trusted).
+        (the verdict of :func:`cem.rare_event._diagnostics.check_estimate`, ``""`` when trusted).
 
     Warns
     -----
@@ -592,326 +517,3 @@ def estimate_probability(
     est = MultilevelEstimator(score, nominal, gamma, direction=direction, family=family,
                               rng=rng, callback=callback, verbose=verbose, **options)  # fmt: skip
     return est.run()
-
-
-def _conditional_refit(
-    hook: ConditionalHook, nominal: Family, v: Family, drawn: Family, X: np.ndarray
-) -> Family:
-    r"""Refit the conditioned coordinates' family to all of the last level's samples.
-
-    The marginal of the zero-variance density on :math:`X_G` is
-    :math:`f(x_G) P(\text{event} \mid x_G) / \ell`, so its CE fit uses every sample of the
-    last level, weighted by :math:`W(x_G) P(\text{event} \mid x_G)`, instead of the elite
-    only: no new score evaluation, much less noise.
-    """
-    Xg = np.ascontiguousarray(X[:, list(hook.given)])
-    P = check_scores(hook.probability(Xg), Xg.shape[0], "raise")
-    keep = P > 0
-    if not np.any(keep):
-        return v
-    log_w = nominal.log_pdf(Xg[keep]) - drawn.log_pdf(Xg[keep]) + np.log(P[keep])
-    return v.fit(Xg[keep], np.exp(log_w - np.max(log_w)))
-
-
-def _marginal(family: Family, given: tuple[int, ...]) -> Family:
-    """The family of the coordinates ``given`` of a family with independent coordinates.
-
-    Works for families whose parameters are all 1-D arrays over the coordinates
-    (:class:`~cem.families.Exponential`, :class:`~cem.families.Gamma`,
-    :class:`~cem.families.Normal`, :class:`~cem.families.Bernoulli`).
-    """
-    d = family.event_shape
-    params = family.params()
-    if not isinstance(family, PRODUCT_FAMILIES):
-        raise ConfigError("conditional Monte Carlo needs a family with independent coordinates "
-                          f"(Exponential, Gamma, Normal, Bernoulli), got {family!r}")  # fmt: skip
-    idx = np.asarray(given, dtype=int)
-    if idx.size == 0 or np.any((idx < 0) | (idx >= d[0])):
-        raise ConfigError(f"conditional given must be coordinates in [0, {d[0]}), got {given!r}")
-    return family.with_params(**{k: np.asarray(a)[idx] for k, a in params.items()})
-
-
-def zero_variance_samples(
-    score: Callable[[np.ndarray], np.ndarray],
-    nominal: Family,
-    target: float,
-    sign: float,
-    start: np.ndarray,
-    budget: int,
-    seed: np.random.SeedSequence,
-) -> np.ndarray:
-    r"""Samples of the zero-variance density :math:`g^*(x) \propto f(x; u) I\{S(x) \ge \gamma\}`.
-
-    The improved CE of Chan & Kroese (2012) fits the importance family to samples of
-    :math:`g^*` itself, unweighted, instead of to likelihood-ratio-weighted elite samples,
-    whose weights degenerate in high dimension. The chains here are preconditioned
-    Crank-Nicolson moves for a normal nominal :math:`N(m, \operatorname{diag}(s^2))`
-    (Cotter, Roberts, Stuart & White 2013; the conditional sampling of Papaioannou,
-    Betz, Zwirglmaier & Straub 2015),
-
-    .. math:: x' = m + \rho (x - m) + \sqrt{1 - \rho^2}\, s \odot \xi, \qquad
-              \xi \sim N(0, I),
-
-    accepted when :math:`S(x') \ge \gamma`: the proposal is reversible with respect to the
-    nominal, so :math:`g^*` is invariant. One chain starts from each point of ``start`` (the
-    last level's elite, already in the event); :math:`\rho` adapts after each sweep towards
-    an acceptance rate of 0.44. The first tenth of the sweeps is discarded as burn-in.
-
-    Parameters
-    ----------
-    score : callable
-        The vectorized score; ``sign * score`` is compared with ``target``.
-    nominal : Normal
-        The nominal family (diagonal normal).
-    start : ndarray (n_chains, d)
-        Points in the event.
-    budget : int
-        Score evaluations in total (``n_chains`` per sweep).
-
-    References
-    ----------
-    .. [1] J. C. C. Chan, D. P. Kroese, "Improved cross-entropy method for estimation",
-       Stat. Comput. 22:1031-1040, 2012.
-    .. [2] I. Papaioannou, W. Betz, K. Zwirglmaier, D. Straub, "MCMC algorithms for subset
-       simulation", Probab. Eng. Mech. 41:89-103, 2015.
-    """
-    if not isinstance(nominal, Normal):
-        raise ConfigError(f"mcmc_samples needs a Normal nominal family, got {nominal!r}")
-    rng = np.random.Generator(np.random.PCG64(seed))
-    m, s = nominal.mean, nominal.sigma
-    x = np.array(start, dtype=float)
-    sweeps = max(1, budget // x.shape[0])
-    rho, kept = 0.9, []
-    for k in range(sweeps):
-        prop = m + rho * (x - m) + math.sqrt(1 - rho**2) * s * rng.standard_normal(x.shape)
-        ok = sign * check_scores(score(prop), x.shape[0], "raise") >= target
-        x[ok] = prop[ok]
-        if k >= sweeps // 10:
-            kept.append(x.copy())
-        rate = float(ok.mean())  # move 1 - rho towards an acceptance rate of 0.44
-        rho = min(0.999, max(0.0, 1 - (1 - rho) * math.exp(rate - 0.44)))
-    return np.concatenate(kept)
-
-
-def tie_and_screen(v: Family, nominal: Family, tied: bool, screening: float) -> Family:
-    r"""Tied parameters and screening for high dimensions (Rubinstein & Glynn 2009).
-
-    The likelihood ratio of a product family over :math:`d` coordinates multiplies :math:`d`
-    noisy factors, so its variance grows exponentially in the number of fitted parameters.
-    Two remedies act on every per-coordinate parameter :math:`\theta_i` of the fitted family:
-
-    - *tied*: :math:`\theta_i \leftarrow \frac1d \sum_j \theta_j`, the CE (maximum
-      likelihood) update of one common parameter when the coordinates are exchangeable,
-      for the means of :class:`~cem.families.Exponential`, :class:`~cem.families.Normal`
-      (equal variances) and the probabilities of :class:`~cem.families.Bernoulli`;
-    - *screening* :math:`\delta`: :math:`\theta_i \leftarrow u_i` (the nominal value)
-      unless :math:`|\theta_i - u_i| > \delta\, s_i`, with :math:`s_i = |u_i|`, or 1 when
-      :math:`u_i = 0` (a normal mean in standard space): only the bottleneck parameters,
-      those that move, are updated.
-
-    References
-    ----------
-    .. [1] R. Y. Rubinstein, P. W. Glynn, "How to deal with the curse of dimensionality of
-       likelihood ratios in Monte Carlo simulation", Stoch. Models 25(4):547-568, 2009.
-    """
-    params, base, d = v.params(), nominal.params(), v.event_shape
-    coords = {k: np.asarray(a, dtype=float) for k, a in params.items()}
-    if not isinstance(v, PRODUCT_FAMILIES):
-        raise ConfigError(f"tied and screening need a family with per-coordinate parameters "
-                          f"(Exponential, Gamma, Normal, Bernoulli), got {v!r}")  # fmt: skip
-    new = dict(params)
-    for name, a in coords.items():
-        if tied:
-            a = np.full_like(a, a.mean())
-        if screening and name in base and np.shape(base[name]) == d:
-            u = np.asarray(base[name], dtype=float)
-            scale = np.where(u != 0, np.abs(u), 1.0)
-            a = np.where(np.abs(a - u) > screening * scale, a, u)
-        new[name] = a
-    return v.with_params(**new)
-
-
-def _diagnose(
-    res: EstimateResult,
-    diag: WeightDiagnostics,
-    level_ess: list[float],
-    lost_support: bool,
-    status: str,
-    regions: int = 1,
-    checked_levels: list[float] | None = None,
-) -> EstimateResult:
-    """Add the diagnostics to ``res``; warn when they say the interval cannot be trusted.
-
-    ``checked_levels`` are the level ESS fractions the verdict looks at (default: all).
-    """
-    checked = level_ess if checked_levels is None else checked_levels
-    verdict = check_estimate(diag, checked, lost_support, status == "done", regions)
-    res.update(level_ess=np.array(level_ess), trusted=not verdict, diagnostics=verdict,
-               levels_status=res.status)  # fmt: skip
-    if verdict:
-        # An interval that cannot be trusted is no success, whatever the levels did.
-        res.update(success=False, status="untrusted",
-                   message=f"{res.message}; untrusted: {verdict}")  # fmt: skip
-        warn_caller(verdict, DegenerateWeightsWarning)
-    return res
-
-
-def _result(
-    log_est: float,
-    est: float,
-    se: float,
-    rel: float,
-    diag: WeightDiagnostics,
-    n: int,
-    levels: list[LevelRecord],
-    evaluations: int,
-    seconds: float,
-    method: str,
-    family: Family | None,
-    status: str = "done",
-) -> EstimateResult:
-    if est > 1.0:
-        warn_caller(
-            f"the importance-sampling estimate {est:.6g} exceeds 1: the likelihood ratios "
-            "are unreliable (too few samples or a poor family); reported as 1, not a success",
-            CEMWarning,
-        )
-        est, log_est, hits_ok = 1.0, 0.0, False
-    else:
-        hits_ok = diag.hits > 0
-    ci = (max(0.0, est - _Z95 * se), min(1.0, est + _Z95 * se))
-    message = {
-        "done": "final importance-sampling run finished",
-        "max_levels": "gamma_t did not reach gamma within max_levels; final run done anyway",
-        "degenerate": "the levels' likelihood ratios collapsed; final run done anyway",
-        "stopped": "the levels were stopped (max_time or the callback) before gamma; "
-        "final run done anyway",
-    }[status]
-    if diag.hits == 0:
-        message += "; no sample hit the event"
-    return EstimateResult(
-        estimate=est, log_estimate=log_est, std_error=se, rel_error=rel, ci=ci, ess=diag.ess,
-        max_weight_share=diag.max_weight_share, vov=diag.vov, pareto_k=diag.pareto_k,
-        hits=diag.hits, n_final=n, levels=levels, nit=len(levels), nfev=evaluations,
-        seconds=seconds, method=method, family=family, status=status, message=message,
-        success=hits_ok, level_ess=np.array([]), trusted=hits_ok, diagnostics="",
-    )  # fmt: skip
-
-
-def crude_monte_carlo(
-    score: Callable[[np.ndarray], np.ndarray],
-    nominal: Family,
-    gamma: float,
-    *,
-    direction: Literal["ge", "le"] = "ge",
-    n_samples: int = 1_000_000,
-    rng: RNGLike = None,
-    n_jobs: int = 1,
-    batch_size: int | None = None,
-    backend: str | None = None,
-) -> EstimateResult:
-    r"""Crude Monte Carlo estimate of the same probability.
-
-    :math:`\hat\ell = H / N` with :math:`SE = \sqrt{\hat\ell (1 - \hat\ell) / N}`.
-    With no hit the estimate is 0 and ``no_hit`` is true.
-    """
-    sign = _signed(direction)
-    n_samples = check_int("n_samples", n_samples, 2)
-    start = time.perf_counter()
-    root = as_seed_sequence(rng)
-    batch_size = batch_size or 100_000
-    _, parts = sample_and_score(nominal, score, n_samples, root, 0, batch_size=batch_size,
-                                n_jobs=n_jobs, backend=backend)  # fmt: skip
-    hits = int(np.sum(_scores(parts, n_samples, batch_size, sign, nominal) >= sign * gamma))
-    p = hits / n_samples
-    se = math.sqrt(p * (1 - p) / n_samples)
-    log_est = math.log(p) if hits else -math.inf
-    rel = se / p if hits else math.inf
-    diag = weight_diagnostics(np.zeros(hits), n_samples)  # every weight is 1
-    return _result(log_est, p, se, rel, diag, n_samples, [], n_samples,
-                   time.perf_counter() - start, "crude", nominal)  # fmt: skip
-
-
-class RareEventProblem:
-    r"""A rare event :math:`\{S(X) \ge \gamma\}` (or :math:`\le`) under a nominal family.
-
-    Subclasses give the vectorized :meth:`score`, the :meth:`nominal_family` and
-    ``gamma``, and :meth:`log_exact` when the probability has a closed form; the
-    estimators of this module do the rest.
-    """
-
-    #: The threshold :math:`\gamma`.
-    gamma: float
-    #: ``"ge"`` for :math:`S \ge \gamma`, ``"le"`` for :math:`S \le \gamma`.
-    direction: Literal["ge", "le"] = "ge"
-    #: The family classes whose samples :meth:`score` understands.
-    family_types: tuple[type[Family], ...] = (Family,)
-
-    def score(self, X: np.ndarray) -> np.ndarray:
-        """The performance :math:`S(X)` of each row, shape ``(N,)``."""
-        raise NotImplementedError
-
-    def nominal_family(self) -> Family:
-        """The distribution of :math:`X`, with an exact (normalised) ``log_pdf``."""
-        raise NotImplementedError
-
-    def importance_family(self) -> Family:
-        """The family the CE levels start from and refit (default: the nominal)."""
-        return self.nominal_family()
-
-    def exact(self) -> float:
-        r"""The exact probability, :math:`\exp` of :meth:`log_exact`."""
-        return math.exp(self.log_exact())
-
-    def log_exact(self) -> float:
-        """The logarithm of the exact probability, where a closed form exists."""
-        raise NotImplementedError
-
-    def estimate(
-        self, family: Family | None = None, rng: RNGLike = None, **options: Any
-    ) -> EstimateResult:
-        """:func:`estimate_probability` with this problem's families and options.
-
-        ``family`` replaces :meth:`importance_family` as the levels' starting family.
-        """
-        return self.estimator(family, rng, **options).run()
-
-    def estimator(
-        self,
-        family: Family | None = None,
-        rng: RNGLike = None,
-        callback: Callable[[MultilevelEstimator], bool | None] | None = None,
-        **options: Any,
-    ) -> MultilevelEstimator:
-        """The :class:`MultilevelEstimator` of :meth:`estimate`, not yet run.
-
-        Raises
-        ------
-        NotImplementedError
-            When the problem estimates by another method, without levels.
-        """
-        if family is None:
-            family = self.importance_family()
-        if options.get("conditional") is True:
-            if not self.conditioned_on:
-                raise ConfigError(f"conditional = true: {type(self).__name__} defines no "
-                                  "conditional_probability")  # fmt: skip
-            options["conditional"] = ConditionalHook(self.conditioned_on,
-                                                     self.conditional_probability)  # fmt: skip
-        return MultilevelEstimator(
-            self.score, self.nominal_family(), self.gamma, direction=self.direction,
-            family=family, rng=rng, callback=callback, **options,
-        )  # fmt: skip
-
-    #: The coordinates :meth:`conditional_probability` conditions on.
-    conditioned_on: tuple[int, ...] = ()
-
-    def conditional_probability(self, X_given: np.ndarray) -> np.ndarray:
-        r""":math:`P(\text{event} \mid X_G)` for rows ``X_given`` of the coordinates
-        :attr:`conditioned_on`, in closed form (the ``conditional = true`` option)."""
-        raise NotImplementedError(f"{type(self).__name__} has no conditional probability")
-
-    def describe(self) -> str:
-        """A one-line description: the class's first doc line and gamma."""
-        first = (type(self).__doc__ or type(self).__name__).strip().splitlines()[0]
-        return f"{first.replace('``', '').rstrip('.')} (gamma = {self.gamma:g})"

@@ -21,9 +21,14 @@ from typing import Any
 import numpy as np
 
 from cem import __version__
+from cem.config import load_config
 from cem.errors import CEMError, ConfigError, RunInterrupted
-from cem.plotting import FORMATS
+from cem.options import FORMATS, all_tables, options_table
+from cem.plotting import plot_runs
+from cem.registry import available_problems, resolve
 from cem.result import EstimateResult, OptimizeResult, Result, gap_kind
+from cem.rundir import load_run_config
+from cem.runner import resume, run_experiment
 
 __all__ = ["TRACEBACK_ENV", "main"]
 
@@ -100,8 +105,6 @@ def _exit_status(cfg: Any, result: Result) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from cem.config import load_config
-    from cem.runner import run_experiment
 
     with _dask_client(args.dask):
         cfg = load_config(args.config, args.set, _cli_values(args), allow_import=args.allow_import)
@@ -112,7 +115,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
-    from cem.runner import load_run_config, resume
 
     with _dask_client(args.dask):
         cfg = load_run_config(Path(args.run_dir), allow_import=args.allow_import)
@@ -124,7 +126,6 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from cem.plotting import plot_runs
 
     out = args.out or Path(args.run_dirs[0]) / (
         "convergence.png" if len(args.run_dirs) == 1 else "comparison.png"
@@ -135,11 +136,9 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from cem.config import load_config
 
     with _dask_client(args.dask):
         cfg = load_config(args.config, args.set, _cli_values(args), allow_import=args.allow_import)
-    from cem.options import all_tables
 
     what = "optimization" if cfg.kind == "optimize" else "rare-event estimation"
     print(f"{args.config}: valid ({cfg.problem.describe()}; {what}, family {cfg.family!r})")
@@ -165,7 +164,6 @@ def _plain_text(doc: str) -> str:
 
 
 def _cmd_problems(args: argparse.Namespace) -> int:
-    from cem.registry import available_problems, resolve
 
     for name, path in sorted(available_problems().items()):
         try:
@@ -183,7 +181,6 @@ def _cmd_problems(args: argparse.Namespace) -> int:
 
 
 def _cmd_options(args: argparse.Namespace) -> int:
-    from cem.options import all_tables, options_table
 
     for k, (section, table) in enumerate(all_tables().items()):
         print(f"{'' if k == 0 else chr(10)}[{section}]\n\n{options_table(table)}")

@@ -6,7 +6,7 @@ The optional local search (``polish``) is 2-opt plus or-opt for symmetric instan
 or-opt (moving a segment of 1 to 3 cities, orientation kept) for asymmetric ones; every
 round applies the best improving move of each tour, all tours at once. The memetic
 strategy (``strategy="memetic"``) uses instead the neighbour-list search of
-:mod:`cem.problems.tsp_search` (2-opt and segment exchange, don't-look bits) followed by
+:mod:`cem.problems.tsp.search` (2-opt and segment exchange, don't-look bits) followed by
 an iterated local search whose kicks restart a random segment: a CE over the polished
 elite, in the spirit of memetic algorithms (Moscato 1989) and of iterated local search.
 
@@ -44,8 +44,8 @@ import numpy as np
 from cem.errors import ConfigError
 from cem.families import NodePlacement, TransitionMatrix
 from cem.problem import Problem
-from cem.problems.tsp_search import NeighbourSearch
-from cem.problems.tsplib import bundled_instance_path, listed_optimum, read_tsplib, tour_length
+from cem.problems.tsp.search import NeighbourSearch
+from cem.problems.tsp.tsplib import bundled_instance_path, listed_optimum, read_tsplib, tour_length
 
 __all__ = ["TSP", "or_opt", "two_opt"]
 
@@ -200,7 +200,7 @@ class TSP(Problem):
         Which :meth:`default_options` and :meth:`polish`: the literature's CE settings
         (with the full 2-opt / or-opt neighbourhood when a polish is asked for), or a
         small sample whose elite gets a neighbour-list local search and iterated local
-        search (:mod:`cem.problems.tsp_search`) every iteration.
+        search (:mod:`cem.problems.tsp.search`) every iteration.
 
     Notes
     -----
@@ -328,7 +328,7 @@ class TSP(Problem):
         bundled ``OPTIMA.csv`` or in an ``OPTIMA.csv`` beside the file (columns ``name``
         and ``optimum``, optionally ``sha256``; see :mod:`cem.problems.optima`): where a
         ``sha256`` is listed for the name, only an instance with that content gets the
-        optimum (:func:`cem.problems.tsplib.listed_optimum`); a name listed without one
+        optimum (:func:`cem.problems.tsp.tsplib.listed_optimum`); a name listed without one
         attaches its optimum by name, and :meth:`describe` says so.
 
         Raises
@@ -443,10 +443,10 @@ class TSP(Problem):
         path changes its length).
 
         ``strategy="memetic"``: :meth:`NeighbourSearch.optimize
-        <cem.problems.tsp_search.NeighbourSearch.optimize>` (2-opt on a symmetric
+        <cem.problems.tsp.search.NeighbourSearch.optimize>` (2-opt on a symmetric
         instance and segment exchange, with neighbour lists; see :attr:`search`), then
         :attr:`kicks` rounds of iterated local search
-        (:meth:`~cem.problems.tsp_search.NeighbourSearch.iterate`).
+        (:meth:`~cem.problems.tsp.search.NeighbourSearch.iterate`).
         The kicks draw from a generator seeded by the tours themselves, so the polish
         stays a function of its input (the loop polishes each distinct tour once).
         """
@@ -500,8 +500,8 @@ class TSP(Problem):
         return _start_at_zero(tours), lengths
 
     def plot_solution(self, x: np.ndarray, ax: Any) -> None:
-        """Draw the tour ``x`` on the map (:func:`cem.problems.tsp_plots.plot_tour`)."""
-        from cem.problems.tsp_plots import plot_tour
+        """Draw the tour ``x`` on the map (:func:`cem.problems.tsp.plots.plot_tour`)."""
+        from cem.problems.tsp.plots import plot_tour
 
         plot_tour(self, x, ax)
 

@@ -49,11 +49,11 @@ import numpy as np
 
 from cem.errors import ConfigError
 from cem.families import Bernoulli
-from cem.parallel import RNGLike, as_seed_sequence, child_seed
 from cem.problem import Problem
-from cem.problems.network_model import Network
-from cem.problems.network_reliability import permutation_monte_carlo
+from cem.problems.network.model import Network
+from cem.problems.network.reliability import permutation_monte_carlo
 from cem.result import EstimateResult, OptimizeResult
+from cem.toolkit import RNGLike, as_seed_sequence, child_seed
 
 __all__ = ["MAX_EXACT_LINKS", "NetworkDesign"]
 

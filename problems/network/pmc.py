@@ -53,7 +53,7 @@ import numpy as np
 from scipy import stats
 
 from cem.errors import ConfigError
-from cem.problems.network_model import Network
+from cem.problems.network.model import Network
 
 __all__ = ["birth_rates", "hypoexponential_tail", "merge_stages"]
 

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from cem.errors import ConfigError
-from cem.problems.network_model import Network
+from cem.problems.network.model import Network
 
 __all__ = [
     "MAX_ENUMERATION_EDGES",

@@ -19,8 +19,8 @@ import os
 import re
 from collections.abc import Sequence
 
+from cem._parallel import default_batch_size
 from cem.errors import ConfigError, ResourceLimitError
-from cem.parallel import default_batch_size
 
 __all__ = [
     "DEFAULT_FRACTION",
@@ -116,7 +116,7 @@ def iteration_bytes(
     :math:`c` is :data:`ITERATION_COPIES` and :math:`s` the bytes the score function needs
     per sample (a problem's ``score_bytes_per_sample``, e.g. a simulation's trajectory).
 
-    The optimizer streams (``n_elite`` given, :mod:`cem.elite`): one batch of :math:`B`
+    The optimizer streams (``n_elite`` given, :mod:`cem._elite`): one batch of :math:`B`
     samples at a time, the :math:`N` scores, and the rows that may still be elite, at
     most :math:`B + N_e` of them, kept with a copy:
     :math:`B (c\,r + s) + 2 (B + N_e)\, r + 24 N`.

@@ -1,7 +1,7 @@
 r"""Network unreliability: the rare-event problem and its estimators.
 
 :class:`NetworkReliability` is the rare event :math:`\{K \text{ disconnected}\}` of a
-:class:`~cem.problems.network_model.Network`: :math:`X_e = 1` when edge :math:`e` fails,
+:class:`~cem.problems.network.model.Network`: :math:`X_e = 1` when edge :math:`e` fails,
 :math:`X_e \sim \mathrm{Ber}(q_e)` independently (the nominal family),
 :math:`S(X) = 1\{K \text{ not connected}\}` and :math:`\gamma = 1`, so
 
@@ -16,12 +16,12 @@ Estimators (``method``), each returning :class:`~cem.result.EstimateResult`:
     (:func:`ce_importance_sampling`): a Bernoulli importance family fitted by the
     rare-event engine along a ladder of failure probabilities.
 ``"pmc"``, ``"turnip"``
-    Permutation Monte Carlo and the turnip (:mod:`cem.problems.network_pmc`) with
+    Permutation Monte Carlo and the turnip (:mod:`cem.problems.network.pmc`) with
     ``n_final`` permutations: conditional Monte Carlo with an exact conditional
     probability, the best of these for highly reliable networks.
 
 The exact value (:meth:`NetworkReliability.exact`) comes from the frontier DP of
-:mod:`cem.problems.network_exact`.
+:mod:`cem.problems.network.exact`.
 """
 
 from __future__ import annotations
@@ -35,25 +35,22 @@ from typing import Any
 
 import numpy as np
 
-from cem.checks import check_int
 from cem.errors import ConfigError, NotRareWarning
 from cem.families import Bernoulli, Family
 from cem.options import validate_table
-from cem.parallel import RNGLike, child_seed, root_seed
-from cem.problems.network_exact import exact_unreliability
-from cem.problems.network_model import Network, builtin_network
-from cem.problems.network_pmc import birth_rates, hypoexponential_tail, merge_stages
-from cem.rare_diagnostics import weight_diagnostics
+from cem.problems.network.exact import exact_unreliability
+from cem.problems.network.model import Network, builtin_network
+from cem.problems.network.pmc import birth_rates, hypoexponential_tail, merge_stages
 from cem.rare_event import (
     ESTIMATOR_OPTIONS,
     LevelRecord,
     RareEventProblem,
-    _diagnose,
-    _result,
     crude_monte_carlo,
     estimate_probability,
+    estimate_result,
 )
 from cem.result import EstimateResult
+from cem.toolkit import RNGLike, check_int, child_seed, root_seed
 
 __all__ = [
     "METHODS",
@@ -189,7 +186,7 @@ def permutation_monte_carlo(
 ) -> EstimateResult:
     r"""Permutation Monte Carlo or the turnip: :math:`\hat Q = \frac1N \sum_k g(\pi_k)`.
 
-    See :mod:`cem.problems.network_pmc`. The standard error is
+    See :mod:`cem.problems.network.pmc`. The standard error is
     :math:`s(g)/\sqrt N`; ``ess`` is :math:`(\sum g)^2 / \sum g^2`, ``hits`` the number
     of permutations with :math:`g > 0` (all of them).
 
@@ -218,15 +215,9 @@ def permutation_monte_carlo(
             times = gen.standard_exponential((size, net.m)) / lam
         parts.append(hypoexponential_tail(*merge_stages(net, times, turnip, lam)))
     g = np.concatenate(parts)
-    est = float(g.mean())
-    se = float(g.std(ddof=1) / math.sqrt(n_final))
-    log_est = math.log(est) if est > 0 else -math.inf
-    rel = se / est if est > 0 else math.inf
-    # The conditional probabilities g_k play the part of the hits' weights Y_k = I_k W_k.
-    diag = weight_diagnostics(np.log(g[g > 0]), n_final)
-    res = _result(log_est, est, se, rel, diag, n_final, [], n_final,
-                  time.perf_counter() - start, "turnip" if turnip else "pmc", None)  # fmt: skip
-    return _diagnose(res, diag, [], lost_support=False, status="done")
+    # The conditional probabilities g_k are the estimator's terms Y_k (I_k W_k in IS).
+    return estimate_result(np.log(g[g > 0]), n_final, method="turnip" if turnip else "pmc",
+                           seconds=time.perf_counter() - start)  # fmt: skip
 
 
 class NetworkReliability(RareEventProblem):
@@ -252,7 +243,7 @@ class NetworkReliability(RareEventProblem):
 
     Examples
     --------
-    >>> from cem.problems.network_reliability import NetworkReliability
+    >>> from cem.problems.network.reliability import NetworkReliability
     >>> prob = NetworkReliability("dodecahedron", q=1e-3)
     >>> res = prob.estimate(n_final=4000, rng=1)
     >>> bool(abs(res.estimate - prob.exact()) < 3 * res.std_error)

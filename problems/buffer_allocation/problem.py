@@ -35,16 +35,16 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from cem.checks import check_int
 from cem.errors import ConfigError
 from cem.families import Categorical, SequentialAllocation
 from cem.problem import Problem
-from cem.problems.production_line import (
+from cem.problems.buffer_allocation.production_line import (
     LineSpec,
     exact_throughput,
     simulate_throughput,
     simulation_bytes,
 )
+from cem.toolkit import check_int
 
 __all__ = ["INSTANCES", "BufferAllocation", "FlowLinePNH", "Selection", "compositions"]
 
@@ -159,7 +159,7 @@ class BufferAllocation(Problem):
 
     @property
     def score_bytes_per_sample(self) -> int:
-        """Memory the simulation of one allocation takes (:mod:`cem.memory`)."""
+        """Memory the simulation of one allocation takes (:mod:`cem._memory`)."""
         return simulation_bytes(self.spec.m, self.n_units)
 
     def initial_family(self) -> SequentialAllocation:
@@ -323,7 +323,7 @@ class FlowLinePNH(Problem):
 
     @property
     def score_bytes_per_sample(self) -> int:
-        """Memory the simulation of one design takes (:mod:`cem.memory`)."""
+        """Memory the simulation of one design takes (:mod:`cem._memory`)."""
         return simulation_bytes(3, self.n_units)
 
     def initial_family(self) -> Categorical:

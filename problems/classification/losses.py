@@ -1,4 +1,4 @@
-r"""Information measures: entropy, cross-entropy, KL divergence and the log-loss.
+r"""Information measures of probability vectors and the log-losses of classifiers.
 
 For probability vectors :math:`p, q` over the same outcomes (natural logarithms,
 nats, unless ``base`` is given; ``base=2`` gives bits):
@@ -24,8 +24,9 @@ differ by a constant, and :math:`H(p, q) \ge H(p)` with equality iff :math:`q = 
   distributions (one-hot, or smoothed) and the predicted class probabilities;
   minimizing it is maximum likelihood for the classifier's parameters.
 
-:func:`family_kl_divergence` gives :math:`D` between two sampling families in
-closed form; the optimizer records it between successive iterations.
+The divergence between two sampling families is a method of each family
+(:meth:`cem.families.Family.kl_divergence`); the classifiers of
+:mod:`cem.problems.classification` minimize the log-losses of this module.
 
 References
 ----------
@@ -37,14 +38,12 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from scipy.special import entr, log_softmax, rel_entr, xlogy
 
 from cem.errors import ConfigError
-from cem.families import Bernoulli, Categorical, Exponential, Family, FullNormal, Normal
 
 __all__ = [
     "SUM_TOL",
@@ -52,7 +51,6 @@ __all__ = [
     "categorical_cross_entropy",
     "cross_entropy",
     "entropy",
-    "family_kl_divergence",
     "kl_divergence",
     "log_loss",
     "softmax_cross_entropy",
@@ -454,116 +452,3 @@ def log_loss(
         from_logits=from_logits, label_smoothing=label_smoothing, class_weight=class_weight,
         sample_weight=sample_weight, base=base,
     )  # fmt: skip
-
-
-# ---------------------------------------------------------------------- families
-def _kl_bernoulli(p: Bernoulli, q: Bernoulli) -> float:
-    return float(np.sum(rel_entr(p.p, q.p) + rel_entr(1.0 - p.p, 1.0 - q.p)))
-
-
-def _kl_categorical(p: Categorical, q: Categorical) -> float:
-    if not np.array_equal(p.n_categories, q.n_categories):
-        raise ConfigError(
-            f"KL divergence needs the same categories, got {p.n_categories.tolist()} and "
-            f"{q.n_categories.tolist()}"
-        )
-    return float(np.sum(rel_entr(p.probs, q.probs)))
-
-
-def _kl_normal(p: Normal, q: Normal) -> float:
-    r""":math:`\sum_i \log(\sigma_{qi}/\sigma_{pi}) + (\sigma_{pi}^2 + \Delta\mu_i^2)
-    / (2 \sigma_{qi}^2) - 1/2`; two equal point masses are at divergence 0."""
-    sp, sq, dm = p.sigma, q.sigma, p.mean - q.mean
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.log(sq / sp) + (sp**2 + dm**2) / (2.0 * sq**2) - 0.5
-    points = (sp == 0) & (sq == 0)
-    terms = np.where(points, np.where(dm == 0, 0.0, np.inf), terms)
-    terms = np.where(~points & ((sp == 0) | (sq == 0)), np.inf, terms)
-    return float(np.sum(terms))
-
-
-def _kl_full_normal(p: FullNormal, q: FullNormal) -> float:
-    r""":math:`\frac12 [\operatorname{tr}(\Sigma_q^{-1}\Sigma_p) + \Delta\mu^\top \Sigma_q^{-1}
-    \Delta\mu - d + \log\det\Sigma_q - \log\det\Sigma_p]`; with a singular covariance
-    the divergence is 0 for equal families, infinite when only one of them is
-    singular, and NaN (not evaluated) when both are."""
-    if p == q:
-        return 0.0
-    vp = np.linalg.eigvalsh(p.cov)
-    vq, U = np.linalg.eigh(q.cov)
-    singular_p, singular_q = vp.min() <= 0, vq.min() <= 0
-    if singular_p or singular_q:
-        return float("nan") if singular_p and singular_q else float("inf")
-    A = U.T @ p.cov @ U  # Sigma_p in the eigenbasis of Sigma_q
-    z = U.T @ (p.mean - q.mean)
-    quad = np.sum(np.diag(A) / vq) + np.sum(z**2 / vq)
-    return float(0.5 * (quad - p.mean.size + np.sum(np.log(vq)) - np.sum(np.log(vp))))
-
-
-def _kl_exponential(p: Exponential, q: Exponential) -> float:
-    r""":math:`\sum_i \log(\theta_{qi}/\theta_{pi}) + \theta_{pi}/\theta_{qi} - 1` (means)."""
-    ratio = p.mean / q.mean
-    return float(np.sum(ratio - 1.0 - np.log(ratio)))
-
-
-#: Closed forms of :math:`D(p \| q)` by family class (exact type: a subclass such as
-#: :class:`~cem.families.TruncatedNormal` has a different density).
-_FAMILY_KL: dict[type[Family], Callable[[Any, Any], float]] = {
-    Bernoulli: _kl_bernoulli,
-    Categorical: _kl_categorical,
-    Normal: _kl_normal,
-    FullNormal: _kl_full_normal,
-    Exponential: _kl_exponential,
-}
-
-
-def family_kl_divergence(p: Family, q: Family) -> float:
-    r"""Kullback-Leibler divergence :math:`D(f_p \| f_q)` between two sampling families.
-
-    Closed forms (sums over independent coordinates):
-
-    - Bernoulli: :math:`\sum_i p_i \log\frac{p_i}{q_i} + (1-p_i)\log\frac{1-p_i}{1-q_i}`;
-    - Categorical: :math:`\sum_i \sum_j p_{ij} \log(p_{ij} / q_{ij})`;
-    - Normal: :math:`\sum_i \log\frac{\sigma_{qi}}{\sigma_{pi}}
-      + \frac{\sigma_{pi}^2 + (\mu_{pi} - \mu_{qi})^2}{2\sigma_{qi}^2} - \frac12`;
-    - FullNormal: :math:`\frac12 [\operatorname{tr}(\Sigma_q^{-1}\Sigma_p)
-      + \Delta\mu^\top\Sigma_q^{-1}\Delta\mu - d + \log\frac{\det\Sigma_q}{\det\Sigma_p}]`;
-    - Exponential (means :math:`\theta`): :math:`\sum_i \frac{\theta_{pi}}{\theta_{qi}}
-      - 1 - \log\frac{\theta_{pi}}{\theta_{qi}}`.
-
-    A family class of another package supplies its own as a method
-    ``kl_divergence(other) -> float``.
-
-    Parameters
-    ----------
-    p, q : Family
-        Two families of the same class and event shape.
-
-    Returns
-    -------
-    float
-        In nats; ``inf`` when :math:`f_p` puts mass where :math:`f_q` has none; NaN
-        when the class has no closed form here (mixtures, permutation families,
-        truncated normals, ...).
-
-    Raises
-    ------
-    ConfigError
-        Families of different classes or shapes.
-
-    Examples
-    --------
-    >>> from cem.families import Normal
-    >>> family_kl_divergence(Normal([1.0], 1.0), Normal([0.0], 1.0))  # (mu_p - mu_q)^2 / 2
-    0.5
-    """
-    if type(p) is not type(q) or p.event_shape != q.event_shape:
-        raise ConfigError(
-            f"KL divergence needs two families of the same kind and shape, got "
-            f"{type(p).__name__}{p.event_shape} and {type(q).__name__}{q.event_shape}"
-        )
-    closed_form = _FAMILY_KL.get(type(p))
-    if closed_form is not None:
-        return closed_form(p, q)
-    method = getattr(p, "kl_divergence", None)
-    return float(method(q)) if callable(method) else float("nan")

@@ -16,7 +16,7 @@ One iteration (de Boer et al. 2005, Algorithm 2.1 / 3.1):
 6. stop when a rule fires.
 
 With a nominal family and a ``level`` :math:`\gamma`, step 2 becomes
-:math:`\gamma_t = \min(\gamma, \hat q_{1-\rho})` (:func:`cem.elite.level_threshold`) and
+:math:`\gamma_t = \min(\gamma, \hat q_{1-\rho})` (:func:`cem._elite.level_threshold`) and
 the run stops when :math:`\gamma_t = \gamma`: the levels of multilevel CE importance
 sampling (de Boer et al. 2005, Algorithm 2.1), which :mod:`cem.rare_event` drives.
 
@@ -45,22 +45,22 @@ from typing import IO, Any, Literal
 
 import numpy as np
 
-from cem.checks import is_real
-from cem.elite import (
+from cem._checks import is_real
+from cem._elite import (
     check_scores,
     elite_threshold,
     level_threshold,
     sample_elite,
     signed_scores,
 )
+from cem._memory import iteration_bytes, require
+from cem._parallel import BatchRunner, sample_batches
+from cem._presets import apply_method
+from cem._seeding import RNGLike, root_seed
 from cem.errors import CEMWarning, ConfigError, DegenerateWeightsWarning, InvalidScoreError
 from cem.families import Family
 from cem.history import History, IterationRecord
-from cem.information import family_kl_divergence
-from cem.memory import iteration_bytes, require
 from cem.options import check_budget, elite_size, resolve_options
-from cem.parallel import BatchRunner, RNGLike, root_seed, sample_batches
-from cem.presets import apply_method
 from cem.problem import Problem, as_problem, check_family
 from cem.result import OptimizeResult
 
@@ -90,7 +90,7 @@ class CrossEntropyOptimizer:
     progress : file-like, optional
         Where ``verbose`` writes its per-iteration table (default ``sys.stdout``).
     rng : None, int, SeedSequence or Generator
-        The run's randomness (SPEC 7, :func:`cem.parallel.as_seed_sequence`). A seeded
+        The run's randomness (SPEC 7, :func:`cem._parallel.as_seed_sequence`). A seeded
         run gives the same result to the bit for any ``n_jobs`` and backend.
     nominal : Family, optional
         The nominal family :math:`f(\cdot; u)` of importance sampling: each update then
@@ -99,7 +99,7 @@ class CrossEntropyOptimizer:
         run (``"weights"``) with a :class:`~cem.errors.DegenerateWeightsWarning`.
     level : float, optional
         The final level :math:`\gamma` of multilevel CE: :math:`\gamma_t` is capped at it
-        (and raised past a stalled quantile, :func:`cem.elite.level_threshold`); reaching
+        (and raised past a stalled quantile, :func:`cem._elite.level_threshold`); reaching
         it stops the run (``"level"``).
     constrain : callable, optional
         ``constrain(family) -> family`` after every update, e.g. tied or screened
@@ -309,7 +309,7 @@ class CrossEntropyOptimizer:
             best=float(self.sign * self.best_score),
             mean=float(finite.mean()) if finite.size else float("nan"),
             entropy=self.family.entropy(),
-            kl=family_kl_divergence(self.family, previous),
+            kl=self.family.kl_divergence(previous),
             evals=self.evals,
             seconds=self._elapsed + time.perf_counter() - (self._started or 0.0),
         )
@@ -370,7 +370,7 @@ class CrossEntropyOptimizer:
         """One iteration: sample and score in batches, keep the rows that may be elite, update.
 
         Only the scores of all ``N`` samples and the rows that may belong to the elite
-        are kept (:func:`cem.elite.sample_elite`), never the ``N x d`` sample matrix;
+        are kept (:func:`cem._elite.sample_elite`), never the ``N x d`` sample matrix;
         the update is that of :meth:`tell` on all the samples, to the bit.
         """
         self._start_clock()
@@ -401,7 +401,7 @@ class CrossEntropyOptimizer:
 
     @property
     def batch_runner(self) -> BatchRunner:
-        """The :class:`~cem.parallel.BatchRunner` of this run, made on first use."""
+        """The :class:`~cem._parallel.BatchRunner` of this run, made on first use."""
         if self._runner is None:
             o = self.options
             self._runner = BatchRunner(
@@ -454,7 +454,7 @@ class CrossEntropyOptimizer:
         """Everything needed to continue the run exactly (see :meth:`load_state_dict`).
 
         The random state is implied by the root seed and ``t``: iteration ``t``'s
-        generators are its children (:func:`cem.parallel.child_seed`).
+        generators are its children (:func:`cem._parallel.child_seed`).
         """
         return {
             "t": self.t,
@@ -549,7 +549,7 @@ def optimize(
         Starting family (default ``problem.initial_family()``).
     **options
         Optimizer options (:data:`cem.options.OPTIONS`), plus ``callback`` and
-        ``sense`` as in :class:`~cem.loop.CrossEntropyOptimizer`.
+        ``sense`` as in :class:`~cem._loop.CrossEntropyOptimizer`.
 
     Returns
     -------

@@ -51,9 +51,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import MatrixRankWarning, spsolve
 
-from cem.checks import check_int
 from cem.errors import ConfigError
-from cem.memory import require
+from cem.toolkit import check_int, require
 
 __all__ = [
     "LineSpec",

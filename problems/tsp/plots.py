@@ -20,8 +20,8 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from cem.errors import ConfigError
-from cem.plotting import _pyplot, figure_and_axes
-from cem.problems.tsp import TSP
+from cem.plotting import figure_and_axes, pyplot
+from cem.problems.tsp.problem import TSP
 
 __all__ = [
     "MAX_NUMBERED_STEPS",
@@ -216,7 +216,7 @@ def plot_transition_matrices(
 
     if len(matrices) != len(iterations) or not matrices:
         raise ConfigError("matrices and iterations must be non-empty and of the same length")
-    plt = _pyplot()
+    plt = pyplot()
     k = len(matrices)
     fig, axes = plt.subplots(1, k, figsize=(3.4 * k + 1.2, 4.0), constrained_layout=True)
     axes = np.atleast_1d(axes)

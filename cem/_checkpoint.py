@@ -36,10 +36,10 @@ from typing import Any
 
 import numpy as np
 
+from cem._io import atomic_write_bytes
 from cem.errors import CEMError, CheckpointError
 from cem.families import Family
 from cem.history import IterationRecord
-from cem.io import atomic_write_bytes
 
 __all__ = ["FORMAT", "VERSION", "read_checkpoint", "write_checkpoint"]
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from cem._parallel import BatchRunner, batch_args
 from cem.errors import InvalidScoreError
-from cem.parallel import BatchRunner, batch_args
 
 __all__ = [
     "EliteCandidates",
