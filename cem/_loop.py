@@ -37,6 +37,7 @@ References
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 import warnings
@@ -150,7 +151,8 @@ class CrossEntropyOptimizer:
         check_budget(self.options)
         self.n_elite = elite_size(self.options)
         extra = getattr(self.problem, "score_bytes_per_sample", 0)
-        require(f"n_samples={n}", iteration_bytes(
+        d = math.prod(self.family.event_shape)
+        require(f"n_samples={n} of {d} coordinates each (the problem's size)", iteration_bytes(
             n, self.family.event_shape, per_sample=extra, n_elite=self.n_elite,
             batch_size=self.options["batch_size"]))  # fmt: skip
         if self.options["polish"] != "none" and not self.problem.can_polish:

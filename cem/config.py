@@ -46,27 +46,22 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from cem._checks import is_int, is_real
-from cem._memory import iteration_bytes, require
-from cem._presets import apply_method
-from cem._seeding import root_seed
+from cem._loop import CrossEntropyOptimizer
 from cem.errors import CEMError, ConfigError, ResourceLimitError
 from cem.families import Family
 from cem.options import (
     ESTIMATOR_OPTIONS,
     OUTPUT_OPTIONS,
-    check_budget,
-    elite_size,
     resolve_options,
     validate_table,
 )
 from cem.problem import Problem, check_family, check_family_type
-from cem.rare_event import RareEventProblem, level_samples
-from cem.rare_event._driver import _check_support
+from cem.rare_event import MultilevelEstimator, RareEventProblem
 from cem.registry import (
     available_families,
     bind_parameters,
@@ -107,6 +102,9 @@ class ExperimentConfig:
     output: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
     estimator: dict[str, Any] | None = None
+    #: The run's engine, built (and so validated) as the run uses it: the optimizer, the
+    #: multilevel estimator, or ``None`` for an estimation by a method without levels.
+    engine: CrossEntropyOptimizer | MultilevelEstimator | None = None
 
     @property
     def kind(self) -> str:
@@ -236,76 +234,67 @@ def parse_config(
         raise ConfigError("missing section [problem] (with name = a registered problem)")
     problem = _build_problem(raw["problem"], allow_import)
     output = _output(raw)
-    if isinstance(problem, RareEventProblem):
-        if "optimizer" in raw:
-            raise ConfigError(
-                f"[optimizer] does not apply to the rare-event problem "
-                f"{raw['problem']['name']!r}; use [estimator]"
-            )
-        given = dict(raw.get("estimator", {}))
-        given.update({("max_levels" if k == "max_iter" else k): v for k, v in cli.items()})
-        try:
-            estimator = validate_table(given, ESTIMATOR_OPTIONS, "key")
-        except ConfigError as exc:
-            raise ConfigError(f"[estimator] {exc}") from None
-        family = build_family(raw.get("family"), problem, allow_import=allow_import)
-        _check_estimation_start(problem, family, estimator)
-        sizes = {"n_samples": level_samples(estimator["n_samples"], family),
-                 "n_final": estimator["n_final"]}  # fmt: skip
-        for key, n in sizes.items():
-            _require_iteration(f"[estimator] {key}={n}", n, family, problem)
-        return ExperimentConfig(raw, problem, family, {}, output, estimator=estimator)
-    if "estimator" in raw:
+    kind = "estimator" if isinstance(problem, RareEventProblem) else "optimizer"
+    if kind == "estimator" and "optimizer" in raw:
+        raise ConfigError(
+            f"[optimizer] does not apply to the rare-event problem "
+            f"{raw['problem']['name']!r}; use [estimator]"
+        )
+    if kind == "optimizer" and "estimator" in raw:
         raise ConfigError("[estimator] applies to rare-event problems only; use [optimizer]")
     family = build_family(raw.get("family"), problem, allow_import=allow_import)
-    optimizer = {**problem.default_options(), **raw.get("optimizer", {}), **cli}
-    try:
-        options = resolve_options(optimizer)
-        check_budget(apply_method(options, family)[0])
-    except ConfigError as exc:
-        raise ConfigError(f"[optimizer] {exc}") from None
-    if options["polish"] != "none" and not problem.can_polish:
-        raise ConfigError(
-            f"[optimizer] polish={options['polish']!r} needs a problem with a local search; "
-            f"{type(problem).__name__} has none (use polish='none')"
-        )
-    tol = options["degenerate_tol"]
+    if isinstance(problem, RareEventProblem):
+        given = dict(raw.get("estimator", {}))
+        given.update({("max_levels" if k == "max_iter" else k): v for k, v in cli.items()})
+        estimator = _section(kind, validate_table, given, ESTIMATOR_OPTIONS, "key")
+        estimator["seed"] = _fresh_seed(estimator["seed"])
+        engine = _section(kind, _build_estimator, problem, family, estimator)
+        return ExperimentConfig(raw, problem, family, {}, output, estimator=estimator,
+                                engine=engine)  # fmt: skip
+    given = {**problem.default_options(), **raw.get("optimizer", {}), **cli}
+    optimizer = _section(kind, resolve_options, given)
+    optimizer["seed"] = _fresh_seed(optimizer["seed"])
+    tol = optimizer["degenerate_tol"]
     if tol is not None and family.is_degenerate(tol):
         raise ConfigError(
             f"[family] {family!r} is degenerate from the start (degenerate_tol={tol}): "
             "the run would stop before its first iteration"
         )
-    n = options["n_samples"]
-    d = math.prod(family.event_shape)
-    _require_iteration(f"[optimizer] n_samples={n} of {d} coordinates each (the problem's size)",
-                       n, family, problem, options)  # fmt: skip
-    return ExperimentConfig(raw, problem, family, options, output)
+    engine = _section(kind, CrossEntropyOptimizer, problem, family, **optimizer)
+    return ExperimentConfig(raw, problem, family, optimizer, output, engine=engine)
 
 
-def _check_estimation_start(
+def _fresh_seed(seed: int | None) -> int:
+    """The run's seed: the given one, or 63 bits of fresh entropy (written to the run's
+    ``config.toml``, so that the run can be repeated and resumed)."""
+    if seed is not None:
+        return seed
+    return int(np.random.SeedSequence().generate_state(2, np.uint64)[0] % 2**63)
+
+
+T = TypeVar("T")
+
+
+def _section(section: str, build: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``build(*args, **kwargs)``, its errors named by the config section they come from."""
+    try:
+        return build(*args, **kwargs)
+    except (ConfigError, ResourceLimitError) as exc:
+        message = str(exc)
+        if message.startswith("["):
+            raise
+        raise type(exc)(f"[{section}] {message}") from None
+
+
+def _build_estimator(
     problem: RareEventProblem, family: Family, estimator: dict[str, Any]
-) -> None:
-    """What :func:`cem.rare_event.estimate_probability` checks before its first level."""
-    if not is_real(problem.gamma):
-        raise ConfigError(f"[problem] gamma must be a finite number, got {problem.gamma!r}")
-    if problem.direction not in ("ge", "le"):
-        raise ConfigError(f"[problem] direction must be 'ge' or 'le', got {problem.direction!r}")
-    if estimator["conditional"] is True and not problem.conditioned_on:
-        raise ConfigError(f"[estimator] conditional = true: {type(problem).__name__} defines no "
-                          "conditional_probability")  # fmt: skip
-    if estimator["seed"] is not None:  # the run's own support check, with the run's seed
-        _check_support(problem.nominal_family(), family, root_seed(None, estimator["seed"]))
-
-
-def _require_iteration(
-    key: str, n_samples: int, family: Family, problem: Any, optimizer: dict[str, Any] | None = None
-) -> None:
-    """Refuse an iteration above the memory limit: an estimation's levels hold every sample,
-    the optimizer streams (:func:`cem._memory.iteration_bytes`)."""
-    extra = getattr(problem, "score_bytes_per_sample", 0)
-    streaming = {} if optimizer is None else {
-        "n_elite": elite_size(optimizer), "batch_size": optimizer["batch_size"]}  # fmt: skip
-    require(key, iteration_bytes(n_samples, family.event_shape, per_sample=extra, **streaming))
+) -> MultilevelEstimator | None:
+    """The estimation's engine, built (and so checked) as the run builds it; ``None`` for a
+    problem that estimates by a method without levels (it checks its options itself)."""
+    try:
+        return problem.estimator(family=family, **estimator)
+    except NotImplementedError:
+        return None
 
 
 def _output(raw: dict[str, Any]) -> dict[str, Any]:

@@ -117,10 +117,10 @@ def _execute(
     options = dict(cfg.options, verbose=False if quiet else cfg.options["verbose"])
     bar = _progress_bar(options, quiet)
     recorder = _Recorder(run_dir, cfg.output["checkpoint"], params, bar)
-    assert isinstance(cfg.problem, Problem)
-    opt = CrossEntropyOptimizer(
-        cfg.problem, cfg.family, callback=recorder, progress=bar.stream(stream), **options
-    )
+    opt = cfg.engine  # built by the config's validation, not yet run
+    assert isinstance(opt, CrossEntropyOptimizer)
+    opt.callback, opt.progress = recorder, bar.stream(stream)
+    opt.options["verbose"] = options["verbose"]
     if state is not None:
         opt.load_state_dict(state["optimizer"])
     result = _guarded(opt.run, bar, lambda: f"iteration {opt.t + 1}",
@@ -251,9 +251,6 @@ def run_experiment(
     """Run a validated config in a new run directory; returns the directory and the result."""
     options = cfg.run_options
     seed = options["seed"]
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(2, np.uint64)[0] % 2**63)
-        options["seed"] = seed
     if cfg.kind == "optimize" and "verbose" not in cfg.raw.get("optimizer", {}):
         options["verbose"] = True  # a config run prints its table unless it says otherwise
     if out is not None:
@@ -270,12 +267,8 @@ def run_experiment(
 
 def _estimator(cfg: ExperimentConfig) -> MultilevelEstimator | None:
     """The config's multilevel estimator, or ``None`` for a method without levels."""
-    problem = cfg.problem
-    assert isinstance(problem, RareEventProblem)
-    try:
-        return problem.estimator(family=cfg.family, **cfg.run_options)
-    except NotImplementedError:
-        return None
+    assert cfg.engine is None or isinstance(cfg.engine, MultilevelEstimator)
+    return cfg.engine
 
 
 def _estimate(
