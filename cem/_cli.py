@@ -18,16 +18,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from cem import __version__
-from cem.config import load_config
+from cem.config import ExperimentConfig, load_config, load_run_config
 from cem.errors import CEMError, ConfigError, RunInterrupted
 from cem.options import FORMATS, all_tables, options_table
 from cem.plotting import plot_runs
 from cem.registry import available_problems, resolve
-from cem.result import EstimateResult, OptimizeResult, Result, gap_kind
-from cem.rundir import load_run_config
+from cem.result import Result
 from cem.runner import resume, run_experiment
 
 __all__ = ["TRACEBACK_ENV", "main"]
@@ -67,41 +64,9 @@ def _dask_client(address: str | None) -> Iterator[None]:
         yield
 
 
-def _summary(run_dir: Path, result: Result, problem: Any) -> str:
+def _summary(run_dir: Path, result: Result, cfg: ExperimentConfig) -> str:
     """The lines after a run: what it found, in the problem's terms, and where it is."""
-    if isinstance(result, EstimateResult):  # its summary ends the level table already printed
-        lines = []
-        if result.get("exact") is not None:
-            off = result.get("error_in_se")
-            within = "" if off is None else f"  (the estimate is {off:+.2f} standard errors off)"
-            lines.append(f"exact value: {result.exact:.6g}{within}")
-        if not result.get("trusted", True):
-            lines.append(f"untrusted: {result.diagnostics}")
-        return "\n".join([*lines, f"results: {run_dir}"])
-    assert isinstance(result, OptimizeResult)
-    lines = [f"best score: {result.fun:.10g}"]
-    if result.x is not None:
-        lines.append(f"solution: {problem.format_solution(np.asarray(result.x))}")
-    if result.known_optimum is not None and result.gap is not None:
-        gap = (f"absolute gap {result.gap:.4g}" if gap_kind(result.known_optimum) == "absolute"
-               else f"gap {100 * result.gap:.4g}%")  # fmt: skip
-        lines.append(f"known optimum: {result.known_optimum:.10g}  ({gap})")
-    lines.append(
-        f"stopped: {result.message}  after {result.nit} iterations, {result.nfev} evaluations"
-    )
-    lines.append(f"results: {run_dir}")
-    return "\n".join(lines)
-
-
-#: Exit status of ``cem run``/``cem resume`` for an estimate whose interval is untrusted.
-UNTRUSTED_EXIT = 3
-
-
-def _exit_status(cfg: Any, result: Result) -> int:
-    """0, or :data:`UNTRUSTED_EXIT` for an untrusted estimate unless ``[output]
-    fail_untrusted = false``."""
-    untrusted = isinstance(result, EstimateResult) and not result.get("trusted", True)
-    return UNTRUSTED_EXIT if untrusted and cfg.output["fail_untrusted"] else 0
+    return "\n".join([*cfg.job.summary_lines(result), f"results: {run_dir}"])
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -110,8 +75,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, args.set, _cli_values(args), allow_import=args.allow_import)
         run_dir, result = run_experiment(cfg, out=args.out, force=args.force, quiet=args.quiet)
     if not args.quiet:
-        print(_summary(run_dir, result, cfg.problem))
-    return _exit_status(cfg, result)
+        print(_summary(run_dir, result, cfg))
+    return cfg.job.exit_status(result, cfg.output)
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
@@ -121,8 +86,8 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         run_dir, result = resume(Path(args.run_dir), quiet=args.quiet, config=cfg,
                                  allow_config_change=args.allow_config_change)  # fmt: skip
     if not args.quiet:
-        print(_summary(run_dir, result, cfg.problem))
-    return _exit_status(cfg, result)
+        print(_summary(run_dir, result, cfg))
+    return cfg.job.exit_status(result, cfg.output)
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
@@ -130,7 +95,13 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     out = args.out or Path(args.run_dirs[0]) / (
         "convergence.png" if len(args.run_dirs) == 1 else "comparison.png"
     )
-    for path in plot_runs(args.run_dirs, out, formats=args.formats, x=args.x):
+    problem = None
+    if len(args.run_dirs) == 1:  # its solution's picture needs the problem
+        try:
+            problem = load_run_config(Path(args.run_dirs[0])).problem
+        except (CEMError, OSError):
+            problem = None
+    for path in plot_runs(args.run_dirs, out, formats=args.formats, x=args.x, problem=problem):
         print(path)
     return 0
 
@@ -140,12 +111,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     with _dask_client(args.dask):
         cfg = load_config(args.config, args.set, _cli_values(args), allow_import=args.allow_import)
 
-    what = "optimization" if cfg.kind == "optimize" else "rare-event estimation"
-    print(f"{args.config}: valid ({cfg.problem.describe()}; {what}, family {cfg.family!r})")
-    section = "optimizer" if cfg.kind == "optimize" else "estimator"
-    table = all_tables()[section]
-    changed = [f"{k}={v!r}" for k, v in cfg.run_options.items() if v != table[k].default]
-    print(f"[{section}] {', '.join(changed) or 'all defaults'}")
+    job = cfg.job
+    print(f"{args.config}: valid ({cfg.problem.describe()}; {job.what}, family {cfg.family!r})")
+    changed = [f"{k}={v!r}" for k, v in job.options.items() if v != job.table[k].default]
+    print(f"[{job.section}] {', '.join(changed) or 'all defaults'}")
     return 0
 
 

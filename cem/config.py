@@ -40,34 +40,32 @@ Paths in a config file (``[problem] file`` and other ``*_file``/``*_path`` keys,
 from __future__ import annotations
 
 import inspect
-import math
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from cem._checks import is_int, is_real
-from cem._loop import CrossEntropyOptimizer
+from cem._jobs import Estimation, Job, Optimization, job_class
 from cem.errors import CEMError, ConfigError, ResourceLimitError
 from cem.families import Family
 from cem.options import (
-    ESTIMATOR_OPTIONS,
     OUTPUT_OPTIONS,
-    resolve_options,
     validate_table,
 )
 from cem.problem import Problem, check_family, check_family_type
-from cem.rare_event import MultilevelEstimator, RareEventProblem
+from cem.rare_event import RareEventProblem
 from cem.registry import (
     available_families,
     bind_parameters,
     resolve,
     resolve_family,
 )
+from cem.rundir import CONFIG
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -80,7 +78,7 @@ __all__ = [
     "apply_overrides",
     "build_family",
     "check_types",
-    "dump_toml",
+    "load_run_config",
     "load_config",
     "parse_config",
 ]
@@ -93,28 +91,39 @@ _INT64 = 2**63 - 1
 
 @dataclass
 class ExperimentConfig:
-    """A validated config: the problem built, the family, the optimizer options."""
+    """A validated config: the problem and family built, the run's job with its engine."""
 
     raw: dict[str, Any]
     problem: Problem | RareEventProblem
     family: Family
-    options: dict[str, Any]
-    output: dict[str, Any] = field(default_factory=dict)
+    output: dict[str, Any]
+    job: Job
     source: Path | None = None
-    estimator: dict[str, Any] | None = None
-    #: The run's engine, built (and so validated) as the run uses it: the optimizer, the
-    #: multilevel estimator, or ``None`` for an estimation by a method without levels.
-    engine: CrossEntropyOptimizer | MultilevelEstimator | None = None
 
     @property
     def kind(self) -> str:
         """``"optimize"`` or ``"estimate"`` (a rare-event probability)."""
-        return "optimize" if self.estimator is None else "estimate"
+        return "estimate" if isinstance(self.job, Estimation) else "optimize"
 
     @property
     def run_options(self) -> dict[str, Any]:
         """The resolved options of the run: ``[optimizer]`` or ``[estimator]``."""
-        return self.options if self.estimator is None else self.estimator
+        return self.job.options
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The resolved ``[optimizer]`` options (empty for an estimation)."""
+        return self.job.options if isinstance(self.job, Optimization) else {}
+
+    @property
+    def estimator(self) -> dict[str, Any] | None:
+        """The resolved ``[estimator]`` options (``None`` for an optimization)."""
+        return self.job.options if isinstance(self.job, Estimation) else None
+
+    @property
+    def engine(self) -> Any:
+        """The run's engine, built and so validated, not yet run."""
+        return self.job.engine
 
 
 def load_config(
@@ -234,67 +243,16 @@ def parse_config(
         raise ConfigError("missing section [problem] (with name = a registered problem)")
     problem = _build_problem(raw["problem"], allow_import)
     output = _output(raw)
-    kind = "estimator" if isinstance(problem, RareEventProblem) else "optimizer"
-    if kind == "estimator" and "optimizer" in raw:
+    job = job_class(problem)
+    other = "optimizer" if job.section == "estimator" else "estimator"
+    if other in raw:
         raise ConfigError(
-            f"[optimizer] does not apply to the rare-event problem "
-            f"{raw['problem']['name']!r}; use [estimator]"
+            f"[{other}] does not apply to the {job.what} of {raw['problem']['name']!r}; "
+            f"use [{job.section}]"
         )
-    if kind == "optimizer" and "estimator" in raw:
-        raise ConfigError("[estimator] applies to rare-event problems only; use [optimizer]")
     family = build_family(raw.get("family"), problem, allow_import=allow_import)
-    if isinstance(problem, RareEventProblem):
-        given = dict(raw.get("estimator", {}))
-        given.update({("max_levels" if k == "max_iter" else k): v for k, v in cli.items()})
-        estimator = _section(kind, validate_table, given, ESTIMATOR_OPTIONS, "key")
-        estimator["seed"] = _fresh_seed(estimator["seed"])
-        engine = _section(kind, _build_estimator, problem, family, estimator)
-        return ExperimentConfig(raw, problem, family, {}, output, estimator=estimator,
-                                engine=engine)  # fmt: skip
-    given = {**problem.default_options(), **raw.get("optimizer", {}), **cli}
-    optimizer = _section(kind, resolve_options, given)
-    optimizer["seed"] = _fresh_seed(optimizer["seed"])
-    tol = optimizer["degenerate_tol"]
-    if tol is not None and family.is_degenerate(tol):
-        raise ConfigError(
-            f"[family] {family!r} is degenerate from the start (degenerate_tol={tol}): "
-            "the run would stop before its first iteration"
-        )
-    engine = _section(kind, CrossEntropyOptimizer, problem, family, **optimizer)
-    return ExperimentConfig(raw, problem, family, optimizer, output, engine=engine)
-
-
-def _fresh_seed(seed: int | None) -> int:
-    """The run's seed: the given one, or 63 bits of fresh entropy (written to the run's
-    ``config.toml``, so that the run can be repeated and resumed)."""
-    if seed is not None:
-        return seed
-    return int(np.random.SeedSequence().generate_state(2, np.uint64)[0] % 2**63)
-
-
-T = TypeVar("T")
-
-
-def _section(section: str, build: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``build(*args, **kwargs)``, its errors named by the config section they come from."""
-    try:
-        return build(*args, **kwargs)
-    except (ConfigError, ResourceLimitError) as exc:
-        message = str(exc)
-        if message.startswith("["):
-            raise
-        raise type(exc)(f"[{section}] {message}") from None
-
-
-def _build_estimator(
-    problem: RareEventProblem, family: Family, estimator: dict[str, Any]
-) -> MultilevelEstimator | None:
-    """The estimation's engine, built (and so checked) as the run builds it; ``None`` for a
-    problem that estimates by a method without levels (it checks its options itself)."""
-    try:
-        return problem.estimator(family=family, **estimator)
-    except NotImplementedError:
-        return None
+    given = dict(raw.get(job.section, {}))
+    return ExperimentConfig(raw, problem, family, output, job.build(problem, family, given, cli))
 
 
 def _output(raw: dict[str, Any]) -> dict[str, Any]:
@@ -495,36 +453,9 @@ def _defaults_for(factory: Any, params: dict[str, Any], default: Family | None) 
     return out
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return "[" + ", ".join(_toml_value(v) for v in np.asarray(value).tolist()) + "]"
-    if isinstance(value, np.generic):
-        return _toml_value(value.item())
-    raise ConfigError(f"cannot write {value!r} to TOML")
-
-
-def dump_toml(data: dict[str, dict[str, Any]], header: str = "") -> str:
-    """Write a two-level dictionary as TOML; ``None`` values are written as comments."""
-    lines = [f"# {line}" for line in header.splitlines()]
-    for section, values in data.items():
-        lines.append(f"\n[{section}]")
-        for key, value in values.items():
-            if value is None:
-                lines.append(f"# {key} = (none)")
-            else:
-                lines.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(lines).lstrip("\n") + "\n"
+def load_run_config(run_dir: Path, *, allow_import: bool = False) -> ExperimentConfig:
+    """The resolved config of a run directory, validated as :func:`load_config` validates."""
+    path = Path(run_dir) / CONFIG
+    if not path.is_file():
+        raise ConfigError(f"{run_dir} is not a run directory: no config.toml")
+    return load_config(path, allow_import=allow_import)

@@ -28,7 +28,6 @@ from cem.registry import resolve
 from cem.rundir import (
     PARAM_PREFIX,
     RunRecord,
-    load_run_config,
     read_config,
     read_levels,
     read_result,
@@ -409,14 +408,6 @@ def _estimation_summary(run_dir: Path) -> tuple[Any, float, float | None] | None
     return result, float(summary["gamma"]), summary.get("exact")
 
 
-def _run_problem(run_dir: Path) -> Any:
-    """The problem of a run directory, rebuilt from its resolved config (None if it fails)."""
-    try:
-        return load_run_config(run_dir).problem
-    except (CEMError, OSError):
-        return None
-
-
 def _run_identity(run_dir: Path) -> tuple[str, dict[str, Any], str]:
     """``(kind, problem, described)`` of a run directory: "estimation" or "optimization",
     the ``[problem]`` table of its resolved config without the keys that only choose how
@@ -491,7 +482,8 @@ def plot_runs(
     x : {"iteration", "evals"}
         The x axis of the convergence panels.
     problem : Problem, optional
-        The single run's problem; rebuilt from its ``config.toml`` when omitted.
+        The single run's problem, for the picture of its solution and the names of its
+        parameters (``cem plot`` rebuilds it from the run's ``config.toml``).
 
     Returns
     -------
@@ -504,8 +496,6 @@ def plot_runs(
             result, gamma, exact = estimation
             return plot_levels(result, gamma, out, exact=exact, formats=formats)
     _check_comparable([Path(d) for d in run_dirs])
-    if len(run_dirs) == 1 and problem is None:
-        problem = _run_problem(Path(run_dirs[0]))
     return plot_records([read_run(Path(d)) for d in run_dirs], out, formats=formats, x=x,
                         problem=problem)  # fmt: skip
 

@@ -25,6 +25,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -37,7 +38,6 @@ import numpy as np
 from cem._checkpoint import read_checkpoint as _read_checkpoint
 from cem._checkpoint import write_checkpoint as _write_checkpoint
 from cem._io import atomic_write_bytes, atomic_write_text, remove_stale_temps
-from cem.config import ExperimentConfig, dump_toml, load_config
 from cem.errors import ConfigError
 from cem.families import Family
 from cem.history import History
@@ -61,7 +61,7 @@ __all__ = [
     "RunRecord",
     "claim_run_dir",
     "config_digest",
-    "load_run_config",
+    "dump_toml",
     "new_run_dir",
     "read_arrays",
     "read_checkpoint",
@@ -204,14 +204,6 @@ def read_config(run_dir: Path) -> dict[str, Any]:
     return table if isinstance(table, dict) else {}
 
 
-def load_run_config(run_dir: Path, *, allow_import: bool = False) -> ExperimentConfig:
-    """The resolved config of a run directory, validated (:func:`cem.config.load_config`)."""
-    path = Path(run_dir) / CONFIG
-    if not path.is_file():
-        raise ConfigError(f"{run_dir} is not a run directory: no config.toml")
-    return load_config(path, allow_import=allow_import)
-
-
 def read_history(run_dir: Path) -> History:
     """``history.csv`` of a finished run."""
     path = Path(run_dir) / HISTORY
@@ -301,3 +293,38 @@ def claim_run_dir(out: Path, force: bool) -> Path:
 def remove_stale(run_dir: Path) -> None:
     """Remove the temporaries that an interrupted write of :data:`RUN_FILES` left behind."""
     remove_stale_temps(Path(run_dir), RUN_FILES)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return "[" + ", ".join(_toml_value(v) for v in np.asarray(value).tolist()) + "]"
+    if isinstance(value, np.generic):
+        return _toml_value(value.item())
+    raise ConfigError(f"cannot write {value!r} to TOML")
+
+
+def dump_toml(data: dict[str, dict[str, Any]], header: str = "") -> str:
+    """Write a two-level dictionary as TOML; ``None`` values are written as comments."""
+    lines = [f"# {line}" for line in header.splitlines()]
+    for section, values in data.items():
+        lines.append(f"\n[{section}]")
+        for key, value in values.items():
+            if value is None:
+                lines.append(f"# {key} = (none)")
+            else:
+                lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines).lstrip("\n") + "\n"

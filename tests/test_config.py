@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from cem._cli import main
-from cem.config import apply_overrides, dump_toml, parse_config
+from cem.config import apply_overrides, parse_config
 from cem.errors import ConfigError
 from cem.options import OPTIONS
+from cem.rundir import dump_toml
 
 BASE = {
     "problem": {"name": "maxcut", "instance": "tutorial5"},

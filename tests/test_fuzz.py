@@ -21,10 +21,11 @@ import numpy as np
 import pytest
 
 from cem._cli import main
-from cem.config import dump_toml, load_config
+from cem.config import load_config
 from cem.errors import CEMError
 from cem.options import OPTIONS
 from cem.registry import PROBLEMS, resolve
+from cem.rundir import dump_toml
 
 LIMIT = 256 * 1024**2
 NAN, INF = math.nan, math.inf

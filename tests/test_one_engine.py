@@ -13,10 +13,11 @@ import pytest
 
 from cem import CrossEntropyOptimizer
 from cem._cli import main
+from cem._jobs import _LevelRecorder
 from cem.errors import ConfigError, NotRareWarning
 from cem.families import Exponential, Normal
 from cem.rare_event import MultilevelEstimator, estimate_probability
-from cem.runner import _LevelRecorder, resume
+from cem.runner import resume
 
 U = np.array([0.25, 0.4, 0.1, 0.3, 0.2])
 

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from cem import maximize
-from cem._cli import UNTRUSTED_EXIT, main
+from cem._cli import main
 from cem._io import atomic_write_bytes
+from cem._jobs import UNTRUSTED_EXIT
 from cem.config import load_config
 from cem.errors import CheckpointError, ConfigError, ResourceLimitError
 from cem.families import Normal

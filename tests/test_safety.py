@@ -222,7 +222,7 @@ def test_os_errors_are_one_line(tmp_path, capsys, monkeypatch):
         def refuse(path, data, code=code):
             raise OSError(code, os.strerror(code), str(path))
 
-        monkeypatch.setattr("cem.runner.atomic_write_text", refuse)
+        monkeypatch.setattr("cem.rundir.atomic_write_text", refuse)
         err = one_line_error(capsys, ["run", str(cfg), "--out", str(tmp_path / f"r{code}")])
         assert text in err
     monkeypatch.setenv("CEM_TRACEBACK", "1")
