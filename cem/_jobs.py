@@ -24,7 +24,7 @@ from cem._progress import ProgressBar
 from cem._version import __version__
 from cem.errors import BatchError, CEMError, ConfigError, ResourceLimitError, RunInterrupted
 from cem.families import Family
-from cem.options import ESTIMATOR_OPTIONS, OPTIONS, Option, resolve_options, validate_table
+from cem.options import ESTIMATOR_OPTIONS, OPTIONS, Option, validate_table
 from cem.plotting import plot_levels, plot_records
 from cem.problem import Problem
 from cem.rare_event import MultilevelEstimator, RareEventProblem
@@ -241,18 +241,18 @@ class Optimization(Job):
     @classmethod
     def _build(cls, problem: Any, family: Family, given: dict[str, Any], cli: dict[str, Any]
                ) -> Optimization:  # fmt: skip
-        merged = {**problem.default_options(), **given, **cli}
+        merged = {**given, **cli}
         if "verbose" not in given:
             merged["verbose"] = True  # a config run prints its table unless it says otherwise
-        options = resolve_options(merged)
-        options["seed"] = _fresh_seed(options["seed"])
-        tol = options["degenerate_tol"]
+        merged["seed"] = _fresh_seed(merged.get("seed"))
+        engine = CrossEntropyOptimizer(problem, family, **merged)
+        tol = engine.options["degenerate_tol"]
         if tol is not None and family.is_degenerate(tol):
             raise ConfigError(
                 f"[family] {family!r} is degenerate from the start (degenerate_tol={tol}): "
                 "the run would stop before its first iteration"
             )
-        return cls(problem, family, options, CrossEntropyOptimizer(problem, family, **options))
+        return cls(problem, family, engine.resolved_options, engine)
 
     def run(self, run_dir: Path, output: dict[str, Any], *, state: dict[str, Any] | None = None,
             quiet: bool = False, stream: IO[str] | None = None,

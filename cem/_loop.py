@@ -142,8 +142,10 @@ class CrossEntropyOptimizer:
         **options: Any,
     ) -> None:
         self.problem = as_problem(problem, family, sense)
+        #: The options as given, resolved against the table, before ``method`` applies.
+        self.resolved_options = resolve_options({**self.problem.default_options(), **options})
         self.options, self.family = apply_method(
-            resolve_options({**self.problem.default_options(), **options}),
+            dict(self.resolved_options),
             family if family is not None else self.problem.initial_family(),
         )
         check_family(self.problem, self.family)
