@@ -77,6 +77,7 @@ __all__ = [
     "ExperimentConfig",
     "apply_overrides",
     "build_family",
+    "build_problem",
     "check_types",
     "load_run_config",
     "load_config",
@@ -241,7 +242,7 @@ def parse_config(
             raise ConfigError(f"[{name}] must be a table (a section), got {value!r}")
     if "problem" not in raw:
         raise ConfigError("missing section [problem] (with name = a registered problem)")
-    problem = _build_problem(raw["problem"], allow_import)
+    problem = build_problem(raw["problem"], allow_import)
     output = _output(raw)
     job = job_class(problem)
     other = "optimizer" if job.section == "estimator" else "estimator"
@@ -264,9 +265,20 @@ def _output(raw: dict[str, Any]) -> dict[str, Any]:
     return output
 
 
-def _build_problem(
+def build_problem(
     section: dict[str, Any], allow_import: bool = False
 ) -> Problem | RareEventProblem:
+    """The problem of a ``[problem]`` section: ``name`` (a registered name, or a
+    ``"module:Class"`` path with ``allow_import``) and the factory's parameters, each checked
+    against the factory's signature (:func:`check_types`) before it is called.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``[problem]``, the key and what is accepted.
+    ResourceLimitError
+        When the problem would exceed the memory limit.
+    """
     params = dict(section)
     name = params.pop("name", None)
     if name is None:

@@ -38,7 +38,6 @@ __all__ = [
     "available_families",
     "available_problems",
     "bind_parameters",
-    "create_problem",
     "family_registry",
     "problem_registry",
     "resolve",
@@ -215,14 +214,3 @@ def bind_parameters(factory: Callable[..., Any], params: dict[str, Any], label: 
         sig.bind(**params)
     except TypeError as exc:
         raise ConfigError(f"{label}: {exc}") from None
-
-
-def create_problem(name: str, allow_import: bool = False, **params: Any) -> Any:
-    """Build a problem from its registered name (or path) and keyword parameters.
-
-    Unknown parameter names raise :class:`ConfigError` listing the accepted ones; a
-    ``"module:Class"`` path needs ``allow_import=True``.
-    """
-    factory = resolve(name, allow_import)
-    bind_parameters(factory, params, f"problem {name!r}")
-    return factory(**params)

@@ -10,10 +10,10 @@ import pytest
 import scipy.optimize
 from scipy.special import ndtr
 
-import cem.problems.classification as classification
+import cem.problems.classification.problem as classification
 from cem import CrossEntropyOptimizer, minimize
 from cem._cli import main
-from cem.config import load_config
+from cem.config import build_problem, load_config
 from cem.errors import ConfigError, DataFormatError
 from cem.problems.classification import Classification, helmert_contrasts
 from cem.problems.classification.data import (
@@ -24,7 +24,6 @@ from cem.problems.classification.data import (
     two_gaussians,
 )
 from cem.problems.classification.losses import categorical_cross_entropy
-from cem.registry import create_problem
 
 REPO = Path(__file__).resolve().parents[1]
 IRIS_CONFIG = REPO / "configs" / "iris_softmax.toml"
@@ -211,14 +210,21 @@ def test_contrasts_lose_nothing():
 
 # ---------------------------------------------------------------------- registry and CLI
 def test_registered_for_configs(tmp_path):
-    assert create_problem("classification").describe().startswith("softmax classifier, iris")
-    syn = create_problem("classification", data="synthetic", n=50, n_features=3, hidden=2)
+    assert (
+        build_problem({"name": "classification"}).describe().startswith("softmax classifier, iris")
+    )
+    syn = build_problem(
+        {"name": "classification", "data": "synthetic", "n": 50, "n_features": 3, "hidden": 2}
+    )
     assert syn.data.features.shape == (50, 3) and syn.dim == 4 * 2 + 3 * 1
     path = tmp_path / "d.csv"
     path.write_text("a,b,y\n0,1,5\n1,0,7\n2,2,5\n")
-    assert create_problem("classification", file=str(path), label="y").data.n_classes == 2
+    assert (
+        build_problem({"name": "classification", "file": str(path), "label": "y"}).data.n_classes
+        == 2
+    )
     with pytest.raises(ConfigError, match="'iris' or 'synthetic'"):
-        create_problem("classification", data="mnist")
+        build_problem({"name": "classification", "data": "mnist"})
 
 
 def test_cem_run_prints_and_plots_the_loss(tmp_path, capsys):

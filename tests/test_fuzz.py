@@ -402,13 +402,14 @@ def test_valid_instance_files_are_accepted(limited):
 # ------------------------------------------------------------------ API calls
 def _api_cases() -> Iterator[tuple[str, Callable[[], Any], tuple[type, ...]]]:
     from cem import CrossEntropyOptimizer, maximize
+    from cem.config import build_problem
     from cem.families import Bernoulli, Exponential, Normal
     from cem.problems.maxcut import MaxCut, read_gset
     from cem.problems.rare_events import MM1Overflow, SumOfExponentials
     from cem.problems.tsp import TSP
     from cem.problems.tsp.tsplib import read_tsplib
     from cem.rare_event import estimate_probability
-    from cem.registry import create_problem, resolve_family
+    from cem.registry import resolve_family
 
     def onemax(X):
         return X.sum(axis=1)
@@ -461,7 +462,11 @@ def _api_cases() -> Iterator[tuple[str, Callable[[], Any], tuple[type, ...]]]:
         for p in ["no/such/file", "."]:
             yield f"{reader.__name__}({p})", lambda r=reader, p=p: r(p), (FileNotFoundError,)
     for name in HOSTILE:
-        yield f"create_problem({name})", lambda n=name: create_problem(n, command="true"), ()
+        yield (
+            f"create_problem({name})",
+            lambda n=name: build_problem({"name": n, "command": "true"}),
+            (),
+        )
         yield f"resolve_family({name})", lambda n=name: resolve_family(n), ()
     for bad in [[1.5, 0.5], [NAN], [-0.1], "0.5"]:
         yield f"Bernoulli({bad!r})", lambda b=bad: Bernoulli(b), ()

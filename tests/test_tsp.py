@@ -325,7 +325,7 @@ def test_symmetric_polish_is_a_two_opt_and_or_opt_local_optimum():
 
 
 def test_polish_in_blocks_equals_one_block(monkeypatch):
-    import cem.problems.tsp as tsp_module
+    import cem.problems.tsp.problem as tsp_module
 
     tsp = TSP.from_config("eil51")
     X = tsp.initial_family().sample(7, np.random.default_rng(2))
