@@ -20,6 +20,9 @@ register_moved({f"cem.{name}": f"cem._{name}" for name in (
     "checks", "checkpoint", "cli", "elite", "io", "loop", "memory", "parallel", "presets",
     "progress")})  # fmt: skip
 register_moved({"cem.rare_diagnostics": "cem.rare_event._diagnostics"})
+register_moved({f"cem.families.{name}": f"cem.families._{name}" for name in (
+    "allocation", "bernoulli", "categorical", "exponential", "gamma", "mixture", "normal",
+    "permutation", "truncated")})  # fmt: skip
 
 __all__ = [
     "CrossEntropyOptimizer",

@@ -71,17 +71,17 @@ PROBLEMS: dict[str, str] = {
 
 #: Built-in families: the ``[family] type`` -> "module:callable".
 FAMILIES: dict[str, str] = {
-    "bernoulli": "cem.families.bernoulli:Bernoulli",
-    "categorical": "cem.families.categorical:Categorical.uniform",
-    "normal": "cem.families.normal:Normal",
-    "full_normal": "cem.families.normal:FullNormal",
-    "truncated_normal": "cem.families.truncated:TruncatedNormal",
-    "normal_mixture": "cem.families.mixture:NormalMixture",
-    "exponential": "cem.families.exponential:Exponential",
-    "gamma": "cem.families.gamma:Gamma",
-    "transition_matrix": "cem.families.permutation:TransitionMatrix",
-    "node_placement": "cem.families.permutation:NodePlacement",
-    "sequential_allocation": "cem.families.allocation:SequentialAllocation",
+    "bernoulli": "cem.families:Bernoulli",
+    "categorical": "cem.families:Categorical.uniform",
+    "normal": "cem.families:Normal",
+    "full_normal": "cem.families:FullNormal",
+    "truncated_normal": "cem.families:TruncatedNormal",
+    "normal_mixture": "cem.families:NormalMixture",
+    "exponential": "cem.families:Exponential",
+    "gamma": "cem.families:Gamma",
+    "transition_matrix": "cem.families:TransitionMatrix",
+    "node_placement": "cem.families:NodePlacement",
+    "sequential_allocation": "cem.families:SequentialAllocation",
     "birth_death_walk": "cem.problems.rare_events:BirthDeathWalk",
 }
 

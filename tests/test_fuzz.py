@@ -160,7 +160,7 @@ FAMILY_BAD = [
     {"type": "bernoulli", "min_p": "0.1"}, {"type": "bernoulli", "min_p": NAN},
     {"type": "bernoulli", "foo": 1}, {"type": "nosuch"}, {"type": 5}, {"p": 0.5},
     {"type": "normal"}, {"type": "os:system", "command": "true"},
-    {"type": "cem.families.bernoulli:Bernoulli", "p": 0.5},
+    {"type": "cem.families._bernoulli:Bernoulli", "p": 0.5},
     {"type": "bernoulli", "p": [[0.5] * 5]}, {"type": "bernoulli", "p": [INF] * 5},
 ]  # fmt: skip
 NORMAL_BAD = [

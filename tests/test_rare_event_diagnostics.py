@@ -16,7 +16,7 @@ from scipy import stats
 
 from cem.errors import DegenerateWeightsWarning
 from cem.families import Bernoulli, Exponential, Normal, NormalMixture
-from cem.families.mixture import DefensiveMixture
+from cem.families._mixture import DefensiveMixture
 from cem.problems.rare_events import (
     BridgeNetwork,
     FourBranchSystem,

@@ -420,7 +420,7 @@ def test_an_estimation_whose_score_raises(tmp_path, capsys, monkeypatch):
 
 def test_numpy_integers_in_families_and_estimators():
     from cem.families import Categorical, Exponential
-    from cem.families.permutation import NodePlacement
+    from cem.families._permutation import NodePlacement
     from cem.rare_event import crude_monte_carlo
 
     i = np.int64

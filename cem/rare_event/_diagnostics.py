@@ -63,7 +63,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cem.families.mixture import NormalMixture
+from cem.families._mixture import NormalMixture
 
 __all__ = [
     "MAX_PARETO_K",

@@ -76,7 +76,7 @@ from cem.errors import (
     warn_caller,
 )
 from cem.families import Bernoulli, Family, FullNormal, Normal
-from cem.families.mixture import DefensiveMixture
+from cem.families._mixture import DefensiveMixture
 from cem.options import ESTIMATOR_OPTIONS, validate_table
 from cem.rare_event._diagnostics import (
     count_regions,

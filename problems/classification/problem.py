@@ -312,7 +312,7 @@ class Classification(Problem):
     def value_and_gradient(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         r"""The objective :math:`L(x)` of one parameter vector and its gradient.
 
-        Backpropagation ([3]_ Sec. 5.3): the gradient of the loss in the logits is
+        Backpropagation (Bishop 2006, Sec. 5.3): the gradient of the loss in the logits is
         :math:`w_i (\hat p_i - t_i)`; each layer passes back :math:`\delta W^\top`,
         times :math:`1 - \tanh^2` through a hidden layer.
         """
@@ -342,7 +342,8 @@ class Classification(Problem):
         gtol: float = 1e-9,
         callback: Callable[[scipy.optimize.OptimizeResult], Any] | None = None,
     ) -> scipy.optimize.OptimizeResult:
-        """Fit the same model by L-BFGS ([4]_; ``scipy.optimize.minimize``, analytic gradient).
+        """Fit the same model by L-BFGS (Liu & Nocedal 1989; ``scipy.optimize.minimize``, analytic
+        gradient).
 
         The start is ``x0``, else zero for softmax and a seeded draw of
         :math:`N(0, 0.1^2)` for a network (zero is a saddle point of a tanh network).
@@ -400,13 +401,13 @@ class Classification(Problem):
     def default_options(self) -> dict[str, Any]:
         """CE settings from the dimension ``D`` of the parameter vector.
 
-        ``n_samples = 10 n``: the rule ``N = c n`` of [1]_ with ``c = 10`` and ``n`` the
+        ``n_samples = 10 n``: the rule ``N = c n`` of de Boer et al. (2005) with ``c = 10`` and ``n`` the
         number of family parameters, ``2 D`` for the diagonal Normal (a mean and a
         standard deviation per weight: ``N = 20 D``) and ``D + D (D + 1) / 2`` with
         ``full_covariance``; ``rho = 0.1``, so the elite has ``n`` members, as many as
         the parameters it fits; ``alpha = 0.7`` (within the range
-        0.4-0.9 of [1]_) smooths means and standard deviations alike. The dynamic
-        smoothing of the standard deviations ([2]_) guards against collapse onto a
+        0.4-0.9 of de Boer et al. 2005) smooths means and standard deviations alike. The dynamic
+        smoothing of the standard deviations (Kroese, Porotsky & Rubinstein 2006) guards against collapse onto a
         local minimum; the softmax loss is convex, so it is not needed, and it slows
         the final contraction about tenfold. The run stops when every standard
         deviation is below ``1e-4`` (``degenerate_tol``), far below the scale of the

@@ -259,7 +259,8 @@ def _bridge() -> nx.Graph:
     return nx.Graph([(0, 1), (0, 2), (1, 2), (1, 3), (2, 3)])
 
 
-#: Built-in classic networks: name -> (factory(**size) -> graph, default s-t terminals).
+#: Built-in classic networks: name -> (factory of the graph from its size keywords, default
+#: s-t terminals).
 NETWORKS: dict[str, Any] = {
     "bridge": _bridge,
     "dodecahedron": nx.dodecahedral_graph,

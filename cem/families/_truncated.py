@@ -7,7 +7,7 @@ from scipy import stats
 
 from cem.errors import ConfigError
 from cem.families._base import Family
-from cem.families.normal import Normal
+from cem.families._normal import Normal
 
 __all__ = ["TruncatedNormal"]
 
