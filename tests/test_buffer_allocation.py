@@ -112,6 +112,7 @@ def _ce_run(seed: int):
     return prob, res, prob.select_best(np.array([res.x, res.family.mode()]), replications=10)
 
 
+@pytest.mark.slow  # over 5 s
 def test_ce_finds_the_exact_optimal_allocation_fast():
     prob, _res, sel = _ce_run(0)
     best, value = prob.exact_optimum()

@@ -147,11 +147,13 @@ def test_missing_config_file(capsys):
     "argv",
     [
         ["validate", "{cfg}", "--set", "optimizer.rho=2"],
-        ["run", "{cfg}", "--set", "optimizer.bogus=1"],
-        ["run", "{cfg}", "--set", "norho"],
-        ["run", "{cfg}", "--seed", "-3"],
+        # the same path as the in-process tests above; each process takes 2-4 s to start
+        *(pytest.param(argv, marks=pytest.mark.slow) for argv in (
+            ["run", "{cfg}", "--set", "optimizer.bogus=1"],
+            ["run", "{cfg}", "--set", "norho"],
+            ["run", "{cfg}", "--seed", "-3"])),
     ],
-)
+)  # fmt: skip
 def test_bad_overrides_in_a_real_process(argv, tmp_path):
     cfg = tmp_path / "ok.toml"
     cfg.write_text(dump_toml(BASE))

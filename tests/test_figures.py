@@ -101,6 +101,7 @@ def test_tsp_tour_picture():
     pyplot().close(fig)
 
 
+@pytest.mark.slow  # over 5 s
 def test_run_directory_figure_with_the_solution_in_two_formats(tmp_path, capsys):
     cfg = tmp_path / "c.toml"
     cfg.write_text('[problem]\nname = "maxcut"\ninstance = "tutorial5"\n'

@@ -349,6 +349,7 @@ def _one_line_refusal(argv: list[str], capsys) -> str | None:
 
 
 # ---------------------------------------------------------------------- tests
+@pytest.mark.slow  # over 5 s
 def test_malformed_configs_and_instance_files_are_refused(limited, capsys):
     tally = Tally()
     folder = limited / "cases"
