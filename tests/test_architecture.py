@@ -119,3 +119,24 @@ def test_every_public_name_is_in_the_api_docs(name):
     listed = set(re.findall(r"(?m)^\s+(cem[\w.]*)\s*$", api))
     missing = [n for n in names if not n.startswith("__") and f"{name}.{n}" not in listed]
     assert not missing, f"docs/api.rst does not list {name}: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "name"),
+    [
+        ("cem.loop", "cem._loop", "CrossEntropyOptimizer"),
+        ("cem.parallel", "cem._parallel", "BatchRunner"),
+        ("cem.families.normal", "cem.families._normal", "Normal"),
+        ("cem.problems.network_reliability", "cem.problems.network.reliability",
+         "NetworkReliability"),
+        ("cem.problems.tsplib", "cem.problems.tsp.tsplib", "read_tsplib"),
+        ("cem.problems.classification_data", "cem.problems.classification.data", "load_iris"),
+    ],
+)  # fmt: skip
+def test_old_import_paths_still_work_with_a_warning(old, new, name):
+    import sys
+
+    sys.modules.pop(old, None)
+    with pytest.warns(DeprecationWarning, match=rf"{re.escape(old)} moved to {re.escape(new)}"):
+        module = importlib.import_module(old)
+    assert getattr(module, name) is getattr(importlib.import_module(new), name)
