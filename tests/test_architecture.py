@@ -140,3 +140,14 @@ def test_old_import_paths_still_work_with_a_warning(old, new, name):
     with pytest.warns(DeprecationWarning, match=rf"{re.escape(old)} moved to {re.escape(new)}"):
         module = importlib.import_module(old)
     assert getattr(module, name) is getattr(importlib.import_module(new), name)
+
+
+def test_every_package_folder_is_installed():
+    """pyproject.toml lists the packages (problems/ is installed as cem.problems): a new
+    subpackage that is not listed would be missing from a plain install."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    folders = {_module_name(p) for p in CORE.rglob("__init__.py")}
+    folders |= {"cem.problems" + _module_name(p).removeprefix("problems")
+                for p in PROBLEMS.rglob("__init__.py")}  # fmt: skip
+    assert folders <= listed, sorted(folders - listed)
