@@ -80,6 +80,7 @@ __all__ = [
     "dump_toml",
     "load_config",
     "parse_config",
+    "read_raw",
 ]
 
 SECTIONS = ("problem", "family", "optimizer", "estimator", "output")
@@ -127,6 +128,24 @@ def load_config(
     name`` and ``[family] type`` be ``"module:Class"`` paths (importing runs code).
     """
     path = Path(path)
+    raw = read_raw(path)
+    # paths given on the command line: relative to the working directory
+    raw = _relative_to(apply_overrides(raw, overrides or []), Path.cwd())
+    cfg = parse_config(raw, cli, allow_import=allow_import)
+    cfg.source = path
+    return cfg
+
+
+def read_raw(path: str | Path) -> dict[str, Any]:
+    """The TOML of a config file, unvalidated, with its relative paths joined to its folder.
+
+    Raises
+    ------
+    ConfigError
+        For a missing file, a file that is not TOML, integers beyond 64 bits or nesting
+        deeper than :data:`MAX_DEPTH`.
+    """
+    path = Path(path)
     _check_path_text(str(path), "config file")
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
@@ -137,12 +156,7 @@ def load_config(
     except RecursionError:
         raise ConfigError(f"{path}: nested deeper than Python can read") from None
     _check_values(raw)
-    raw = _relative_to(raw, path.parent.absolute())
-    # paths given on the command line: relative to the working directory
-    raw = _relative_to(apply_overrides(raw, overrides or []), Path.cwd())
-    cfg = parse_config(raw, cli, allow_import=allow_import)
-    cfg.source = path
-    return cfg
+    return _relative_to(raw, path.parent.absolute())
 
 
 def _check_path_text(text: str, what: str) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "PARAM_PREFIX",
     "RESULT",
     "RUN_FILES",
+    "TIMING",
 ]
 
 #: The resolved config, with the seed and the cem version.
@@ -40,6 +41,8 @@ FIGURE = "convergence"
 FORMATS = ("png", "pdf", "svg")
 #: Prefix of the family's parameters per iteration in :data:`ARRAYS`.
 PARAM_PREFIX = "family."
+#: The CPU and wall seconds of a run of a study (:mod:`cem.study`), written when it ends.
+TIMING = "timing.json"
 #: Every file a run writes atomically: their stale temporaries are removed on resume.
-RUN_FILES = (CONFIG, CHECKPOINT, HISTORY, RESULT, ARRAYS, LEVELS,
+RUN_FILES = (CONFIG, CHECKPOINT, HISTORY, RESULT, ARRAYS, LEVELS, TIMING,
              *(f"{FIGURE}.{fmt}" for fmt in FORMATS))  # fmt: skip
