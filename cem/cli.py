@@ -117,8 +117,10 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 
     if is_study_dir(args.run_dir):
         with _dask_client(args.dask):
-            study_dir, files = resume_study(Path(args.run_dir), n_jobs=args.n_jobs,
-                                            dask=args.dask is not None, quiet=args.quiet)  # fmt: skip
+            study_dir, files = resume_study(
+                Path(args.run_dir), n_jobs=args.n_jobs, dask=args.dask is not None,
+                quiet=args.quiet,
+            )  # fmt: skip
         return _study_done(study_dir, files, args.quiet)
     with _dask_client(args.dask):
         cfg = load_run_config(Path(args.run_dir), allow_import=args.allow_import)
@@ -175,6 +177,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     table = all_tables()[section]
     changed = [f"{k}={v!r}" for k, v in cfg.run_options.items() if v != table[k].default]
     print(f"[{section}] {', '.join(changed) or 'all defaults'}")
+    if "study" in cfg.raw:  # a study config: its cells too, as cem study checks them
+        from cem.study import check_study, load_study
+
+        study = load_study(args.config, overrides=args.set or (), allow_import=args.allow_import)
+        check_study(study, Path("runs"))
+        print(f"[study] {len(study.cells)} cells x {len(study.seeds)} seeds = "
+              f"{len(study.runs)} runs, every cell valid")  # fmt: skip
     return 0
 
 
@@ -405,18 +414,28 @@ def _parser() -> argparse.ArgumentParser:
     p = command("study", "run a config over seeds and a grid of settings, with tables "
                 "and figures", _cmd_study)  # fmt: skip
     p.add_argument("config", help="TOML config, with or without a [study] section")
-    p.add_argument("--seeds", metavar="LIST",
-                   help="seeds of every cell, e.g. 1-20 or 1,3,8-9 (default: [study] seeds)")
+    p.add_argument(
+        "--seeds",
+        metavar="LIST",
+        help="seeds of every cell, e.g. 1-20 or 1,3,8-9 (default: [study] seeds)",
+    )
     p.add_argument("--grid", action="append", metavar="SECTION.KEY=V1,V2,...",
                    help="an axis of the grid, values in TOML syntax (repeatable; axes are "
                    "crossed, and with the config's [study.grid])")  # fmt: skip
-    p.add_argument("--zip", action="store_true",
-                   help="zip the --grid axes (equal lengths) instead of crossing them")
+    p.add_argument(
+        "--zip",
+        action="store_true",
+        help="zip the --grid axes (equal lengths) instead of crossing them",
+    )
     p.add_argument("--instances", nargs="+", metavar="FILE",
                    help="instance files as an axis of [problem] file (an OPTIMA.csv or "
                    "BEST_KNOWN.csv beside them gives the optimum)")  # fmt: skip
-    p.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
-                   help="override a value of every cell, in TOML syntax (repeatable)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="SECTION.KEY=VALUE",
+        help="override a value of every cell, in TOML syntax (repeatable)",
+    )
     p.add_argument("--n-jobs", type=int, dest="n_jobs", metavar="INT",
                    help="runs at once in worker processes (-1: all cores; default: [study] "
                    "n_jobs); each run samples its batches in its own process")  # fmt: skip
@@ -424,8 +443,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="study directory (default: a new runs/<config>-study-<date>-<time>); "
                    "a directory of the same study is continued, of another refused")  # fmt: skip
-    p.add_argument("--quick", action="store_true",
-                   help="the config's quick form ([study.quick]): a check in seconds")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="the config's quick form ([study.quick]): a check in seconds",
+    )
     p.add_argument("--latex", action="store_true", help="also write summary.tex")
     add_quiet(p)
     add_allow_import(p)

@@ -20,6 +20,9 @@ A config has four sections::
     checkpoint = true
     fail_untrusted = true  # cem run/resume exit with status 3 on an untrusted estimate
 
+A study config (:mod:`cem.study`) adds a ``[study]`` section, which a single run
+(``cem run``) leaves aside.
+
 A rare-event problem (:class:`cem.rare_event.RareEventProblem`) takes ``[estimator]``
 (keys of :data:`cem.rare_event.ESTIMATOR_OPTIONS`) instead of ``[optimizer]``; its
 ``[family]`` is the importance family the levels start from.
@@ -73,6 +76,7 @@ else:  # pragma: no cover
 
 __all__ = [
     "SECTIONS",
+    "STUDY_SECTION",
     "ExperimentConfig",
     "apply_overrides",
     "build_family",
@@ -84,6 +88,8 @@ __all__ = [
 ]
 
 SECTIONS = ("problem", "family", "optimizer", "estimator", "output")
+#: A study's section (:mod:`cem.study`), which a single run leaves aside.
+STUDY_SECTION = "study"
 OUTPUT_KEYS = {"dir": str, "plots": bool, "formats": list, "checkpoint": bool,
                "fail_untrusted": bool}  # fmt: skip
 #: Deepest nesting of arrays and tables a config may have.
@@ -233,10 +239,10 @@ def parse_config(
     _check_values(raw)
     cli = {k: v for k, v in (cli or {}).items() if v is not None}
     for name, value in raw.items():
-        if name not in SECTIONS:
+        if name not in (*SECTIONS, STUDY_SECTION):
             raise ConfigError(
                 f"unknown section [{name}]; accepted sections: "
-                + ", ".join(f"[{s}]" for s in SECTIONS)
+                + ", ".join(f"[{s}]" for s in (*SECTIONS, STUDY_SECTION))
             )
         if not isinstance(value, dict):
             raise ConfigError(f"[{name}] must be a table (a section), got {value!r}")

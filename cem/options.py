@@ -200,5 +200,6 @@ def options_table(table: Mapping[str, Option] | None = None) -> str:
 def all_tables() -> dict[str, Mapping[str, Option]]:
     """Every options table, by the config section it validates."""
     from cem.rare_event import ESTIMATOR_OPTIONS
+    from cem.study import STUDY_OPTIONS
 
-    return {"optimizer": OPTIONS, "estimator": ESTIMATOR_OPTIONS}
+    return {"optimizer": OPTIONS, "estimator": ESTIMATOR_OPTIONS, "study": STUDY_OPTIONS}

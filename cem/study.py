@@ -52,7 +52,15 @@ from typing import IO, Any
 
 import cem
 from cem.checks import is_int, is_real
-from cem.config import OUTPUT_KEYS, SECTIONS, _relative_to, apply_overrides, parse_config, read_raw
+from cem.config import (
+    OUTPUT_KEYS,
+    SECTIONS,
+    STUDY_SECTION,
+    _relative_to,
+    apply_overrides,
+    parse_config,
+    read_raw,
+)
 from cem.errors import CEMError, CEMWarning, ConfigError, ResourceLimitError, RunInterrupted
 from cem.io import atomic_write_text
 from cem.memory import LIMIT_ENV, _parse_size, format_bytes, memory_limit
@@ -217,8 +225,7 @@ class Study:
             "source": self.source,
             "cem_version": cem.__version__,
             "seeds": self.seeds,
-            "cells": [{"label": c.label, "values": c.values, "shown": c.shown}
-                      for c in self.cells],  # fmt: skip
+            "cells": [{"label": c.label, "values": c.values, "shown": c.shown} for c in self.cells],
             "base": self.base,
             "options": {k: v for k, v in self.options.items() if k not in _IDENTITY},
             "allow_import": self.allow_import,
@@ -349,6 +356,8 @@ def _instances(patterns: Sequence[str], folder: Path) -> list[str]:
 def _shown(key: str, value: Any) -> Any:
     if isinstance(value, str) and key.partition(".")[2].endswith(("file", "_path")):
         return Path(value).name
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as TOML writes it
     return value
 
 
@@ -356,8 +365,11 @@ def _cells(crossed: dict[str, list[Any]], zipped: dict[str, list[Any]]) -> list[
     """The cells of the crossed axes times the zipped group, the first axis outermost."""
     lengths = {len(v) for v in zipped.values()}
     if len(lengths) > 1:
-        raise ConfigError("[study] zip: the zipped axes have different lengths ("
-                          + ", ".join(f"{k}: {len(v)}" for k, v in zipped.items()) + ")")
+        raise ConfigError(
+            "[study] zip: the zipped axes have different lengths ("
+            + ", ".join(f"{k}: {len(v)}" for k, v in zipped.items())
+            + ")"
+        )
     both = sorted(set(crossed) & set(zipped))
     if both:
         raise ConfigError(f"[study] {both[0]!r} is both a crossed and a zipped axis")
@@ -405,7 +417,8 @@ def load_study(
     instances : sequence of str, optional
         Instance files (relative to the working directory): replace ``[study] instances``.
     overrides : sequence of str
-        ``section.key=value`` overrides of every cell, as ``cem run --set``.
+        ``section.key=value`` overrides of every cell, as ``cem run --set``; those of
+        ``study.key`` override the config's ``[study]`` section.
     quick : bool
         Apply the config's ``[study.quick]`` table (a short form of the study).
 
@@ -417,8 +430,10 @@ def load_study(
         ``"5-1"``, an instance pattern that matches no file.
     """
     path = Path(path)
-    raw = read_raw(path)
-    given = raw.pop("study", {})
+    own = [o for o in overrides if o.strip().startswith(f"{STUDY_SECTION}.")]
+    overrides = [o for o in overrides if o not in own]
+    raw = apply_overrides(read_raw(path), own)  # --set study.seeds='"1-3"'
+    given = raw.pop(STUDY_SECTION, {})
     if not isinstance(given, dict):
         raise ConfigError(f"[study] must be a table (a section), got {given!r}")
     try:
@@ -467,8 +482,10 @@ def load_study(
     if files:
         if "problem.file" in crossed or "problem.file" in zipped:
             raise ConfigError("[study] instances and a 'problem.file' axis cannot both be given")
+        for axes in (crossed, zipped):  # files replace bundled names
+            axes.pop("problem.instance", None)
+        raw.get("problem", {}).pop("instance", None)
         crossed = {"problem.file": files, **crossed}
-        raw.get("problem", {}).pop("instance", None)  # a file replaces a bundled name
     options["seeds"] = parse_seeds(seeds if seeds is not None else options["seeds"])
     base, replaced = _base(raw, options)
     return Study(base, _cells(crossed, zipped), options["seeds"], options, str(path),
@@ -685,8 +702,10 @@ def _results(tasks: list[tuple[str, dict[str, Any], int, bool]], n_jobs: int,
 
 
 def _eta(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    """``m:ss``, or ``h:mm:ss`` from an hour on."""
+    s = round(seconds)
+    hours = f"{s // 3600}:{s % 3600 // 60:02d}" if s >= 3600 else f"{s // 60}"
+    return f"{hours}:{s % 60:02d}"
 
 
 def execute(
@@ -709,12 +728,16 @@ def execute(
     total, done = len(study.runs), len(study.runs) - len(pending)
     if not quiet:
         how = "on Dask" if dask else f"{n_jobs} at once" if n_jobs != 1 else "one at a time"
-        print(f"study {study_dir}: {total} runs ({len(study.cells)} cells x "
-              f"{len(study.seeds)} seeds), {done} done, {len(pending)} to run, {how}",
+        cells, seeds = len(study.cells), len(study.seeds)
+        print(f"study {study_dir}: {total} runs ({cells} cell{'s' * (cells != 1)} x {seeds} "
+              f"seed{'s' * (seeds != 1)}), {done} done, {len(pending)} to run, {how}",
               file=stream, flush=True)  # fmt: skip
         for key, value in study.replaced.items():
-            print(f"note: {key}={value!r} is not used: a study runs each run's batches in "
-                  "its own process (the result is the same for any n_jobs)", file=stream)
+            print(
+                f"note: {key}={value!r} is not used: a study runs each run's batches in "
+                "its own process (the result is the same for any n_jobs)",
+                file=stream,
+            )
     cells = {cell.dirname: cell for cell in study.cells}
     raws = {cell.dirname: study.raw_for(cell) for cell in study.cells}
     tasks = [(str(study.run_dir(study_dir, c, s)), raws[c.dirname], s, study.allow_import)
@@ -736,8 +759,10 @@ def execute(
             f"and the checkpoints are kept (cem resume {study_dir})"
         ) from None
     except CEMError as exc:
-        raise type(exc)(f"{exc} (study {study_dir}: the finished runs are kept; fix the "
-                        f"cause and continue with cem resume {study_dir})") from None
+        raise type(exc)(
+            f"{exc} (study {study_dir}: the finished runs are kept; fix the "
+            f"cause and continue with cem resume {study_dir})"
+        ) from None
     return write_summaries(study, study_dir)
 
 
@@ -800,4 +825,3 @@ def resume_study(
     check_study(study, study_dir, _concurrency(n_jobs, dask))
     return study_dir, execute(study, study_dir, n_jobs=n_jobs, dask=dask, quiet=quiet,
                               stream=stream)  # fmt: skip
-

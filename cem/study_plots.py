@@ -144,8 +144,8 @@ def _ecdf(study: Study, runs: list[dict[str, Any]], out: Path) -> Path:
     ax.set_xlabel("score evaluations")
     ax.set_ylabel("fraction of (run, target) pairs reached")
     ladder = ", ".join(f"{t:g}" for t in targets)
-    ax.set_title(f"ECDF of evaluations to targets: relative gap to {what} <= {ladder}",
-                 fontsize="medium")  # fmt: skip
+    ax.set_title(f"ECDF of the evaluations to reach the targets\nrelative gap to {what} "
+                 f"<= {ladder}", fontsize="medium")  # fmt: skip
     ax.legend(fontsize="small")
     return save_figure(fig, out, _formats(study))[0]
 
@@ -163,7 +163,8 @@ def _estimates(study: Study, rows: Sequence[dict[str, Any]], out: Path) -> Path:
         est = np.array([r["estimate"] for r in mine])
         err = np.array([[r["estimate"] - r["ci_low"] for r in mine],
                         [r["ci_high"] - r["estimate"] for r in mine]])  # fmt: skip
-        ax.errorbar(seeds, est, yerr=err, fmt="o", markersize=3, capsize=2, label="estimate, 95% CI")
+        ax.errorbar(seeds, est, yerr=err, fmt="o", markersize=3, capsize=2,
+                    label="estimate, 95% CI")  # fmt: skip
         exact = mine[0]["exact"]
         title = cell
         if exact is not None:
@@ -173,7 +174,7 @@ def _estimates(study: Study, rows: Sequence[dict[str, Any]], out: Path) -> Path:
         ax.set_title(title, fontsize="small")
         ax.set_xlabel("seed")
         ax.set_ylabel("probability")
-    for ax in list(axes.flat)[len(cells):]:
+    for ax in list(axes.flat)[len(cells) :]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize="small")
     return save_figure(fig, out, _formats(study))[0]

@@ -20,7 +20,14 @@ import pytest
 import cem.runner
 from cem.cli import main
 from cem.errors import ConfigError, RunInterrupted
-from cem.study import load_study, parse_grid_arg, parse_seeds, resume_study, run_study
+from cem.study import (
+    check_study,
+    load_study,
+    parse_grid_arg,
+    parse_seeds,
+    resume_study,
+    run_study,
+)
 from cem.study_summary import WALL_CLOCK
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -254,3 +261,20 @@ def test_full_bridge_study_killed_by_a_signal_resumes_to_the_same_csv(tmp_path):
     subprocess.run([sys.executable, "-m", "cem.cli", "resume", str(tmp_path / "s"), "--quiet"],
                    check=True, env=env)  # fmt: skip
     assert _table(tmp_path / "s" / "runs.csv") == _table(tmp_path / "ref" / "runs.csv")
+
+
+STUDIES = sorted((ROOT / "configs").glob("study_*.toml"))
+
+
+@pytest.mark.parametrize("config", STUDIES, ids=[c.stem for c in STUDIES])
+def test_every_study_config_and_its_quick_form_are_valid(config, tmp_path):
+    full, quick = load_study(config), load_study(config, quick=True)
+    assert len(full.runs) >= 10 and len(quick.runs) <= 9
+    for study in (full, quick):
+        check_study(study, tmp_path)
+
+
+def test_validate_checks_the_cells_of_a_study_config(capsys):
+    assert main(["validate", str(BRIDGE)]) == 0
+    assert "[study] 3 cells x 20 seeds = 60 runs, every cell valid" in capsys.readouterr().out
+    _bad(["validate", str(BRIDGE), "--set", 'study.grid={"estimator.rho" = [2.0]}'], capsys)

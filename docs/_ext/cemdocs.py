@@ -90,11 +90,13 @@ def generate(app: Any = None) -> None:
     """Write the generated pages (called when the builder starts)."""
     from cem.options import OPTIONS
     from cem.rare_event import ESTIMATOR_OPTIONS
+    from cem.study import STUDY_OPTIONS
 
     GENERATED.mkdir(exist_ok=True)
     files = {
         "optimizer_options.rst": options_rst(OPTIONS),
         "estimator_options.rst": options_rst(ESTIMATOR_OPTIONS),
+        "study_options.rst": options_rst(STUDY_OPTIONS),
         "cli_help.rst": cli_rst(),
     }
     results = ROOT / "experiments" / "results"
