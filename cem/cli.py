@@ -321,13 +321,13 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    def add_dask(p: argparse.ArgumentParser) -> None:
+    def add_dask(p: argparse.ArgumentParser, what: str = "the batches") -> None:
         p.add_argument(
             "--dask",
             nargs="?",
             const="",
             metavar="ADDRESS",
-            help="run the batches on Dask: the scheduler at ADDRESS, or the one Dask's "
+            help=f"run {what} on Dask: the scheduler at ADDRESS, or the one Dask's "
             "configuration names (DASK_SCHEDULER_ADDRESS), or a local cluster "
             "(needs the dask extra)",
         )
@@ -394,7 +394,7 @@ def _parser() -> argparse.ArgumentParser:
     p = command("resume", "continue an interrupted run from its checkpoint", _cmd_resume)
     p.add_argument("run_dir", help="run directory written by 'cem run' (holds checkpoint.npz)")
     add_quiet(p)
-    add_dask(p)
+    add_dask(p, "the batches (for a study: the runs)")
     add_allow_import(p)
     p.add_argument(
         "--allow-config-change",
@@ -439,7 +439,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n-jobs", type=int, dest="n_jobs", metavar="INT",
                    help="runs at once in worker processes (-1: all cores; default: [study] "
                    "n_jobs); each run samples its batches in its own process")  # fmt: skip
-    add_dask(p)
+    add_dask(p, "the runs")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="study directory (default: a new runs/<config>-study-<date>-<time>); "
                    "a directory of the same study is continued, of another refused")  # fmt: skip

@@ -674,11 +674,14 @@ def _run_one(run_dir: str, raw: dict[str, Any], seed: int, allow_import: bool) -
     wall, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CEMWarning)
-        if (path / CHECKPOINT).is_file() and (path / CONFIG).is_file():
-            resume(path, quiet=True, allow_import=allow_import)
-        else:
-            cfg = parse_config(raw, {"seed": seed}, allow_import=allow_import)
-            run_experiment(cfg, out=path, force=True, quiet=True)
+        try:
+            if (path / CHECKPOINT).is_file() and (path / CONFIG).is_file():
+                resume(path, quiet=True, allow_import=allow_import)
+            else:
+                cfg = parse_config(raw, {"seed": seed}, allow_import=allow_import)
+                run_experiment(cfg, out=path, force=True, quiet=True)
+        except CEMError as exc:
+            raise CEMError(f"run {path.parent.name}/{path.name}: {exc}") from None
     timing = {"cpu_seconds": time.process_time() - cpu, "wall_seconds": time.perf_counter() - wall}
     atomic_write_text(path / TIMING, json.dumps(timing) + "\n")
     return run_dir
@@ -759,7 +762,7 @@ def execute(
             f"and the checkpoints are kept (cem resume {study_dir})"
         ) from None
     except CEMError as exc:
-        raise type(exc)(
+        raise CEMError(
             f"{exc} (study {study_dir}: the finished runs are kept; fix the "
             f"cause and continue with cem resume {study_dir})"
         ) from None

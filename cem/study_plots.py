@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cem.history import History
-from cem.plotting import _pyplot, save_figure
+from cem.plotting import _integer_ticks, _pyplot, save_figure
 from cem.rundir import HISTORY, RESULT
 
 if TYPE_CHECKING:
@@ -155,8 +155,10 @@ def _estimates(study: Study, rows: Sequence[dict[str, Any]], out: Path) -> Path:
     cells = [c.label for c in study.cells if any(r["cell"] == c.label for r in rows)]
     ncol = min(3, len(cells))
     nrow = math.ceil(len(cells) / ncol)
+    exacts = {r["exact"] for r in rows}
+    same = len(exacts) == 1 and None not in exacts  # one exact value: one scale for all cells
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol, 3.4 * nrow), squeeze=False,
-                             constrained_layout=True)  # fmt: skip
+                             sharey=same, constrained_layout=True)  # fmt: skip
     for ax, cell in zip(axes.flat, cells, strict=False):
         mine = [r for r in rows if r["cell"] == cell]
         seeds = np.array([r["seed"] for r in mine])
@@ -173,6 +175,7 @@ def _estimates(study: Study, rows: Sequence[dict[str, Any]], out: Path) -> Path:
             title += f": {covered}/{len(mine)} intervals cover the exact value"
         ax.set_title(title, fontsize="small")
         ax.set_xlabel("seed")
+        _integer_ticks(ax.xaxis)
         ax.set_ylabel("probability")
     for ax in list(axes.flat)[len(cells) :]:
         ax.set_visible(False)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cem.errors
 import cem.runner
 from cem.cli import main
 from cem.errors import ConfigError, RunInterrupted
@@ -278,3 +279,38 @@ def test_validate_checks_the_cells_of_a_study_config(capsys):
     assert main(["validate", str(BRIDGE)]) == 0
     assert "[study] 3 cells x 20 seeds = 60 runs, every cell valid" in capsys.readouterr().out
     _bad(["validate", str(BRIDGE), "--set", 'study.grid={"estimator.rho" = [2.0]}'], capsys)
+
+
+def test_a_failing_run_names_itself_and_the_study_keeps_the_others(tmp_path, monkeypatch):
+    import cem.study
+
+    real = cem.study.parse_config
+
+    def failing(raw, cli=None, **kw):
+        if cli and cli.get("seed") == 2:
+            raise ConfigError("the simulator is down")
+        return real(raw, cli, **kw)
+
+    monkeypatch.setattr(cem.study, "parse_config", failing)
+    with pytest.raises(cem.errors.CEMError, match=r"run 00-rho=0.01/seed-2: the simulator is"):
+        run_study(_study(), tmp_path / "s", quiet=True)
+    assert (tmp_path / "s" / "runs" / "00-rho=0.01" / "seed-1" / "result.json").is_file()
+    monkeypatch.setattr(cem.study, "parse_config", real)
+    _, files = resume_study(tmp_path / "s", quiet=True)
+    assert len(_table(files["runs"])) == 9
+
+
+def test_an_optimum_table_beside_a_users_instance_gives_the_gaps(tmp_path):
+    cities = "\n".join(f"{k + 1} {x} {y}" for k, (x, y) in
+                       enumerate([(0, 0), (0, 10), (10, 10), (10, 0), (5, -3)]))  # fmt: skip
+    (tmp_path / "tiny5.tsp").write_text(
+        "NAME: tiny5\nTYPE: TSP\nDIMENSION: 5\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n"
+        f"{cities}\nEOF\n", encoding="utf-8")  # fmt: skip
+    (tmp_path / "OPTIMA.csv").write_text("name,optimum\ntiny5,42\n", encoding="utf-8")
+    study = load_study(ROOT / "configs" / "tsp_br17.toml", seeds="1",
+                       instances=[str(tmp_path / "tiny5.tsp")],
+                       overrides=["optimizer.n_samples=100", "optimizer.max_iter=2"])  # fmt: skip
+    study.options["figures"] = False
+    _, files = run_study(study, tmp_path / "s", quiet=True)
+    (row,) = _table(files["runs"])
+    assert row["problem.file"] == "tiny5.tsp" and row["known_optimum"] == "42.0"
