@@ -188,6 +188,10 @@ class Study:
     allow_import: bool = False
     #: Options of the base config replaced by the study (name: value), for the note.
     replaced: dict[str, Any] = field(default_factory=dict)
+    #: The parent of a new study directory (the config's ``[output] dir``).
+    parent: str = "runs"
+    #: Whether this is the config's quick form (``[study.quick]``).
+    quick: bool = False
 
     @property
     def axes(self) -> list[str]:
@@ -487,9 +491,10 @@ def load_study(
         raw.get("problem", {}).pop("instance", None)
         crossed = {"problem.file": files, **crossed}
     options["seeds"] = parse_seeds(seeds if seeds is not None else options["seeds"])
+    parent = raw.get("output", {}).get("dir", "runs")
     base, replaced = _base(raw, options)
     return Study(base, _cells(crossed, zipped), options["seeds"], options, str(path),
-                 allow_import, replaced)  # fmt: skip
+                 allow_import, replaced, str(parent), quick)  # fmt: skip
 
 
 def _base(raw: dict[str, Any], options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -647,12 +652,13 @@ def _claim(out: Path, study: Study) -> bool:
     return False
 
 
-def default_dir(study: Study, quick: bool = False) -> Path:
-    """A new ``runs/<config>-study-<date>-<time>`` (``-quick-study`` for a quick form)."""
+def default_dir(study: Study) -> Path:
+    """A new ``<[output] dir>/<config>-study-<date>-<time>`` (``runs/`` by default;
+    ``-quick-study`` for a quick form)."""
     from cem.runner import new_run_dir
 
     stem = Path(study.source).stem if study.source else "study"
-    return new_run_dir(Path("runs"), f"{stem}-{'quick-' if quick else ''}study")
+    return new_run_dir(Path(study.parent), f"{stem}-{'quick-' if study.quick else ''}study")
 
 
 # ---------------------------------------------------------------------- running
@@ -661,21 +667,23 @@ def default_dir(study: Study, quick: bool = False) -> Path:
 def _run_one(run_dir: str, raw: dict[str, Any], seed: int, allow_import: bool) -> str:
     """Run (or continue, or keep) one run of a study; returns its directory.
 
-    A run with ``result.json`` is finished; one with a checkpoint continues from it
-    (:func:`cem.runner.resume`); any other starts afresh. Its CPU and wall seconds go to
-    ``timing.json``. cem's warnings (an untrusted interval, ...) are in the run's result
-    and the study's table, not repeated on the terminal.
+    A run is finished when its ``timing.json`` (its CPU and wall seconds, written last) is
+    there. An unfinished run with a checkpoint continues from it (:func:`cem.runner.resume`);
+    any other starts afresh (also one killed while it wrote its results). cem's warnings
+    (an untrusted interval, ...) are in the run's result and the study's table, not
+    repeated on the terminal.
     """
     from cem.runner import resume, run_experiment
 
     path = Path(run_dir)
-    if (path / RESULT).is_file():
+    if _finished(path):
         return run_dir
     wall, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CEMWarning)
         try:
-            if (path / CHECKPOINT).is_file() and (path / CONFIG).is_file():
+            midway = not (path / RESULT).is_file() and (path / CHECKPOINT).is_file()
+            if midway and (path / CONFIG).is_file():
                 resume(path, quiet=True, allow_import=allow_import)
             else:
                 cfg = parse_config(raw, {"seed": seed}, allow_import=allow_import)
@@ -685,6 +693,10 @@ def _run_one(run_dir: str, raw: dict[str, Any], seed: int, allow_import: bool) -
     timing = {"cpu_seconds": time.process_time() - cpu, "wall_seconds": time.perf_counter() - wall}
     atomic_write_text(path / TIMING, json.dumps(timing) + "\n")
     return run_dir
+
+
+def _finished(run_dir: Path) -> bool:
+    return (run_dir / TIMING).is_file()
 
 
 def _results(tasks: list[tuple[str, dict[str, Any], int, bool]], n_jobs: int,
@@ -727,7 +739,7 @@ def execute(
     stream = stream or sys.stderr
     n_jobs = study.options["n_jobs"] if n_jobs is None else n_jobs
     pending = [(cell, seed) for cell, seed in study.runs
-               if not (study.run_dir(study_dir, cell, seed) / RESULT).is_file()]  # fmt: skip
+               if not _finished(study.run_dir(study_dir, cell, seed))]  # fmt: skip
     total, done = len(study.runs), len(study.runs) - len(pending)
     if not quiet:
         how = "on Dask" if dask else f"{n_jobs} at once" if n_jobs != 1 else "one at a time"
@@ -803,7 +815,7 @@ def run_study(
     if n_jobs == 0 or not is_int(n_jobs):
         raise ConfigError(f"n_jobs must be a nonzero integer, got {n_jobs!r}")
     target = Path(out) if out is not None else None
-    check_study(study, target or Path("runs"), _concurrency(n_jobs, dask))
+    check_study(study, target or Path(study.parent), _concurrency(n_jobs, dask))
     if target is None:
         target = default_dir(study)
     existed = _claim(target, study)
