@@ -234,7 +234,7 @@ examples:
   cem resume runs/tsp_br17-20261124-101500              continue after an interruption
   cem plot runs/a runs/b --out comparison.pdf           overlay runs, as PDF
   cem validate configs/maxcut_G1.toml                   check a config without running it
-  cem study configs/study_bridge_rho.toml               seeds x settings: tables and figures
+  cem study configs/studies/bridge_rho.toml             seeds x settings: tables and figures
   cem problems                                          the registered problems
   cem options                                           the optimizer and estimator options
 
@@ -262,11 +262,11 @@ ends exactly as the uninterrupted one would have. A study directory (written by
 'cem study') continues its unfinished runs and writes its tables and figures again.""",
     "study": """\
 examples:
-  cem study configs/study_bridge_rho.toml                  the config's [study] seeds and grid
+  cem study configs/studies/bridge_rho.toml              the config's [study] seeds and grid
   cem study configs/rare_bridge_network.toml --seeds 1-20 --grid estimator.rho=0.01,0.05,0.1
   cem study configs/tsp_br17.toml --seeds 1-5 --instances my/*.atsp --n-jobs 2
-  cem study configs/study_maxcut_tutorial.toml --quick     the config's [study.quick] form
-  cem resume runs/study_bridge_rho-study-20261124-101500   continue a killed study
+  cem study configs/studies/maxcut_tutorial.toml --quick the config's [study.quick] form
+  cem resume runs/bridge_rho-study-20261124-101500       continue a killed study
 
 Each cell x seed is an ordinary run directory, <study>/runs/<cell>/seed-<seed>; the study
 writes study.json, runs.csv (one row per run), summary.csv and summary.md (one row per
