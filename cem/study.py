@@ -562,9 +562,9 @@ def _disk_limit(out: Path) -> tuple[int, str]:
     return int(DISK_FRACTION * free), f"{DISK_FRACTION:.0%} of the free space on {parent}"
 
 
-def check_study(study: Study, out: Path, concurrent: int = 1) -> list[str]:
-    """Validate every cell as ``cem validate`` would and the disk the study needs; returns
-    the kind of each cell (``"optimize"`` or ``"estimate"``).
+def check_study(study: Study, out: Path, concurrent: int = 1) -> None:
+    """Validate every cell as ``cem validate`` would, and the disk its unfinished runs need
+    (in the study directory ``out``).
 
     With ``concurrent`` runs at once, each may plan ``1/concurrent`` of the memory limit.
 
@@ -576,7 +576,7 @@ def check_study(study: Study, out: Path, concurrent: int = 1) -> list[str]:
     """
     if not study.cells:
         raise ConfigError("the study has no cells")
-    kinds, total = [], 20 * FIGURE_BYTES
+    total = 20 * FIGURE_BYTES
     for cell in study.cells:
         where = "" if not cell.values else f"cell {cell.label}: "
         try:
@@ -589,17 +589,16 @@ def check_study(study: Study, out: Path, concurrent: int = 1) -> list[str]:
             raise ResourceLimitError(f"study {where}{exc}{share}") from None
         except CEMError as exc:
             raise ConfigError(f"study {where}{exc}") from None
-        kinds.append(cfg.kind)
-        total += _run_bytes(cfg) * len(study.seeds)
+        pending = sum(not _finished(study.run_dir(out, cell, seed)) for seed in study.seeds)
+        total += _run_bytes(cfg) * pending
     limit, what = _disk_limit(out)
     if total > limit:
-        n = len(study.runs)
+        n = sum(not _finished(study.run_dir(out, c, s)) for c, s in study.runs)
         raise ResourceLimitError(
-            f"the study's {n} runs would write about {format_bytes(total)}, above "
+            f"the study's {n} runs to do would write about {format_bytes(total)}, above "
             f"{what} ({format_bytes(limit)}); fewer cells or seeds, or [study] run_figures = "
             "false"
         )
-    return kinds
 
 
 # ---------------------------------------------------------------------- study directories
