@@ -73,6 +73,7 @@ __all__ = [
     "STUDY_OPTIONS",
     "Cell",
     "Study",
+    "check_study",
     "is_study_dir",
     "load_study",
     "parse_seeds",
@@ -651,7 +652,7 @@ def _claim(out: Path, study: Study) -> bool:
     return False
 
 
-def default_dir(study: Study) -> Path:
+def _default_dir(study: Study) -> Path:
     """A new ``<[output] dir>/<config>-study-<date>-<time>`` (``runs/`` by default;
     ``-quick-study`` for a quick form)."""
     from cem.runner import new_run_dir
@@ -722,7 +723,7 @@ def _eta(seconds: float) -> str:
     return f"{hours}:{s % 60:02d}"
 
 
-def execute(
+def _execute(
     study: Study,
     study_dir: Path,
     *,
@@ -816,11 +817,11 @@ def run_study(
     target = Path(out) if out is not None else None
     check_study(study, target or Path(study.parent), _concurrency(n_jobs, dask))
     if target is None:
-        target = default_dir(study)
+        target = _default_dir(study)
     existed = _claim(target, study)
     if existed and not quiet:
         print(f"continuing the study in {target}", file=stream or sys.stderr)
-    return target, execute(study, target, n_jobs=n_jobs, dask=dask, quiet=quiet, stream=stream)
+    return target, _execute(study, target, n_jobs=n_jobs, dask=dask, quiet=quiet, stream=stream)
 
 
 def resume_study(
@@ -837,5 +838,5 @@ def resume_study(
     study = read_study(study_dir)
     n_jobs = study.options["n_jobs"] if n_jobs is None else n_jobs
     check_study(study, study_dir, _concurrency(n_jobs, dask))
-    return study_dir, execute(study, study_dir, n_jobs=n_jobs, dask=dask, quiet=quiet,
+    return study_dir, _execute(study, study_dir, n_jobs=n_jobs, dask=dask, quiet=quiet,
                               stream=stream)  # fmt: skip

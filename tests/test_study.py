@@ -316,6 +316,7 @@ def test_an_optimum_table_beside_a_users_instance_gives_the_gaps(tmp_path):
     assert row["problem.file"] == "tiny5.tsp" and row["known_optimum"] == "42.0"
 
 
+@pytest.mark.filterwarnings("ignore::cem.errors.DegenerateWeightsWarning")
 def test_cem_run_of_a_study_config_runs_its_base_config_once(tmp_path):
     out = tmp_path / "run"
     argv = ["run", str(BRIDGE), "--out", str(out), "--quiet", "--seed", "1",
