@@ -1,4 +1,4 @@
-"""The ``cem`` command line: run, resume, plot, validate, problems, options.
+"""The ``cem`` command line: run, resume, study, plot, validate, problems, options.
 
 Every user mistake (a config key, a missing file, a bad value, a damaged checkpoint,
 an unwritable folder, an objective that raises) ends with one line ``cem: error: ...``
@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from cem import __version__
-from cem.config import ExperimentConfig, load_config, load_run_config
+from cem.config import STUDY_SECTION, ExperimentConfig, load_config, load_run_config
 from cem.errors import CEMError, ConfigError, RunInterrupted
 from cem.options import FORMATS, all_tables, options_table
 from cem.plotting import plot_runs
 from cem.registry import available_problems, resolve
 from cem.result import Result
 from cem.runner import resume, run_experiment
+from cem.study import check_study, is_study_dir, load_study, resume_study, run_study
 
 __all__ = ["TRACEBACK_ENV", "main"]
 
@@ -80,7 +81,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
-
+    if is_study_dir(args.run_dir):
+        with _dask_client(args.dask):
+            study_dir, files = resume_study(
+                Path(args.run_dir), n_jobs=args.n_jobs, dask=args.dask is not None,
+                quiet=args.quiet,
+            )  # fmt: skip
+        return _study_done(study_dir, files, args.quiet)
     with _dask_client(args.dask):
         cfg = load_run_config(Path(args.run_dir), allow_import=args.allow_import)
         run_dir, result = resume(Path(args.run_dir), quiet=args.quiet, config=cfg,
@@ -88,6 +95,26 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(_summary(run_dir, result, cfg))
     return cfg.job.exit_status(result, cfg.output)
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    study = load_study(args.config, seeds=args.seeds, grid=args.grid or (), zip_grid=args.zip,
+                       instances=args.instances, overrides=args.set or (), quick=args.quick,
+                       allow_import=args.allow_import)  # fmt: skip
+    if args.latex:
+        study.options["latex"] = True
+    with _dask_client(args.dask):
+        study_dir, files = run_study(study, args.out, n_jobs=args.n_jobs,
+                                     dask=args.dask is not None, quiet=args.quiet)  # fmt: skip
+    return _study_done(study_dir, files, args.quiet)
+
+
+def _study_done(study_dir: Path, files: dict[str, Path], quiet: bool) -> int:
+    """Print the study's summary table and where its files are."""
+    if not quiet:
+        print(files["markdown"].read_text(encoding="utf-8"))
+        print(f"study: {study_dir}  ({', '.join(p.name for p in files.values())})")
+    return 0
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
@@ -115,6 +142,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(f"{args.config}: valid ({cfg.problem.describe()}; {job.what}, family {cfg.family!r})")
     changed = [f"{k}={v!r}" for k, v in job.options.items() if v != job.table[k].default]
     print(f"[{job.section}] {', '.join(changed) or 'all defaults'}")
+    if STUDY_SECTION in cfg.raw:  # a study config: its cells too, as cem study checks them
+        study = load_study(args.config, overrides=args.set or (), allow_import=args.allow_import)
+        check_study(study, Path("runs"))
+        print(f"[study] {len(study.cells)} cells x {len(study.seeds)} seeds = "
+              f"{len(study.runs)} runs, every cell valid")  # fmt: skip
     return 0
 
 
@@ -163,6 +195,7 @@ examples:
   cem resume runs/tsp_br17-20261124-101500              continue after an interruption
   cem plot runs/a runs/b --out comparison.pdf           overlay runs, as PDF
   cem validate configs/maxcut_G1.toml                   check a config without running it
+  cem study configs/studies/bridge_rho.toml             seeds x settings: tables and figures
   cem problems                                          the registered problems
   cem options                                           the optimizer and estimator options
 
@@ -186,7 +219,19 @@ examples:
   cem resume runs/br17 --allow-config-change        after editing runs/br17/config.toml
 
 A resumed run (an optimization, or an estimation after its last finished level)
-ends exactly as the uninterrupted one would have.""",
+ends exactly as the uninterrupted one would have. A study directory (written by
+'cem study') continues its unfinished runs and writes its tables and figures again.""",
+    "study": """\
+examples:
+  cem study configs/studies/bridge_rho.toml              the config's [study] seeds and grid
+  cem study configs/rare_bridge_network.toml --seeds 1-20 --grid estimator.rho=0.01,0.05,0.1
+  cem study configs/tsp_br17.toml --seeds 1-5 --instances my/*.atsp --n-jobs 2
+  cem study configs/studies/maxcut_tutorial.toml --quick the config's [study.quick] form
+  cem resume runs/bridge_rho-study-20261124-101500       continue a killed study
+
+Each cell x seed is an ordinary run directory, <study>/runs/<cell>/seed-<seed>; the study
+writes study.json, runs.csv (one row per run), summary.csv and summary.md (one row per
+cell; summary.tex with --latex) and its figures (convergence, ecdf or estimates).""",
     "plot": """\
 examples:
   cem plot runs/maxcut_tutorial-20261124-101500         redraw convergence.png
@@ -237,13 +282,13 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    def add_dask(p: argparse.ArgumentParser) -> None:
+    def add_dask(p: argparse.ArgumentParser, what: str = "the batches") -> None:
         p.add_argument(
             "--dask",
             nargs="?",
             const="",
             metavar="ADDRESS",
-            help="run the batches on Dask: the scheduler at ADDRESS, or the one Dask's "
+            help=f"run {what} on Dask: the scheduler at ADDRESS, or the one Dask's "
             "configuration names (DASK_SCHEDULER_ADDRESS), or a local cluster "
             "(needs the dask extra)",
         )
@@ -310,7 +355,7 @@ def _parser() -> argparse.ArgumentParser:
     p = command("resume", "continue an interrupted run from its checkpoint", _cmd_resume)
     p.add_argument("run_dir", help="run directory written by 'cem run' (holds checkpoint.npz)")
     add_quiet(p)
-    add_dask(p)
+    add_dask(p, "the batches (for a study: the runs)")
     add_allow_import(p)
     p.add_argument(
         "--allow-config-change",
@@ -318,6 +363,55 @@ def _parser() -> argparse.ArgumentParser:
         help="continue although config.toml was edited since the checkpoint (result.json "
         "records it as resumed_with_changed_config)",
     )
+
+    p.add_argument(
+        "--n-jobs",
+        type=int,
+        dest="n_jobs",
+        metavar="INT",
+        help="for a study: runs at once (default: the study's n_jobs)",
+    )
+
+    p = command("study", "run a config over seeds and a grid of settings, with tables "
+                "and figures", _cmd_study)  # fmt: skip
+    p.add_argument("config", help="TOML config, with or without a [study] section")
+    p.add_argument(
+        "--seeds",
+        metavar="LIST",
+        help="seeds of every cell, e.g. 1-20 or 1,3,8-9 (default: [study] seeds)",
+    )
+    p.add_argument("--grid", action="append", metavar="SECTION.KEY=V1,V2,...",
+                   help="an axis of the grid, values in TOML syntax (repeatable; axes are "
+                   "crossed, and with the config's [study.grid])")  # fmt: skip
+    p.add_argument(
+        "--zip",
+        action="store_true",
+        help="zip the --grid axes (equal lengths) instead of crossing them",
+    )
+    p.add_argument("--instances", nargs="+", metavar="FILE",
+                   help="instance files as an axis of [problem] file (an OPTIMA.csv or "
+                   "BEST_KNOWN.csv beside them gives the optimum)")  # fmt: skip
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="SECTION.KEY=VALUE",
+        help="override a value of every cell, in TOML syntax (repeatable)",
+    )
+    p.add_argument("--n-jobs", type=int, dest="n_jobs", metavar="INT",
+                   help="runs at once in worker processes (-1: all cores; default: [study] "
+                   "n_jobs); each run samples its batches in its own process")  # fmt: skip
+    add_dask(p, "the runs")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="study directory (default: a new runs/<config>-study-<date>-<time>); "
+                   "a directory of the same study is continued, of another refused")  # fmt: skip
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="the config's quick form ([study.quick]): a check in seconds",
+    )
+    p.add_argument("--latex", action="store_true", help="also write summary.tex")
+    add_quiet(p)
+    add_allow_import(p)
 
     p = command("plot", "redraw the figure of one run, or overlay several runs", _cmd_plot)
     p.add_argument(

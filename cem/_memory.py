@@ -30,6 +30,7 @@ __all__ = [
     "format_bytes",
     "iteration_bytes",
     "memory_limit",
+    "parse_size",
     "require",
 ]
 
@@ -58,7 +59,7 @@ def available_memory() -> int:
         return 8 * 1024**3
 
 
-def _parse_size(text: str) -> int:
+def parse_size(text: str) -> int:
     m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([KMGT]?)i?B?\s*", text, re.IGNORECASE)
     if m is None:
         raise ConfigError(
@@ -71,7 +72,7 @@ def memory_limit() -> int:
     """The limit in bytes: ``CEM_MEMORY_LIMIT`` if set, else a fraction of the available memory."""
     text = os.environ.get(LIMIT_ENV)
     if text:
-        return _parse_size(text)
+        return parse_size(text)
     return int(DEFAULT_FRACTION * available_memory())
 
 

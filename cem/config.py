@@ -20,6 +20,9 @@ A config has four sections::
     checkpoint = true
     fail_untrusted = true  # cem run/resume exit with status 3 on an untrusted estimate
 
+A study config (:mod:`cem.study`) adds a ``[study]`` section, which a single run
+(``cem run``) leaves aside.
+
 A rare-event problem (:class:`cem.rare_event.RareEventProblem`) takes ``[estimator]``
 (keys of :data:`cem.options.ESTIMATOR_OPTIONS`) instead of ``[optimizer]``; its
 ``[family]`` is the importance family the levels start from.
@@ -74,6 +77,7 @@ else:  # pragma: no cover
 
 __all__ = [
     "SECTIONS",
+    "STUDY_SECTION",
     "ExperimentConfig",
     "apply_overrides",
     "build_family",
@@ -82,9 +86,12 @@ __all__ = [
     "load_run_config",
     "load_config",
     "parse_config",
+    "read_raw",
 ]
 
 SECTIONS = ("problem", "family", "optimizer", "estimator", "output")
+#: A study's section (:mod:`cem.study`), which a single run leaves aside.
+STUDY_SECTION = "study"
 #: Deepest nesting of arrays and tables a config may have.
 MAX_DEPTH = 16
 _INT64 = 2**63 - 1
@@ -141,6 +148,24 @@ def load_config(
     name`` and ``[family] type`` be ``"module:Class"`` paths (importing runs code).
     """
     path = Path(path)
+    raw = read_raw(path)
+    # paths given on the command line: relative to the working directory
+    raw = _relative_to(apply_overrides(raw, overrides or []), Path.cwd())
+    cfg = parse_config(raw, cli, allow_import=allow_import)
+    cfg.source = path
+    return cfg
+
+
+def read_raw(path: str | Path) -> dict[str, Any]:
+    """The TOML of a config file, unvalidated, with its relative paths joined to its folder.
+
+    Raises
+    ------
+    ConfigError
+        For a missing file, a file that is not TOML, integers beyond 64 bits or nesting
+        deeper than :data:`MAX_DEPTH`.
+    """
+    path = Path(path)
     _check_path_text(str(path), "config file")
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
@@ -151,12 +176,7 @@ def load_config(
     except RecursionError:
         raise ConfigError(f"{path}: nested deeper than Python can read") from None
     _check_values(raw)
-    raw = _relative_to(raw, path.parent.absolute())
-    # paths given on the command line: relative to the working directory
-    raw = _relative_to(apply_overrides(raw, overrides or []), Path.cwd())
-    cfg = parse_config(raw, cli, allow_import=allow_import)
-    cfg.source = path
-    return cfg
+    return _relative_to(raw, path.parent.absolute())
 
 
 def _check_path_text(text: str, what: str) -> None:
@@ -233,10 +253,10 @@ def parse_config(
     _check_values(raw)
     cli = {k: v for k, v in (cli or {}).items() if v is not None}
     for name, value in raw.items():
-        if name not in SECTIONS:
+        if name not in (*SECTIONS, STUDY_SECTION):
             raise ConfigError(
                 f"unknown section [{name}]; accepted sections: "
-                + ", ".join(f"[{s}]" for s in SECTIONS)
+                + ", ".join(f"[{s}]" for s in (*SECTIONS, STUDY_SECTION))
             )
         if not isinstance(value, dict):
             raise ConfigError(f"[{name}] must be a table (a section), got {value!r}")

@@ -1,9 +1,10 @@
 """The tables of options: defaults, documentation and validation.
 
-Three tables, one per config section: :data:`OPTIONS` (``[optimizer]``, the keyword
-arguments of :class:`cem.CrossEntropyOptimizer`), :data:`ESTIMATOR_OPTIONS`
-(``[estimator]``, those of :func:`cem.rare_event.estimate_probability`) and
-:data:`OUTPUT_OPTIONS` (``[output]``, what a run directory holds). Each table serves the
+One table per config section: :data:`OPTIONS` (``[optimizer]``, the keyword arguments of
+:class:`cem.CrossEntropyOptimizer`), :data:`ESTIMATOR_OPTIONS` (``[estimator]``, those of
+:func:`cem.rare_event.estimate_probability`), :data:`OUTPUT_OPTIONS` (``[output]``, what a
+run directory holds) and :data:`STUDY_OPTIONS` (``[study]``, the seeds and settings of
+:mod:`cem.study`). Each table serves the
 Python API, the validation of TOML configs, ``cem options`` and the documentation, so
 they can never disagree.
 """
@@ -24,6 +25,7 @@ __all__ = [
     "FORMATS",
     "OPTIONS",
     "OUTPUT_OPTIONS",
+    "STUDY_OPTIONS",
     "Option",
     "all_tables",
     "check_budget",
@@ -194,6 +196,62 @@ OUTPUT_OPTIONS: dict[str, Option] = {
 }  # fmt: skip
 
 
+def _is_seeds(v: Any) -> bool:
+    if isinstance(v, str):
+        return True  # read by parse_seeds, whose message names the mistake
+    return isinstance(v, list) and len(v) > 0 and all(is_int(s) and s >= 0 for s in v)
+
+
+def _is_axes(v: Any) -> bool:
+    return isinstance(v, dict)
+
+
+def _is_paths(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(s, str) and s for s in v)
+
+
+def _is_gaps(v: Any) -> bool:
+    return isinstance(v, list) and len(v) > 0 and all(is_real(g) and g >= 0 for g in v)
+
+
+#: The ``[study]`` section of a study config (:mod:`cem.study`).
+STUDY_OPTIONS: dict[str, Option] = {
+    o.name: o
+    for o in [
+        Option("seeds", "1-10", "the seeds of every cell: a range '1-20', a list '1,3,8-9' "
+               "or a TOML list of integers", "a seed list such as '1-20' or [1, 2, 3]",
+               _is_seeds),
+        Option("grid", {}, "axes crossed with each other: 'section.key' = [values, ...]",
+               "a table of 'section.key' = [values]", _is_axes),
+        Option("zip", {}, "axes zipped with each other (equal lengths), crossed with the grid",
+               "a table of 'section.key' = [values]", _is_axes),
+        Option("instances", [], "instance files (or glob patterns) as an axis of "
+               "[problem] file; an OPTIMA.csv or BEST_KNOWN.csv beside them gives the optimum",
+               "a list of paths", _is_paths),
+        Option("set", {}, "overrides of every cell: 'section.key' = value",
+               "a table of 'section.key' = value", _is_axes),
+        Option("n_jobs", 1, "runs at once in joblib worker processes (-1: all cores); each "
+               "run samples its batches in its own process", "a nonzero integer",
+               lambda v: is_int(v) and v != 0),
+        Option("success_gap", 0.0, "a run succeeds when its relative gap to the known "
+               "optimum is at most this (or when it reached its target)", "a number >= 0",
+               lambda v: is_real(v) and v >= 0),
+        Option("targets", [0.1, 0.03, 0.01, 0.003, 0.001, 0.0], "relative gaps of the ECDF "
+               "figure's targets (to the known optimum, else to the study's best score)",
+               "a non-empty list of numbers >= 0", _is_gaps),
+        Option("figures", True, "draw the study's figures", "true or false",
+               lambda v: isinstance(v, bool)),
+        Option("run_figures", False, "draw every run's own convergence figure (cem plot "
+               "draws it later)", "true or false", lambda v: isinstance(v, bool)),
+        Option("latex", False, "also write the summary as a LaTeX table (summary.tex)",
+               "true or false", lambda v: isinstance(v, bool)),
+        Option("quick", {}, "a quick form of the study for 'cem study --quick': any of seeds, "
+               "grid, zip, instances and set, replacing the study's ('set' is merged)",
+               "a table", _is_axes),
+    ]
+}  # fmt: skip
+
+
 def validate_table(
     given: Mapping[str, Any], table: Mapping[str, Option], kind: str
 ) -> dict[str, Any]:
@@ -278,4 +336,5 @@ def options_table(table: Mapping[str, Option] | None = None) -> str:
 
 def all_tables() -> dict[str, Mapping[str, Option]]:
     """Every options table, by the config section it validates."""
-    return {"optimizer": OPTIONS, "estimator": ESTIMATOR_OPTIONS, "output": OUTPUT_OPTIONS}
+    return {"optimizer": OPTIONS, "estimator": ESTIMATOR_OPTIONS, "output": OUTPUT_OPTIONS,
+            "study": STUDY_OPTIONS}  # fmt: skip

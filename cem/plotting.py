@@ -37,6 +37,7 @@ from cem.rundir import (
 __all__ = [
     "FORMATS",
     "figure_and_axes",
+    "integer_ticks",
     "pyplot",
     "figure_text",
     "plot_convergence",
@@ -132,7 +133,8 @@ def figure_and_axes(ax: Any | None, figsize: tuple[float, float]) -> tuple[Any, 
     return pyplot().subplots(figsize=figsize, constrained_layout=True)
 
 
-def _integer_ticks(axis: Any) -> None:
+def integer_ticks(axis: Any) -> None:
+    """Integer tick labels only (iterations, levels, seeds) on a matplotlib ``axis``."""
     from matplotlib.ticker import MaxNLocator
 
     axis.set_major_locator(MaxNLocator(integer=True))
@@ -263,7 +265,7 @@ def plot_convergence(
     spans = [(h[column][0], h[column][-1]) for _, h in runs if len(h)]
     for ax in axes:
         ax.grid(alpha=0.3)
-        _integer_ticks(ax.xaxis)
+        integer_ticks(ax.xaxis)
         if spans:  # the same x range on every panel, even where a gap is zero (not drawn)
             low, high = min(a for a, _ in spans), max(b for _, b in spans)
             pad = 0.03 * (high - low) or 0.5
@@ -373,8 +375,8 @@ def plot_parameter_heatmap(
         _block_axes(ax, blocks, values.shape[1] // blocks, axes_names)
     else:
         ax.set_xlabel("coordinate (node)")
-        _integer_ticks(ax.xaxis)
-    _integer_ticks(ax.yaxis)
+        integer_ticks(ax.xaxis)
+    integer_ticks(ax.yaxis)
     fig.colorbar(image, ax=ax, label=name)
     return fig
 
@@ -581,7 +583,7 @@ def plot_levels(
     ax.plot(t, [lv.gamma for lv in result.levels], "o-", label="level $\\gamma_t$")
     ax.axhline(gamma, color="0.4", ls="--", lw=1, label=f"threshold $\\gamma$ = {gamma:g}")
     ax.set(xlabel="level t", ylabel="$\\gamma_t$", title="Multilevel CE levels")
-    _integer_ticks(ax.xaxis)
+    integer_ticks(ax.xaxis)
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     low, high = result.ci

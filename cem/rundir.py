@@ -58,6 +58,7 @@ __all__ = [
     "PARAM_PREFIX",
     "RESULT",
     "RUN_FILES",
+    "TIMING",
     "RunRecord",
     "claim_run_dir",
     "config_digest",
@@ -70,6 +71,7 @@ __all__ = [
     "read_levels",
     "read_result",
     "read_run",
+    "read_timing",
     "remove_stale",
     "write_arrays",
     "write_checkpoint",
@@ -77,6 +79,7 @@ __all__ = [
     "write_history",
     "write_levels",
     "write_result",
+    "write_timing",
 ]
 
 #: The resolved config, with the seed and the cem version.
@@ -93,6 +96,8 @@ ARRAYS = "arrays.npz"
 LEVELS = "levels.csv"
 #: The figure's name, without its suffix.
 FIGURE = "convergence"
+#: The CPU and wall seconds of a run of a study (:mod:`cem.study`), written when it ends.
+TIMING = "timing.json"
 #: Prefix of the family's parameters per iteration in :data:`ARRAYS`.
 PARAM_PREFIX = "family."
 
@@ -176,6 +181,12 @@ def write_levels(run_dir: Path, levels: Sequence[Any]) -> None:
     atomic_write_text(Path(run_dir) / LEVELS, buf.getvalue())
 
 
+@_writes(TIMING)
+def write_timing(run_dir: Path, timing: dict[str, Any]) -> None:
+    """Write ``timing.json``: a finished run of a study, its CPU and wall seconds."""
+    atomic_write_text(Path(run_dir) / TIMING, json.dumps(timing, indent=2) + "\n")
+
+
 # The figure, in each format (written by cem.plotting.save_figure through the runner).
 _WRITTEN.extend(f"{FIGURE}.{fmt}" for fmt in FORMATS)
 
@@ -219,6 +230,15 @@ def read_result(run_dir: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return summary if isinstance(summary, dict) else {}
+
+
+def read_timing(run_dir: Path) -> dict[str, Any] | None:
+    """``timing.json`` of a finished run of a study (``None`` when it is missing)."""
+    try:
+        timing = json.loads((Path(run_dir) / TIMING).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return timing if isinstance(timing, dict) else None
 
 
 def read_arrays(run_dir: Path) -> dict[str, np.ndarray]:

@@ -1,7 +1,7 @@
 """Parametric sampling families: each knows how to sample, fit (the CE update) and smooth."""
 
-from cem.families._base import Family, normalized_weights
 from cem.families._allocation import SequentialAllocation
+from cem.families._base import Family, normalized_weights
 from cem.families._bernoulli import Bernoulli
 from cem.families._categorical import Categorical
 from cem.families._exponential import Exponential

@@ -401,15 +401,15 @@ class Classification(Problem):
     def default_options(self) -> dict[str, Any]:
         """CE settings from the dimension ``D`` of the parameter vector.
 
-        ``n_samples = 10 n``: the rule ``N = c n`` of de Boer et al. (2005) with ``c = 10`` and ``n`` the
-        number of family parameters, ``2 D`` for the diagonal Normal (a mean and a
+        ``n_samples = 10 n``: the rule ``N = c n`` of de Boer et al. (2005) with ``c = 10``
+        and ``n`` the number of family parameters, ``2 D`` for the diagonal Normal (a mean and a
         standard deviation per weight: ``N = 20 D``) and ``D + D (D + 1) / 2`` with
         ``full_covariance``; ``rho = 0.1``, so the elite has ``n`` members, as many as
         the parameters it fits; ``alpha = 0.7`` (within the range
-        0.4-0.9 of de Boer et al. 2005) smooths means and standard deviations alike. The dynamic
-        smoothing of the standard deviations (Kroese, Porotsky & Rubinstein 2006) guards against collapse onto a
-        local minimum; the softmax loss is convex, so it is not needed, and it slows
-        the final contraction about tenfold. The run stops when every standard
+        0.4-0.9 of de Boer et al. 2005) smooths means and standard deviations alike. The
+        dynamic smoothing of the standard deviations (Kroese, Porotsky & Rubinstein 2006)
+        guards against collapse onto a local minimum; the softmax loss is convex, so it is
+        not needed, and it slows the final contraction about tenfold. The run stops when every standard
         deviation is below ``1e-4`` (``degenerate_tol``), far below the scale of the
         weights of standardized features.
         """
