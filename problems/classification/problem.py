@@ -409,8 +409,8 @@ class Classification(Problem):
         0.4-0.9 of de Boer et al. 2005) smooths means and standard deviations alike. The
         dynamic smoothing of the standard deviations (Kroese, Porotsky & Rubinstein 2006)
         guards against collapse onto a local minimum; the softmax loss is convex, so it is
-        not needed, and it slows the final contraction about tenfold. The run stops when every standard
-        deviation is below ``1e-4`` (``degenerate_tol``), far below the scale of the
+        not needed, and it slows the final contraction about tenfold. The run stops when
+        every standard deviation is below ``1e-4`` (``degenerate_tol``), far below the scale of the
         weights of standardized features.
         """
         d = self.dim
