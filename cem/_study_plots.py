@@ -94,11 +94,11 @@ def _convergence(study: Study, runs: list[dict[str, Any]], out: Path) -> Path:
     floor = min(positive) / 10 if positive else 1e-12
     fig, ax = plt.subplots(figsize=(7.5, 4.8), constrained_layout=True)
     for k, cell in enumerate(c.label for c in study.cells):
-        mine = [(r, g) for r, g in zip(runs, gaps or [None] * len(runs), strict=True)
-                if r["cell"] == cell]  # fmt: skip
+        padded: list[np.ndarray | None] = list(gaps) if gaps else [None] * len(runs)
+        mine = [(r, g) for r, g in zip(runs, padded, strict=True) if r["cell"] == cell]
         if not mine:
             continue
-        curves = [(r["evals"], np.maximum(g, floor) if known else r["best"]) for r, g in mine]
+        curves = [(r["evals"], r["best"] if g is None else np.maximum(g, floor)) for r, g in mine]
         grid = np.unique(np.concatenate([c[0] for c in curves]))
         q25, median, q75 = quartile_bands(curves, grid)
         color = f"C{k % 10}"

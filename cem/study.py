@@ -681,9 +681,9 @@ def _execute(
     total, done = len(study.runs), len(study.runs) - len(pending)
     if not quiet:
         how = "on Dask" if dask else f"{n_jobs} at once" if n_jobs != 1 else "one at a time"
-        cells, seeds = len(study.cells), len(study.seeds)
-        print(f"study {study_dir}: {total} runs ({cells} cell{'s' * (cells != 1)} x {seeds} "
-              f"seed{'s' * (seeds != 1)}), {done} done, {len(pending)} to run, {how}",
+        n_cells, n_seeds = len(study.cells), len(study.seeds)
+        print(f"study {study_dir}: {total} runs ({n_cells} cell{'s' * (n_cells != 1)} x "
+              f"{n_seeds} seed{'s' * (n_seeds != 1)}), {done} done, {len(pending)} to run, {how}",
               file=stream, flush=True)  # fmt: skip
         for key, value in study.replaced.items():
             print(
