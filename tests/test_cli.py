@@ -113,7 +113,8 @@ def test_default_run_directories_are_new_and_timestamped(tmp_path, monkeypatch):
 def test_plot_overlays_runs(tmp_path):
     cfg = str(REPO / "configs" / "maxcut_tutorial5.toml")
     for seed in (1, 2):
-        main(["run", cfg, "--out", str(tmp_path / f"r{seed}"), "--seed", str(seed), "--quiet"])
+        main(["run", cfg, "--out", str(tmp_path / f"r{seed}"), "--seed", str(seed), "--quiet",
+              *NO_FIGURE])  # fmt: skip
     out = tmp_path / "cmp.png"
     assert main(["plot", str(tmp_path / "r1"), str(tmp_path / "r2"), "--out", str(out)]) == 0
     assert out.read_bytes()[:4] == b"\x89PNG"

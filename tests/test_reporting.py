@@ -257,7 +257,7 @@ def test_a_checkpoint_with_pickled_objects_gives_no_advice_to_unpickle(tmp_path)
 def test_stale_temporaries_of_every_written_file_are_removed_on_resume(tmp_path):
     out = tmp_path / "r"
     cfg = str(CONFIGS / "maxcut_tutorial5.toml")
-    assert main(["run", cfg, "--out", str(out), "--quiet", "--max-iter", "2"]) == 0
+    assert main(["run", cfg, "--out", str(out), "--quiet", "--max-iter", "2", *NO_FIGURE]) == 0
     assert {"arrays.npz", "convergence.pdf", "convergence.svg", "levels.csv"} <= set(RUN_FILES)
     stale = [
         out / ".arrays.npz.x1.tmp",
@@ -266,5 +266,5 @@ def test_stale_temporaries_of_every_written_file_are_removed_on_resume(tmp_path)
     ]
     for path in stale:
         atomic_write_bytes(path, b"partial")
-    assert main(["resume", str(out), "--quiet"]) == 0
+    assert main(["resume", str(out), "--quiet"]) == 0  # the config says: no figure
     assert not any(path.exists() for path in stale)

@@ -114,11 +114,13 @@ def test_killed_halfway_and_resumed_gives_the_same_csv(reference, tmp_path, monk
     assert _table(files["runs"]) == _table(reference[1]["runs"])
 
 
+@pytest.mark.slow  # over 5 s: two worker processes start
 def test_n_jobs_2_gives_the_same_csv(reference, tmp_path):
     _, files = run_study(_study(), tmp_path / "s", n_jobs=2, quiet=True)
     assert _table(files["runs"]) == _table(reference[1]["runs"])
 
 
+@pytest.mark.slow  # over 5 s: a local cluster starts
 def test_dask_cluster_gives_the_same_csv(reference, dask_client, tmp_path):
     _, files = run_study(_study(), tmp_path / "s", dask=True, quiet=True)
     assert _table(files["runs"]) == _table(reference[1]["runs"])
