@@ -20,15 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from cem._study_plan import Study
 from cem.plotting import integer_ticks, pyplot, save_figure
 from cem.rundir import read_history, read_result
-
-if TYPE_CHECKING:
-    from cem.study import Study
 
 __all__ = ["draw_study", "gap_curve", "quartile_bands", "target_hits"]
 

@@ -25,16 +25,14 @@ import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from cem._io import atomic_write_text
+from cem._study_plan import Cell, Study
 from cem._study_plots import draw_study
 from cem.rundir import RESULT, read_result, read_timing
-
-if TYPE_CHECKING:
-    from cem.study import Cell, Study
 
 __all__ = [
     "CELL_TABLE",
