@@ -62,10 +62,10 @@ from cem.memory import iteration_bytes, require
 from cem.options import check_budget, elite_size, resolve_options
 from cem.parallel import BatchRunner, RNGLike, root_seed, sample_batches
 from cem.presets import apply_method, auto_applies
-from cem.sampling import MovedSampler, box_bounds, check_in_box
-from cem.scaling import MIN_MULTIPLIER, VarianceScaling
 from cem.problem import Problem, as_problem, check_family
 from cem.result import OptimizeResult
+from cem.sampling import MovedSampler, box_bounds, check_in_box
+from cem.scaling import MIN_MULTIPLIER, VarianceScaling
 
 __all__ = ["CrossEntropyOptimizer", "check_scores", "maximize", "minimize", "optimize"]
 
@@ -207,9 +207,7 @@ class CrossEntropyOptimizer:
         self.kept: tuple[np.ndarray, np.ndarray] | None = None
         #: One entry per start of the search (``restarts``): its first iteration, the
         #: evaluations before it, its ``n_samples`` and the criteria that ended the last.
-        self.restarts: list[dict[str, Any]] = [
-            {"t": 1, "evals": 0, "n_samples": n, "after": ""}
-        ]
+        self.restarts: list[dict[str, Any]] = [{"t": 1, "evals": 0, "n_samples": n, "after": ""}]
 
     def _new_scaling(self) -> VarianceScaling:
         full = isinstance(self.family, FullNormal)

@@ -250,6 +250,7 @@ def write_results(
         "gap": result.gap,
         "gap_kind": None if result.gap is None else gap_kind(result.known_optimum),
         "stop": result.stop,
+        **({"restarts": result.restarts} if "restarts" in result else {}),
         **(extra or {}),
     })  # fmt: skip
     arrays = {} if result.x is None else {"x": np.asarray(result.x)}

@@ -118,8 +118,10 @@ def run(dims: Sequence[int], functions: str, instances: str, budget: int,
     os.chdir(out)  # the observers write into exdata/ of the working directory
     try:
         observers = {
-            s: cocoex.Observer("bbob", f"result_folder: {s} algorithm_name: {s} "
-                               f"algorithm_info: \"{s} {versions[s]}\"")  # fmt: skip
+            s: cocoex.Observer(
+                "bbob",
+                f'result_folder: {s} algorithm_name: {s} algorithm_info: "{s} {versions[s]}"',
+            )
             for s in solvers
         }
         return _solve_all(suite, observers, solvers, budget)
@@ -228,7 +230,9 @@ def main(argv: list[str] | None = None) -> str:
             import cma  # noqa: F401
             import cocoex  # noqa: F401
         except ImportError as exc:
-            raise SystemExit(f"bbob needs the bench extra (pip install '.[bench]'): {exc}")
+            raise SystemExit(
+                f"bbob needs the bench extra (pip install '.[bench]'): {exc}"
+            ) from None
         out = RESULTS / name
         rows = run(args.dims, args.functions, args.instances, args.budget, args.solvers, out)
         write_csv(base, rows)
