@@ -65,14 +65,14 @@ from cem.presets import apply_method, auto_applies
 from cem.problem import Problem, as_problem, check_family
 from cem.result import OptimizeResult
 from cem.sampling import MovedSampler, box_bounds, check_in_box
-from cem.scaling import MIN_MULTIPLIER, VarianceScaling
+from cem.scaling import MAX_CONDITION, MIN_MULTIPLIER, VarianceScaling, condition_number
 
 __all__ = ["CrossEntropyOptimizer", "check_scores", "maximize", "minimize", "optimize"]
 
 #: Criteria that mean the search converged (the others are budgets).
-_CONVERGED = {"stall", "stall_best", "degenerate", "scaling", "target", "level"}
+_CONVERGED = {"stall", "stall_best", "degenerate", "scaling", "condition", "target", "level"}
 #: Criteria after which ``restarts`` starts the search again.
-_RESTARTABLE = {"stall", "stall_best", "degenerate", "scaling"}
+_RESTARTABLE = {"stall", "stall_best", "degenerate", "scaling", "condition"}
 
 
 class CrossEntropyOptimizer:
@@ -415,6 +415,8 @@ class CrossEntropyOptimizer:
             fired["max_time"] = f"ran for max_time={o['max_time']} seconds"
         if self.scaling is not None and self.scaling.multiplier < MIN_MULTIPLIER:
             fired["scaling"] = f"the variance multiplier fell below {MIN_MULTIPLIER:g}"
+        if self.scaling is not None and condition_number(self.family) > MAX_CONDITION:
+            fired["condition"] = f"the covariance's condition number exceeds {MAX_CONDITION:g}"
         return fired
 
     def restart(self, fired: dict[str, str]) -> bool:

@@ -26,7 +26,11 @@ standard-deviation ratio is :math:`\mathrm{SDR} = \max_i |(L^{-1}(\bar x -
   (:math:`\eta_{dec} = 0.9`); below that :math:`c` is held at 1.
 
 So :math:`c` rises on a slope and falls at an optimum, and :math:`c < 10^{-10}` ends the
-run (stop ``"scaling"``).
+run (stop ``"scaling"``), as does a covariance whose condition number exceeds
+:math:`10^{14}` (stop ``"condition"``, the ``conditioncov`` rule of CMA-ES): on a rugged
+basin the improvements never stop, so the multiplier stays at 1 while the narrowest
+axes collapse, and without that rule a run would spend its budget polishing one local
+optimum to the last digit before a restart could try another.
 
 **Anticipated mean shift (AMS).** :math:`\delta_t = (1 - \eta_{shift})\delta_{t-1} +
 \eta_{shift}(\mu_t - \mu_{t-1})`; a fraction :math:`\alpha_{AMS} = \tau N / (2 (N - 1))` of
@@ -57,7 +61,7 @@ import numpy as np
 
 from cem.families import Family, FullNormal, Normal
 
-__all__ = ["VarianceScaling", "learning_rates"]
+__all__ = ["VarianceScaling", "condition_number", "learning_rates"]
 
 #: Threshold of the standard-deviation ratio above which the multiplier rises.
 SDR_THRESHOLD = 1.0
@@ -67,6 +71,9 @@ ETA_DEC = 0.9
 DELTA_AMS = 2.0
 #: The multiplier below which the run has converged.
 MIN_MULTIPLIER = 1e-10
+#: The condition number of the covariance above which the run has converged (as
+#: CMA-ES's ``conditioncov``): its narrowest axes no longer change the score.
+MAX_CONDITION = 1e14
 
 
 def learning_rates(n_elite: int, dim: int, full: bool) -> tuple[float, float]:
@@ -199,6 +206,17 @@ def standard_deviation_ratio(family: Family, x: np.ndarray) -> float:
             z = diff / family.sigma
     z = np.where(diff == 0, 0.0, z)
     return float(np.max(np.abs(z)))
+
+
+def condition_number(family: Family) -> float:
+    """The ratio of the largest to the smallest variance along the family's principal axes."""
+    if isinstance(family, FullNormal):
+        eigval = family._eigval
+    else:
+        assert isinstance(family, Normal)
+        eigval = family.sigma**2
+    low = float(eigval.min())
+    return float(eigval.max()) / low if low > 0 else np.inf
 
 
 def scaled(family: Family, multiplier: float) -> Family:

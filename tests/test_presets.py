@@ -34,7 +34,7 @@ def test_bad_injection_names_the_argument():
 
 
 def test_auto_derives_the_sample_from_the_dimension():
-    assert auto_options(20) == {"n_samples": 26, "n_elite": 9, "alpha": 1.0, "keep_elite": 1}
+    assert auto_options(20) == {"n_samples": 24, "n_elite": 8, "alpha": 1.0, "keep_elite": 1}
     assert auto_options(5) == {"n_samples": 16, "n_elite": 5, "alpha": 1.0, "keep_elite": 1}
     opt = CrossEntropyOptimizer(Sphere(dim=30), rng=0)
     assert opt.options["n_samples"] == 28 and opt.n_elite == 9

@@ -9,7 +9,7 @@ from cem import CrossEntropyOptimizer, minimize
 from cem.errors import ConfigError
 from cem.families import Bernoulli, FullNormal, Normal
 from cem.sampling import MovedSampler
-from cem.scaling import ETA_DEC, VarianceScaling, learning_rates
+from cem.scaling import ETA_DEC, VarianceScaling, condition_number, learning_rates
 
 
 def _multipliers(objective, family, iterations, seed=0):
@@ -37,7 +37,7 @@ def test_multiplier_falls_at_an_optimum(kind):
                           kind(np.zeros(4), 1.0), 120)  # fmt: skip
     assert c.max() <= 1.0 / ETA_DEC**3
     assert c[-1] < 1e-2
-    assert opt.stop() == {} or "scaling" in opt.stop()
+    assert opt.stop().keys() <= {"scaling", "condition"}  # converged rules only
 
 
 def test_update_follows_the_avs_rules():
@@ -135,3 +135,15 @@ def test_bounds_errors_name_the_option():
         minimize(lambda X: X.sum(axis=1), Normal([0.0, 0.0], 1.0), bounds=[1, -1])
     with pytest.raises(ConfigError, match=r"bounds must be a pair \[lower, upper\]"):
         minimize(lambda X: X.sum(axis=1), Normal([0.0], 1.0), bounds=[1])
+
+
+def test_an_ill_conditioned_covariance_ends_a_start():
+    assert condition_number(Normal(np.zeros(2), [1.0, 1e-8])) == pytest.approx(1e16)
+    assert condition_number(FullNormal(np.zeros(2), np.diag([1.0, 1e-4]))) == pytest.approx(1e4)
+    opt = CrossEntropyOptimizer(lambda X: X.sum(axis=1), Normal(np.zeros(2), 1.0),
+                                method="auto", rng=0)  # fmt: skip
+    assert "condition" not in opt.stop()
+    opt.family = Normal(np.zeros(2), [1.0, 1e-8])
+    assert "condition" in opt.stop()
+    classic = CrossEntropyOptimizer(lambda X: X.sum(axis=1), Normal(np.zeros(2), [1.0, 1e-8]))
+    assert "condition" not in classic.stop()  # a rule of the auto preset only

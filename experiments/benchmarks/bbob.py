@@ -11,6 +11,9 @@ and ``cma``). Each problem (function, dimension, instance) is solved by
 
 - ``cem``: :func:`cem.minimize` with ``FullNormal(x0, sigma0**2 I)``, ``method="auto"`` (the
   AMaLGaM-style update of :mod:`cem.scaling`) and ``restarts="ipop"`` under ``max_evals``;
+  a start also ends when gamma_t moves by at most 1e-11 for 5 iterations (``gamma_tol``,
+  as pycma's ``tolfun = 1e-11``) or the largest standard deviation falls below 1e-10
+  (``degenerate_tol``);
 - ``pycma``: ``cma.fmin2`` (CMA-ES with its defaults) with IPOP restarts
   (``restarts=9, incpopsize=2``) under the same ``maxfevals``;
 
@@ -19,7 +22,8 @@ both from COCO's ``initial_solution`` x0 with sigma0 = 2, with a budget of
 (f_opt + 1e-8) is hit. Each solver writes through its own COCO observer into
 ``results/bbob/exdata/<solver>/`` (``python -m cocopp`` on those two folders draws
 the ECDFs of runtimes and the ERT tables), and this script writes its own table
-(``results/bbob.md``, one row per run in ``results/bbob.csv``):
+(``results/bbob.md``, one row per run in ``results/bbob.csv``, and the ECDF of runtimes
+to 1e-8 in ``results/bbob.png``):
 
 - functions solved per dimension: reached 1e-8 on every instance;
 - per function: ERT to 1e-8 of each solver and the ratio cem / pycma, where
@@ -28,7 +32,9 @@ the ECDFs of runtimes and the ERT tables), and this script writes its own table
   evaluation included).
 
 ``--tag NAME`` names the outputs ``bbob_NAME.*`` (to run dimensions in separate
-processes), and ``--from CSV...`` rebuilds the table from such files without running.
+processes), and ``--from CSV...`` rebuilds the table from such files without running (a
+run found again in a later file replaces the earlier one, so ``--solvers cem`` can be
+rerun against the kept pycma rows).
 """
 
 from __future__ import annotations
@@ -81,7 +87,7 @@ def run_cem(f: Tracked, x0: np.ndarray, budget: int, seed: int) -> None:
     from cem.families import FullNormal
 
     minimize(f.batch, FullNormal(x0, SIGMA0**2), method="auto", restarts="ipop",
-             max_evals=budget, max_iter=10**7, degenerate_tol=1e-10, rng=seed,
+             max_evals=budget, max_iter=10**7, degenerate_tol=1e-10, gamma_tol=1e-11, rng=seed,
              callback=lambda _: f.hit_at is not None)  # fmt: skip
 
 
@@ -201,13 +207,47 @@ def tables(rows: Sequence[dict[str, Any]]) -> str:
     )
 
 
+def ecdf_figure(rows: Sequence[dict[str, Any]], path: Path) -> Path:
+    """ECDF of runtimes, one panel per dimension: the fraction of (function, instance) runs
+    that reached 1e-8 within x evaluations per dimension (COCO's runtime ECDF at the final
+    target), for all functions and for the multimodal ones (f15-f24) apart."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from cem.plotting import save_figure
+
+    dims = sorted({int(r["dim"]) for r in rows})
+    fig, axes = plt.subplots(1, len(dims), figsize=(5.2 * len(dims), 3.8), squeeze=False,
+                             constrained_layout=True)  # fmt: skip
+    for ax, d in zip(axes[0], dims, strict=True):
+        for solver, color in zip(SOLVERS, ("C0", "C1"), strict=True):
+            for subset, ls in (("all", "-"), ("f15-f24", ":")):
+                runs = [r for r in rows if r["solver"] == solver and int(r["dim"]) == d
+                        and (subset == "all" or int(r["function"]) >= 15)]  # fmt: skip
+                if not runs:
+                    continue
+                hits = np.sort([int(r["evals_to_target"]) / d for r in runs if r["hit"]])
+                frac = np.arange(1, hits.size + 1) / len(runs)
+                ax.step(np.r_[1, hits], np.r_[0, frac], where="post", color=color, ls=ls,
+                        label=f"{solver} ({subset}, {hits.size}/{len(runs)})")  # fmt: skip
+        ax.set(xscale="log", ylim=(0, 1), xlabel="evaluations / d",
+               ylabel="fraction of runs at 1e-8", title=f"bbob, d = {d}")  # fmt: skip
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    return save_figure(fig, path)[0]
+
+
 def read_rows(paths: Sequence[str]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+    """The rows of the CSVs ``paths``; a run in a later file replaces the same run before."""
+    rows: dict[tuple[str, ...], dict[str, Any]] = {}
     for p in paths:
         with open(p, newline="", encoding="utf-8") as fh:
             for r in csv.DictReader(fh):
-                rows.append({**r, "hit": r["hit"] == "True"})
-    return rows
+                key = (r["solver"], r["dim"], r["function"], r["instance"])
+                rows[key] = {**r, "hit": r["hit"] == "True"}
+    return list(rows.values())
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -238,6 +278,7 @@ def main(argv: list[str] | None = None) -> str:
         write_csv(base, rows)
     text = tables(rows)
     atomic_write_text(RESULTS / f"{name}.md", text)
+    ecdf_figure(rows, RESULTS / f"{name}.png")
     print(text)
     return text
 
