@@ -147,3 +147,15 @@ def test_an_ill_conditioned_covariance_ends_a_start():
     assert "condition" in opt.stop()
     classic = CrossEntropyOptimizer(lambda X: X.sum(axis=1), Normal(np.zeros(2), [1.0, 1e-8]))
     assert "condition" not in classic.stop()  # a rule of the auto preset only
+
+
+def test_auto_with_bounds_is_the_same_run_for_any_n_jobs():
+    def run(n_jobs):
+        return minimize(_rastrigin, FullNormal(np.full(3, 1.0), 4.0), method="auto", rng=5,
+                        restarts="ipop", max_evals=3000, bounds=[-2, 2], n_jobs=n_jobs,
+                        batch_size=8)  # fmt: skip
+
+    one, two = run(1), run(2)
+    assert one.fun == two.fun and np.array_equal(one.x, two.x)
+    np.testing.assert_array_equal(one.history["gamma"], two.history["gamma"])
+    assert np.all(np.abs(one.x) <= 2)
