@@ -34,7 +34,7 @@ to 1e-8 in ``results/bbob.png``):
 ``--tag NAME`` names the outputs ``bbob_NAME.*`` (to run dimensions in separate
 processes), and ``--from CSV...`` rebuilds the table from such files without running (a
 run found again in a later file replaces the earlier one, so ``--solvers cem`` can be
-rerun against the kept pycma rows).
+rerun against the kept pycma rows); the merged rows are written as ``bbob_TAG.csv``.
 """
 
 from __future__ import annotations
@@ -265,6 +265,7 @@ def main(argv: list[str] | None = None) -> str:
     name = base + ("_quick" if args.quick else "")
     if args.sources:
         rows = read_rows(args.sources)
+        write_csv(base, rows)
     else:
         try:
             import cma  # noqa: F401
