@@ -7,7 +7,8 @@ cap. Two kinds of command are adapted, and no other:
 
 - a command that needs a service the README tells the reader to start first (a Dask scheduler
   at a ``tcp://`` address) is skipped and listed as such;
-- an experiment or benchmark (``python -m experiments...``) runs in its ``--quick`` form.
+- a benchmark (``python -m experiments.benchmarks...``) or a study (``cem study CONFIG``) runs
+  in its ``--quick`` form.
 
 Exit status 1 when any command fails or passes its time cap, after a table of every command's
 outcome.
@@ -30,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: A command that needs a service the README says to start (an existing Dask scheduler).
 NEEDS_SERVICE = re.compile(r"tcp://")
-#: Benchmarks, which run in their ``--quick`` form (the tutorials run as they are).
-EXPERIMENT = re.compile(r"^python -m experiments\.benchmarks\.\w+")
+#: Benchmarks and studies, which run in their ``--quick`` form (the tutorials run as they are).
+EXPERIMENT = re.compile(r"^(?:python -m experiments\.benchmarks\.\w+|cem study )")
 
 
 def commands(readme: str) -> list[str]:

@@ -20,8 +20,11 @@ A config has four sections::
     checkpoint = true
     fail_untrusted = true  # cem run/resume exit with status 3 on an untrusted estimate
 
+A study config (:mod:`cem.study`) adds a ``[study]`` section, which a single run
+(``cem run``) leaves aside.
+
 A rare-event problem (:class:`cem.rare_event.RareEventProblem`) takes ``[estimator]``
-(keys of :data:`cem.rare_event.ESTIMATOR_OPTIONS`) instead of ``[optimizer]``; its
+(keys of :data:`cem.options.ESTIMATOR_OPTIONS`) instead of ``[optimizer]``; its
 ``[family]`` is the importance family the levels start from.
 The command line's ``--seed``, ``--n-jobs`` and ``--max-iter`` go to whichever of the
 two sections the problem uses (``--max-iter`` caps the levels of an estimation).
@@ -32,7 +35,7 @@ code from it (a ``"module:Class"`` name is imported only with ``allow_import=Tru
 every value is checked against the type its factory declares (no string is read as
 a number, no float as an integer, no NaN as a threshold), integers must fit in 64
 bits, and the memory that building the problem and one iteration would take is
-checked against :func:`cem.memory.memory_limit` before anything is allocated.
+checked against :func:`cem._memory.memory_limit` before anything is allocated.
 Paths in a config file (``[problem] file`` and other ``*_file``/``*_path`` keys,
 ``[output] dir``) are relative to the config file's folder.
 """
@@ -40,31 +43,32 @@ Paths in a config file (``[problem] file`` and other ``*_file``/``*_path`` keys,
 from __future__ import annotations
 
 import inspect
-import math
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cem.checks import is_int, is_real
+from cem._checks import is_int, is_real
+from cem._jobs import Estimation, Job, Optimization, job_class
 from cem.errors import CEMError, ConfigError, ResourceLimitError
 from cem.families import Family
-from cem.memory import iteration_bytes, require
-from cem.options import check_budget, elite_size, resolve_options, validate_table
-from cem.parallel import root_seed
-from cem.presets import apply_method
+from cem.options import (
+    OUTPUT_OPTIONS,
+    validate_table,
+)
 from cem.problem import Problem, check_family, check_family_type
-from cem.rare_event import ESTIMATOR_OPTIONS, RareEventProblem, _check_support, level_samples
+from cem.rare_event import RareEventProblem
 from cem.registry import (
     available_families,
     bind_parameters,
     resolve,
     resolve_family,
 )
+from cem.rundir import CONFIG
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -73,18 +77,21 @@ else:  # pragma: no cover
 
 __all__ = [
     "SECTIONS",
+    "STUDY_SECTION",
     "ExperimentConfig",
     "apply_overrides",
     "build_family",
+    "build_problem",
     "check_types",
-    "dump_toml",
+    "load_run_config",
     "load_config",
     "parse_config",
+    "read_raw",
 ]
 
 SECTIONS = ("problem", "family", "optimizer", "estimator", "output")
-OUTPUT_KEYS = {"dir": str, "plots": bool, "formats": list, "checkpoint": bool,
-               "fail_untrusted": bool}  # fmt: skip
+#: A study's section (:mod:`cem.study`), which a single run leaves aside.
+STUDY_SECTION = "study"
 #: Deepest nesting of arrays and tables a config may have.
 MAX_DEPTH = 16
 _INT64 = 2**63 - 1
@@ -92,25 +99,39 @@ _INT64 = 2**63 - 1
 
 @dataclass
 class ExperimentConfig:
-    """A validated config: the problem built, the family, the optimizer options."""
+    """A validated config: the problem and family built, the run's job with its engine."""
 
     raw: dict[str, Any]
     problem: Problem | RareEventProblem
     family: Family
-    options: dict[str, Any]
-    output: dict[str, Any] = field(default_factory=dict)
+    output: dict[str, Any]
+    job: Job
     source: Path | None = None
-    estimator: dict[str, Any] | None = None
 
     @property
     def kind(self) -> str:
         """``"optimize"`` or ``"estimate"`` (a rare-event probability)."""
-        return "optimize" if self.estimator is None else "estimate"
+        return "estimate" if isinstance(self.job, Estimation) else "optimize"
 
     @property
     def run_options(self) -> dict[str, Any]:
         """The resolved options of the run: ``[optimizer]`` or ``[estimator]``."""
-        return self.options if self.estimator is None else self.estimator
+        return self.job.options
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The resolved ``[optimizer]`` options (empty for an estimation)."""
+        return self.job.options if isinstance(self.job, Optimization) else {}
+
+    @property
+    def estimator(self) -> dict[str, Any] | None:
+        """The resolved ``[estimator]`` options (``None`` for an optimization)."""
+        return self.job.options if isinstance(self.job, Estimation) else None
+
+    @property
+    def engine(self) -> Any:
+        """The run's engine, built and so validated, not yet run."""
+        return self.job.engine
 
 
 def load_config(
@@ -127,6 +148,24 @@ def load_config(
     name`` and ``[family] type`` be ``"module:Class"`` paths (importing runs code).
     """
     path = Path(path)
+    raw = read_raw(path)
+    # paths given on the command line: relative to the working directory
+    raw = _relative_to(apply_overrides(raw, overrides or []), Path.cwd())
+    cfg = parse_config(raw, cli, allow_import=allow_import)
+    cfg.source = path
+    return cfg
+
+
+def read_raw(path: str | Path) -> dict[str, Any]:
+    """The TOML of a config file, unvalidated, with its relative paths joined to its folder.
+
+    Raises
+    ------
+    ConfigError
+        For a missing file, a file that is not TOML, integers beyond 64 bits or nesting
+        deeper than :data:`MAX_DEPTH`.
+    """
+    path = Path(path)
     _check_path_text(str(path), "config file")
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
@@ -137,12 +176,7 @@ def load_config(
     except RecursionError:
         raise ConfigError(f"{path}: nested deeper than Python can read") from None
     _check_values(raw)
-    raw = _relative_to(raw, path.parent.absolute())
-    # paths given on the command line: relative to the working directory
-    raw = _relative_to(apply_overrides(raw, overrides or []), Path.cwd())
-    cfg = parse_config(raw, cli, allow_import=allow_import)
-    cfg.source = path
-    return cfg
+    return _relative_to(raw, path.parent.absolute())
 
 
 def _check_path_text(text: str, what: str) -> None:
@@ -219,114 +253,52 @@ def parse_config(
     _check_values(raw)
     cli = {k: v for k, v in (cli or {}).items() if v is not None}
     for name, value in raw.items():
-        if name not in SECTIONS:
+        if name not in (*SECTIONS, STUDY_SECTION):
             raise ConfigError(
                 f"unknown section [{name}]; accepted sections: "
-                + ", ".join(f"[{s}]" for s in SECTIONS)
+                + ", ".join(f"[{s}]" for s in (*SECTIONS, STUDY_SECTION))
             )
         if not isinstance(value, dict):
             raise ConfigError(f"[{name}] must be a table (a section), got {value!r}")
     if "problem" not in raw:
         raise ConfigError("missing section [problem] (with name = a registered problem)")
-    problem = _build_problem(raw["problem"], allow_import)
+    problem = build_problem(raw["problem"], allow_import)
     output = _output(raw)
-    if isinstance(problem, RareEventProblem):
-        if "optimizer" in raw:
-            raise ConfigError(
-                f"[optimizer] does not apply to the rare-event problem "
-                f"{raw['problem']['name']!r}; use [estimator]"
-            )
-        given = dict(raw.get("estimator", {}))
-        given.update({("max_levels" if k == "max_iter" else k): v for k, v in cli.items()})
-        try:
-            estimator = validate_table(given, ESTIMATOR_OPTIONS, "key")
-        except ConfigError as exc:
-            raise ConfigError(f"[estimator] {exc}") from None
-        family = build_family(raw.get("family"), problem, allow_import=allow_import)
-        _check_estimation_start(problem, family, estimator)
-        sizes = {"n_samples": level_samples(estimator["n_samples"], family),
-                 "n_final": estimator["n_final"]}  # fmt: skip
-        for key, n in sizes.items():
-            _require_iteration(f"[estimator] {key}={n}", n, family, problem)
-        return ExperimentConfig(raw, problem, family, {}, output, estimator=estimator)
-    if "estimator" in raw:
-        raise ConfigError("[estimator] applies to rare-event problems only; use [optimizer]")
+    job = job_class(problem)
+    other = "optimizer" if job.section == "estimator" else "estimator"
+    if other in raw:
+        raise ConfigError(
+            f"[{other}] does not apply to the {job.what} of {raw['problem']['name']!r}; "
+            f"use [{job.section}]"
+        )
     family = build_family(raw.get("family"), problem, allow_import=allow_import)
-    optimizer = {**problem.default_options(), **raw.get("optimizer", {}), **cli}
-    try:
-        options = resolve_options(optimizer)
-        check_budget(apply_method(options, family)[0])
-    except ConfigError as exc:
-        raise ConfigError(f"[optimizer] {exc}") from None
-    if options["polish"] != "none" and not problem.can_polish:
-        raise ConfigError(
-            f"[optimizer] polish={options['polish']!r} needs a problem with a local search; "
-            f"{type(problem).__name__} has none (use polish='none')"
-        )
-    tol = options["degenerate_tol"]
-    if tol is not None and family.is_degenerate(tol):
-        raise ConfigError(
-            f"[family] {family!r} is degenerate from the start (degenerate_tol={tol}): "
-            "the run would stop before its first iteration"
-        )
-    n = options["n_samples"]
-    d = math.prod(family.event_shape)
-    _require_iteration(f"[optimizer] n_samples={n} of {d} coordinates each (the problem's size)",
-                       n, family, problem, options)  # fmt: skip
-    return ExperimentConfig(raw, problem, family, options, output)
-
-
-def _check_estimation_start(
-    problem: RareEventProblem, family: Family, estimator: dict[str, Any]
-) -> None:
-    """What :func:`cem.rare_event.estimate_probability` checks before its first level."""
-    if not is_real(problem.gamma):
-        raise ConfigError(f"[problem] gamma must be a finite number, got {problem.gamma!r}")
-    if problem.direction not in ("ge", "le"):
-        raise ConfigError(f"[problem] direction must be 'ge' or 'le', got {problem.direction!r}")
-    if estimator["conditional"] is True and not problem.conditioned_on:
-        raise ConfigError(f"[estimator] conditional = true: {type(problem).__name__} defines no "
-                          "conditional_probability")  # fmt: skip
-    if estimator["seed"] is not None:  # the run's own support check, with the run's seed
-        _check_support(problem.nominal_family(), family, root_seed(None, estimator["seed"]))
-
-
-def _require_iteration(
-    key: str, n_samples: int, family: Family, problem: Any, optimizer: dict[str, Any] | None = None
-) -> None:
-    """Refuse an iteration above the memory limit: an estimation's levels hold every sample,
-    the optimizer streams (:func:`cem.memory.iteration_bytes`)."""
-    extra = getattr(problem, "score_bytes_per_sample", 0)
-    streaming = {} if optimizer is None else {
-        "n_elite": elite_size(optimizer), "batch_size": optimizer["batch_size"]}  # fmt: skip
-    require(key, iteration_bytes(n_samples, family.event_shape, per_sample=extra, **streaming))
+    given = dict(raw.get(job.section, {}))
+    return ExperimentConfig(raw, problem, family, output, job.build(problem, family, given, cli))
 
 
 def _output(raw: dict[str, Any]) -> dict[str, Any]:
-    from cem.rundir import FORMATS
-
-    output = {"dir": "runs", "plots": True, "formats": ["png"], "checkpoint": True,
-              "fail_untrusted": True}  # fmt: skip
-    for key, value in raw.get("output", {}).items():
-        if key not in OUTPUT_KEYS:
-            raise ConfigError(f"unknown key [output] {key!r}; accepted: {', '.join(OUTPUT_KEYS)}")
-        if not isinstance(value, OUTPUT_KEYS[key]):
-            raise ConfigError(
-                f"[output] {key} must be a {OUTPUT_KEYS[key].__name__}, got {value!r}"
-            )
-        if key == "formats" and (not isinstance(value, list) or not value
-                                 or not set(value) <= set(FORMATS)):  # fmt: skip
-            raise ConfigError(
-                f"[output] formats must be a non-empty list of {', '.join(map(repr, FORMATS))}, "
-                f"got {value!r}"
-            )
-        output[key] = value
+    try:
+        output = validate_table(raw.get("output", {}), OUTPUT_OPTIONS, "key")
+    except ConfigError as exc:
+        raise ConfigError(f"[output] {exc}") from None
+    output["formats"] = list(output["formats"])
     return output
 
 
-def _build_problem(
+def build_problem(
     section: dict[str, Any], allow_import: bool = False
 ) -> Problem | RareEventProblem:
+    """The problem of a ``[problem]`` section: ``name`` (a registered name, or a
+    ``"module:Class"`` path with ``allow_import``) and the factory's parameters, each checked
+    against the factory's signature (:func:`check_types`) before it is called.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``[problem]``, the key and what is accepted.
+    ResourceLimitError
+        When the problem would exceed the memory limit.
+    """
     params = dict(section)
     name = params.pop("name", None)
     if name is None:
@@ -513,36 +485,9 @@ def _defaults_for(factory: Any, params: dict[str, Any], default: Family | None) 
     return out
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return "[" + ", ".join(_toml_value(v) for v in np.asarray(value).tolist()) + "]"
-    if isinstance(value, np.generic):
-        return _toml_value(value.item())
-    raise ConfigError(f"cannot write {value!r} to TOML")
-
-
-def dump_toml(data: dict[str, dict[str, Any]], header: str = "") -> str:
-    """Write a two-level dictionary as TOML; ``None`` values are written as comments."""
-    lines = [f"# {line}" for line in header.splitlines()]
-    for section, values in data.items():
-        lines.append(f"\n[{section}]")
-        for key, value in values.items():
-            if value is None:
-                lines.append(f"# {key} = (none)")
-            else:
-                lines.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(lines).lstrip("\n") + "\n"
+def load_run_config(run_dir: Path, *, allow_import: bool = False) -> ExperimentConfig:
+    """The resolved config of a run directory, validated as :func:`load_config` validates."""
+    path = Path(run_dir) / CONFIG
+    if not path.is_file():
+        raise ConfigError(f"{run_dir} is not a run directory: no config.toml")
+    return load_config(path, allow_import=allow_import)

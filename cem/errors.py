@@ -48,7 +48,7 @@ class ResourceLimitError(CEMError, MemoryError):
     """A problem or an iteration would need more memory than the limit allows.
 
     Raised before the allocation; the message names the config key or argument
-    responsible, the estimate and the limit (see :mod:`cem.memory`).
+    responsible, the estimate and the limit (see :mod:`cem._memory`).
     """
 
 

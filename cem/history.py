@@ -11,7 +11,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from cem.io import atomic_write_text
+from cem._io import atomic_write_text
 
 __all__ = ["IterationRecord", "History"]
 
@@ -36,7 +36,7 @@ class IterationRecord:
     kl : float
         Kullback-Leibler divergence :math:`D(f_t \| f_{t-1})` of the family after the
         update from the family before it (nats,
-        :func:`cem.information.family_kl_divergence`): how far the iteration moved the
+        :meth:`cem.families.Family.kl_divergence`): how far the iteration moved the
         sampling distribution. NaN when the family has no closed form, and in histories
         written before the column existed. Keyword-only, so records keep their
         positional form.

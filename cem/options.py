@@ -1,8 +1,12 @@
-"""The table of optimizer options: defaults, documentation and validation.
+"""The tables of options: defaults, documentation and validation.
 
-One table serves the Python API (:class:`cem.CrossEntropyOptimizer` keyword
-arguments), the ``[optimizer]`` section of TOML configs and the command-line help,
-so the three can never disagree.
+One table per config section: :data:`OPTIONS` (``[optimizer]``, the keyword arguments of
+:class:`cem.CrossEntropyOptimizer`), :data:`ESTIMATOR_OPTIONS` (``[estimator]``, those of
+:func:`cem.rare_event.estimate_probability`), :data:`OUTPUT_OPTIONS` (``[output]``, what a
+run directory holds) and :data:`STUDY_OPTIONS` (``[study]``, the seeds and settings of
+:mod:`cem.study`). Each table serves the
+Python API, the validation of TOML configs, ``cem options`` and the documentation, so
+they can never disagree.
 """
 
 from __future__ import annotations
@@ -12,12 +16,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cem.checks import is_int, is_real
+from cem._checks import is_int, is_real
+from cem._parallel import backend_config
 from cem.errors import ConfigError
-from cem.parallel import backend_config
 
 __all__ = [
+    "ESTIMATOR_OPTIONS",
+    "FORMATS",
     "OPTIONS",
+    "OUTPUT_OPTIONS",
+    "STUDY_OPTIONS",
     "Option",
     "all_tables",
     "check_budget",
@@ -122,6 +130,135 @@ OPTIONS: dict[str, Option] = {
 }  # fmt: skip
 
 
+def _int_at_least(low: int) -> Callable[[Any], bool]:
+    return lambda v: is_int(v) and v >= low
+
+
+def _is_hook(value: Any) -> bool:
+    """A :class:`cem.rare_event.ConditionalHook`: coordinates and a probability function."""
+    return isinstance(getattr(value, "given", None), tuple) and callable(
+        getattr(value, "probability", None)
+    )
+
+
+#: Options of :func:`cem.rare_event.estimate_probability` that configs may set (``[estimator]``).
+ESTIMATOR_OPTIONS: dict[str, Option] = {
+    o.name: o
+    for o in [
+        Option("rho", 0.1, "elite fraction per level", "a number in (0, 1)",
+               lambda v: is_real(v) and 0 < v < 1),
+        Option("n_samples", None, "samples per level (N); None: max(1000, 25 d) for d "
+               "coordinates", "an integer >= 2 or None", _int_at_least(2), optional=True),
+        Option("n_final", 100_000, "samples of the final importance-sampling run (N1)",
+               "an integer >= 2", _int_at_least(2)),
+        Option("max_levels", 100, "cap on the number of levels", "an integer >= 1",
+               _int_at_least(1)),
+        Option("alpha", 1.0, "smoothing weight of the new parameters", "a number in (0, 1]",
+               lambda v: is_real(v) and 0 < v <= 1),
+        Option("defensive", 0.0, "fraction of the final run drawn from the nominal "
+               "(defensive mixture, Hesterberg 1995)", "a number in [0, 1)",
+               lambda v: is_real(v) and 0 <= v < 1),
+        Option("conditional", False, "conditional Monte Carlo in the final run: true for "
+               "the problem's conditional_probability, or a ConditionalHook",
+               "true, false or a ConditionalHook",
+               lambda v: isinstance(v, bool) or _is_hook(v)),
+        Option("tied", False, "one common value of each parameter for all coordinates "
+               "(exchangeable coordinates)", "true or false", lambda v: isinstance(v, bool)),
+        Option("screening", 0.0, "keep a coordinate's parameters at the nominal unless they "
+               "move by more than this relative amount (Rubinstein & Glynn 2009)",
+               "a number >= 0", lambda v: is_real(v) and v >= 0),
+        Option("mcmc_samples", 0, "score evaluations of the MCMC sampler of the zero-variance "
+               "density whose samples refit the family after the levels (improved CE, Chan & "
+               "Kroese 2012); 0 for none", "an integer >= 0", _int_at_least(0)),
+        Option("seed", None, "seed of the run", "a nonnegative integer or None",
+               _int_at_least(0), optional=True),
+        OPTIONS["max_time"],
+        OPTIONS["n_jobs"],
+        OPTIONS["batch_size"],
+        OPTIONS["backend"],
+    ]
+}  # fmt: skip
+
+
+#: File formats a figure can be written in.
+FORMATS = ("png", "pdf", "svg")
+
+#: The ``[output]`` section of a config: what a run directory holds.
+OUTPUT_OPTIONS: dict[str, Option] = {
+    o.name: o
+    for o in [
+        Option("dir", "runs", "parent of the run directories (relative to the config file)",
+               "a non-empty string", lambda v: isinstance(v, str) and v != ""),
+        Option("plots", True, "write the figure of the run", "true or false",
+               lambda v: isinstance(v, bool)),
+        Option("formats", ["png"], "formats of the figure",
+               f"a non-empty list of {', '.join(map(repr, FORMATS))}",
+               lambda v: isinstance(v, list) and bool(v) and set(v) <= set(FORMATS)),
+        Option("checkpoint", True, "write the checkpoint after every iteration or level "
+               "(cem resume)", "true or false", lambda v: isinstance(v, bool)),
+        Option("fail_untrusted", True, "cem run and cem resume exit with status 3 on an "
+               "estimate whose diagnostics fail", "true or false",
+               lambda v: isinstance(v, bool)),
+    ]
+}  # fmt: skip
+
+
+def _is_seeds(v: Any) -> bool:
+    if isinstance(v, str):
+        return True  # read by parse_seeds, whose message names the mistake
+    return isinstance(v, list) and len(v) > 0 and all(is_int(s) and s >= 0 for s in v)
+
+
+def _is_axes(v: Any) -> bool:
+    return isinstance(v, dict)
+
+
+def _is_paths(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(s, str) and s for s in v)
+
+
+def _is_gaps(v: Any) -> bool:
+    return isinstance(v, list) and len(v) > 0 and all(is_real(g) and g >= 0 for g in v)
+
+
+#: The ``[study]`` section of a study config (:mod:`cem.study`).
+STUDY_OPTIONS: dict[str, Option] = {
+    o.name: o
+    for o in [
+        Option("seeds", "1-10", "the seeds of every cell: a range '1-20', a list '1,3,8-9' "
+               "or a TOML list of integers", "a seed list such as '1-20' or [1, 2, 3]",
+               _is_seeds),
+        Option("grid", {}, "axes crossed with each other: 'section.key' = [values, ...]",
+               "a table of 'section.key' = [values]", _is_axes),
+        Option("zip", {}, "axes zipped with each other (equal lengths), crossed with the grid",
+               "a table of 'section.key' = [values]", _is_axes),
+        Option("instances", [], "instance files (or glob patterns) as an axis of "
+               "[problem] file; an OPTIMA.csv or BEST_KNOWN.csv beside them gives the optimum",
+               "a list of paths", _is_paths),
+        Option("set", {}, "overrides of every cell: 'section.key' = value",
+               "a table of 'section.key' = value", _is_axes),
+        Option("n_jobs", 1, "runs at once in joblib worker processes (-1: all cores); each "
+               "run samples its batches in its own process", "a nonzero integer",
+               lambda v: is_int(v) and v != 0),
+        Option("success_gap", 0.0, "a run succeeds when its relative gap to the known "
+               "optimum is at most this (or when it reached its target)", "a number >= 0",
+               lambda v: is_real(v) and v >= 0),
+        Option("targets", [0.1, 0.03, 0.01, 0.003, 0.001, 0.0], "relative gaps of the ECDF "
+               "figure's targets (to the known optimum, else to the study's best score)",
+               "a non-empty list of numbers >= 0", _is_gaps),
+        Option("figures", True, "draw the study's figures", "true or false",
+               lambda v: isinstance(v, bool)),
+        Option("run_figures", False, "draw every run's own convergence figure (cem plot "
+               "draws it later)", "true or false", lambda v: isinstance(v, bool)),
+        Option("latex", False, "also write the summary as a LaTeX table (summary.tex)",
+               "true or false", lambda v: isinstance(v, bool)),
+        Option("quick", {}, "a quick form of the study for 'cem study --quick': any of seeds, "
+               "grid, zip, instances and set, replacing the study's ('set' is merged)",
+               "a table", _is_axes),
+    ]
+}  # fmt: skip
+
+
 def validate_table(
     given: Mapping[str, Any], table: Mapping[str, Option], kind: str
 ) -> dict[str, Any]:
@@ -210,6 +347,5 @@ def options_table(table: Mapping[str, Option] | None = None) -> str:
 
 def all_tables() -> dict[str, Mapping[str, Option]]:
     """Every options table, by the config section it validates."""
-    from cem.rare_event import ESTIMATOR_OPTIONS
-
-    return {"optimizer": OPTIONS, "estimator": ESTIMATOR_OPTIONS}
+    return {"optimizer": OPTIONS, "estimator": ESTIMATOR_OPTIONS, "output": OUTPUT_OPTIONS,
+            "study": STUDY_OPTIONS}  # fmt: skip

@@ -10,28 +10,40 @@ display, matplotlib's non-interactive Agg backend is selected.
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Literal
 
 import numpy as np
 
-from cem.errors import ConfigError
+from cem._io import atomic_write_bytes
+from cem.errors import CEMError, ConfigError
 from cem.history import History
-from cem.io import atomic_write_bytes
-from cem.rundir import ARRAYS, CONFIG, FORMATS, HISTORY, LEVELS, PARAM_PREFIX, RESULT
+from cem.options import FORMATS
+from cem.registry import resolve
+from cem.rundir import (
+    PARAM_PREFIX,
+    RunRecord,
+    read_config,
+    read_levels,
+    read_result,
+    read_run,
+)
 
 __all__ = [
     "FORMATS",
     "figure_and_axes",
+    "integer_ticks",
+    "pyplot",
     "figure_text",
     "plot_convergence",
     "plot_levels",
     "plot_parameter_heatmap",
+    "plot_records",
     "plot_runs",
     "save_figure",
 ]
@@ -40,7 +52,8 @@ __all__ = [
 _X_AXES = {"iteration": ("t", "iteration t"), "evals": ("evals", "score evaluations")}
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """:mod:`matplotlib.pyplot`, on the Agg backend when there is no display."""
     import matplotlib
 
     headless = sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
@@ -117,10 +130,11 @@ def figure_and_axes(ax: Any | None, figsize: tuple[float, float]) -> tuple[Any, 
     """
     if ax is not None:
         return ax.figure, ax
-    return _pyplot().subplots(figsize=figsize, constrained_layout=True)
+    return pyplot().subplots(figsize=figsize, constrained_layout=True)
 
 
-def _integer_ticks(axis: Any) -> None:
+def integer_ticks(axis: Any) -> None:
+    """Integer tick labels only (iterations, levels, seeds) on a matplotlib ``axis``."""
     from matplotlib.ticker import MaxNLocator
 
     axis.set_major_locator(MaxNLocator(integer=True))
@@ -156,7 +170,7 @@ def save_figure(
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt, dpi=dpi)
         written.append(atomic_write_bytes(out.with_suffix(f".{fmt}"), buf.getvalue()))
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return written
 
 
@@ -202,7 +216,7 @@ def plot_convergence(
     if x not in _X_AXES:
         raise ConfigError(f"x must be 'iteration' or 'evals', got {x!r}")
     column, xlabel = _X_AXES[x]
-    plt = _pyplot()
+    plt = pyplot()
     n_panels = convergence_panels(known_optimum)
     if axes is None:
         fig, axes = plt.subplots(
@@ -269,7 +283,7 @@ def plot_convergence(
     spans = [(h[column][0], h[column][-1]) for _, h in runs if len(h)]
     for ax in axes:
         ax.grid(alpha=0.3)
-        _integer_ticks(ax.xaxis)
+        integer_ticks(ax.xaxis)
         if spans:  # the same x range on every panel, even where a gap is zero (not drawn)
             low, high = min(a for a, _ in spans), max(b for _, b in spans)
             pad = 0.03 * (high - low) or 0.5
@@ -379,8 +393,8 @@ def plot_parameter_heatmap(
         _block_axes(ax, blocks, values.shape[1] // blocks, axes_names)
     else:
         ax.set_xlabel("coordinate (node)")
-        _integer_ticks(ax.xaxis)
-    _integer_ticks(ax.yaxis)
+        integer_ticks(ax.xaxis)
+    integer_ticks(ax.yaxis)
     fig.colorbar(image, ax=ax, label=name)
     return fig
 
@@ -403,48 +417,15 @@ def _block_axes(
     top.tick_params(length=0)
 
 
-def _read_run(run_dir: Path) -> tuple[History, dict[str, Any], dict[str, np.ndarray]]:
-    if not (run_dir / HISTORY).is_file():
-        raise ConfigError(f"{run_dir} has no history.csv (is it a finished run directory?)")
-    history = History.read_csv(run_dir / HISTORY)
-    result_path = run_dir / RESULT
-    result = json.loads(result_path.read_text()) if result_path.is_file() else {}
-    arrays: dict[str, np.ndarray] = {}
-    if (run_dir / ARRAYS).is_file():
-        with np.load(run_dir / ARRAYS) as data:
-            arrays = {k: data[k] for k in data.files}
-    return history, result, arrays
-
-
 def _estimation_summary(run_dir: Path) -> tuple[Any, float, float | None] | None:
     """``(result, gamma, exact)`` for :func:`plot_levels` from an estimation's run directory
     (its ``result.json`` and ``levels.csv``), or ``None`` for an optimization's."""
-    import csv
-    from types import SimpleNamespace
-
-    path = run_dir / RESULT
-    if not (run_dir / LEVELS).is_file() or not path.is_file():
+    levels, summary = read_levels(run_dir), read_result(run_dir)
+    if levels is None or "estimate" not in summary:
         return None
-    summary = json.loads(path.read_text())
-    if not isinstance(summary, dict) or "estimate" not in summary:
-        return None
-    with open(run_dir / LEVELS, newline="") as f:
-        levels = [SimpleNamespace(t=int(row["t"]), gamma=float(row["gamma"]))
-                  for row in csv.DictReader(f)]  # fmt: skip
     result = SimpleNamespace(levels=levels, estimate=summary["estimate"],
                              ci=tuple(summary["ci95"]), rel_error=summary["rel_error"])  # fmt: skip
     return result, float(summary["gamma"]), summary.get("exact")
-
-
-def _run_problem(run_dir: Path) -> Any:
-    """The problem of a run directory, rebuilt from its resolved config (None if it fails)."""
-    from cem.errors import CEMError
-    from cem.runner import load_run_config
-
-    try:
-        return load_run_config(run_dir).problem
-    except (CEMError, OSError):
-        return None
 
 
 def _run_identity(run_dir: Path) -> tuple[str, dict[str, Any], str]:
@@ -452,20 +433,8 @@ def _run_identity(run_dir: Path) -> tuple[str, dict[str, Any], str]:
     the ``[problem]`` table of its resolved config without the keys that only choose how
     the problem is searched (:attr:`cem.Problem.search_keys`), and ``result.json``'s
     description of the problem."""
-    import tomllib
-
-    from cem.errors import CEMError
-    from cem.registry import resolve
-
-    try:
-        result = json.loads((run_dir / RESULT).read_text())
-    except (OSError, ValueError):
-        result = {}
-    result = result if isinstance(result, dict) else {}
-    try:
-        table = tomllib.loads((run_dir / CONFIG).read_text()).get("problem", {})
-    except (OSError, ValueError):
-        table = {}
+    result = read_result(run_dir)
+    table = read_config(run_dir).get("problem", {})
     table = dict(table) if isinstance(table, dict) else {}
     try:
         factory = resolve(str(table.get("name", "")))
@@ -533,7 +502,8 @@ def plot_runs(
     x : {"iteration", "evals"}
         The x axis of the convergence panels.
     problem : Problem, optional
-        The single run's problem; rebuilt from its ``config.toml`` when omitted.
+        The single run's problem, for the picture of its solution and the names of its
+        parameters (``cem plot`` rebuilds it from the run's ``config.toml``).
 
     Returns
     -------
@@ -546,15 +516,30 @@ def plot_runs(
             result, gamma, exact = estimation
             return plot_levels(result, gamma, out, exact=exact, formats=formats)
     _check_comparable([Path(d) for d in run_dirs])
-    plt = _pyplot()
-    runs = [(Path(d).name, *_read_run(Path(d))) for d in run_dirs]
+    return plot_records([read_run(Path(d)) for d in run_dirs], out, formats=formats, x=x,
+                        problem=problem)  # fmt: skip
+
+
+def plot_records(
+    records: Sequence[RunRecord],
+    out: str | os.PathLike[str],
+    *,
+    formats: Sequence[str] | None = None,
+    x: Literal["iteration", "evals"] = "iteration",
+    problem: Any = None,
+) -> list[Path]:
+    """Draw the convergence of runs held in memory (:class:`cem.rundir.RunRecord`) into
+    ``out``, as :func:`plot_runs` draws run directories; ``problem`` is the single run's,
+    for its parameter axes and the picture of its solution."""
+    plt = pyplot()
+    runs = [(r.name, r.history, r.result, r.arrays) for r in records]
     known = next(
         (r[2]["known_optimum"] for r in runs if r[2].get("known_optimum") is not None), None
     )
     label = next((r[2]["score_label"] for r in runs if r[2].get("score_label")), "score")
     heat = solution = None
     if len(runs) == 1:
-        run_dir, (_, _, _result, arrays) = Path(run_dirs[0]), runs[0]
+        arrays = runs[0][3]
         heat = next(
             (
                 (k[len(PARAM_PREFIX) :], v)
@@ -563,8 +548,6 @@ def plot_runs(
             ),
             None,
         )
-        if "x" in arrays or heat is not None:
-            problem = problem if problem is not None else _run_problem(run_dir)
         if "x" in arrays and problem is not None and getattr(problem, "can_plot", False):
             solution = (problem, arrays["x"])
     n = convergence_panels(known)
@@ -613,7 +596,7 @@ def plot_levels(
     list of Path
         The files written (see :func:`save_figure`).
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, (ax, ax_est) = plt.subplots(
         1, 2, figsize=(9, 3.6), width_ratios=(2, 1), constrained_layout=True
     )
@@ -621,7 +604,7 @@ def plot_levels(
     ax.plot(t, [lv.gamma for lv in result.levels], "o-", label="level $\\gamma_t$")
     ax.axhline(gamma, color="0.4", ls="--", lw=1, label=f"threshold $\\gamma$ = {gamma:g}")
     ax.set(xlabel="level t", ylabel="$\\gamma_t$", title="Multilevel CE levels")
-    _integer_ticks(ax.xaxis)
+    integer_ticks(ax.xaxis)
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     low, high = result.ci

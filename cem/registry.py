@@ -38,7 +38,6 @@ __all__ = [
     "available_families",
     "available_problems",
     "bind_parameters",
-    "create_problem",
     "family_registry",
     "problem_registry",
     "resolve",
@@ -64,25 +63,25 @@ PROBLEMS: dict[str, str] = {
     "mm1_overflow": "cem.problems.rare_events:MM1Overflow",
     "series_system": "cem.problems.rare_events:SeriesSystem",
     "classification": "cem.problems.classification:Classification.from_config",
-    "network_reliability": "cem.problems.network_reliability:NetworkReliability",
-    "network_design": "cem.problems.network_design:NetworkDesign.from_config",
+    "network_reliability": "cem.problems.network.reliability:NetworkReliability",
+    "network_design": "cem.problems.network.design:NetworkDesign.from_config",
     "four_branch_system": "cem.problems.rare_events:FourBranchSystem",
     "k_out_of_n": "cem.problems.rare_events:KOutOfN",
 }
 
 #: Built-in families: the ``[family] type`` -> "module:callable".
 FAMILIES: dict[str, str] = {
-    "bernoulli": "cem.families.bernoulli:Bernoulli",
-    "categorical": "cem.families.categorical:Categorical.uniform",
-    "normal": "cem.families.normal:Normal",
-    "full_normal": "cem.families.normal:FullNormal",
-    "truncated_normal": "cem.families.truncated:TruncatedNormal",
-    "normal_mixture": "cem.families.mixture:NormalMixture",
-    "exponential": "cem.families.exponential:Exponential",
-    "gamma": "cem.families.gamma:Gamma",
-    "transition_matrix": "cem.families.permutation:TransitionMatrix",
-    "node_placement": "cem.families.permutation:NodePlacement",
-    "sequential_allocation": "cem.families.allocation:SequentialAllocation",
+    "bernoulli": "cem.families:Bernoulli",
+    "categorical": "cem.families:Categorical.uniform",
+    "normal": "cem.families:Normal",
+    "full_normal": "cem.families:FullNormal",
+    "truncated_normal": "cem.families:TruncatedNormal",
+    "normal_mixture": "cem.families:NormalMixture",
+    "exponential": "cem.families:Exponential",
+    "gamma": "cem.families:Gamma",
+    "transition_matrix": "cem.families:TransitionMatrix",
+    "node_placement": "cem.families:NodePlacement",
+    "sequential_allocation": "cem.families:SequentialAllocation",
     "birth_death_walk": "cem.problems.rare_events:BirthDeathWalk",
 }
 
@@ -215,14 +214,3 @@ def bind_parameters(factory: Callable[..., Any], params: dict[str, Any], label: 
         sig.bind(**params)
     except TypeError as exc:
         raise ConfigError(f"{label}: {exc}") from None
-
-
-def create_problem(name: str, allow_import: bool = False, **params: Any) -> Any:
-    """Build a problem from its registered name (or path) and keyword parameters.
-
-    Unknown parameter names raise :class:`ConfigError` listing the accepted ones; a
-    ``"module:Class"`` path needs ``allow_import=True``.
-    """
-    factory = resolve(name, allow_import)
-    bind_parameters(factory, params, f"problem {name!r}")
-    return factory(**params)

@@ -37,10 +37,10 @@ import matplotlib
 import numpy as np
 
 from cem import CrossEntropyOptimizer
-from cem.io import atomic_write_bytes, atomic_write_text
-from cem.parallel import single_threaded_blas
+from cem._io import atomic_write_bytes, atomic_write_text
+from cem._parallel import single_threaded_blas
 from cem.problems.classification import Classification
-from cem.problems.classification_data import (
+from cem.problems.classification.data import (
     LabelledData,
     load_iris,
     train_test_split,

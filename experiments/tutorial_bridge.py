@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cem.io import atomic_write_text
+from cem._io import atomic_write_text
 from cem.plotting import plot_levels
 from cem.problems.rare_events import BridgeNetwork
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from cem import CrossEntropyOptimizer
-from cem.io import atomic_write_text
+from cem._io import atomic_write_text
 from cem.plotting import plot_convergence, plot_parameter_heatmap, save_figure
 from cem.problems.maxcut import MaxCut
 

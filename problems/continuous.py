@@ -19,12 +19,10 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-from cem.checks import check_int
 from cem.errors import ConfigError
 from cem.families import Family, FullNormal, Normal, NormalMixture, TruncatedNormal
-from cem.memory import ITERATION_COPIES, require
-from cem.parallel import MIN_BATCH
 from cem.problem import Problem
+from cem.toolkit import ITERATION_COPIES, MIN_BATCH, check_int, require
 
 __all__ = ["Bimodal", "Sphere", "Rosenbrock", "Rastrigin"]
 
@@ -37,7 +35,7 @@ def _start(dim: int, mean: float | Sequence[float], sigma: float, full: bool) ->
 
 def _check_dim(dim: int) -> int:
     """``dim``, refused (naming it) when the problem and one smallest batch of samples
-    (:data:`cem.parallel.MIN_BATCH` rows, :data:`cem.memory.ITERATION_COPIES` copies) would
+    (:data:`cem._parallel.MIN_BATCH` rows, :data:`cem._memory.ITERATION_COPIES` copies) would
     not fit in memory: no run of that dimension could then take a single step."""
     check_int("dim", dim, 1)
     require(f"[problem] dim={dim}", 8.0 * dim * (3 + MIN_BATCH * ITERATION_COPIES))
@@ -63,7 +61,7 @@ class _Continuous(Problem):
 
     def default_options(self) -> dict[str, Any]:
         """``method="auto"``: sample size, elite and smoothing from the dimension
-        (:mod:`cem.presets`), unless the user sets them."""
+        (:mod:`cem._presets`), unless the user sets them."""
         return {"method": "auto"}
 
 

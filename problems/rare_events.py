@@ -39,10 +39,8 @@ from cem.families import (
     Normal,
     NormalMixture,
 )
-from cem.families._base import normalized_weights
-from cem.memory import require
-from cem.options import is_int, is_real
 from cem.rare_event import RareEventProblem
+from cem.toolkit import is_int, is_real, normalized_weights, require
 
 __all__ = [
     "BirthDeathWalk",

@@ -12,7 +12,7 @@ from cem import maximize
 from cem.errors import ConfigError
 from cem.families import SequentialAllocation
 from cem.problems.buffer_allocation import BufferAllocation, FlowLinePNH, compositions
-from cem.problems.production_line import (
+from cem.problems.buffer_allocation.production_line import (
     LineSpec,
     exact_throughput,
     simulate_throughput,
@@ -112,6 +112,7 @@ def _ce_run(seed: int):
     return prob, res, prob.select_best(np.array([res.x, res.family.mode()]), replications=10)
 
 
+@pytest.mark.slow  # over 5 s
 def test_ce_finds_the_exact_optimal_allocation_fast():
     prob, _res, sel = _ce_run(0)
     best, value = prob.exact_optimum()
@@ -141,7 +142,7 @@ def test_same_result_for_any_n_jobs():
 
 @pytest.mark.slow  # over 10 s
 def test_pnh_tabulated_optimum_is_the_enumeration():
-    from cem.problems.buffer_allocation import PNH_OPTIMUM, _pnh_enumeration
+    from cem.problems.buffer_allocation.problem import PNH_OPTIMUM, _pnh_enumeration
 
     design, value = _pnh_enumeration(20, 20, tabulated=False)
     assert design == PNH_OPTIMUM[20, 20][0]
@@ -174,7 +175,7 @@ def test_per_line_rates_equal_separate_specs():
 
 
 def test_power_iteration_agrees_with_the_direct_solve(monkeypatch):
-    import cem.problems.production_line as production_line
+    import cem.problems.buffer_allocation.production_line as production_line
 
     spec = LineSpec((1.0, 1.2, 0.9, 1.1), (0.05, 0.1, 0.0, 0.02), (0.5, 0.6, 1.0, 0.4))
     direct = exact_throughput(spec, [2, 3, 1])

@@ -10,21 +10,20 @@ import pytest
 import scipy.optimize
 from scipy.special import ndtr
 
-import cem.problems.classification as classification
+import cem.problems.classification.problem as classification
 from cem import CrossEntropyOptimizer, minimize
-from cem.cli import main
-from cem.config import load_config
+from cem._cli import main
+from cem.config import build_problem, load_config
 from cem.errors import ConfigError, DataFormatError
-from cem.information import categorical_cross_entropy
 from cem.problems.classification import Classification, helmert_contrasts
-from cem.problems.classification_data import (
+from cem.problems.classification.data import (
     LabelledData,
     load_csv,
     load_iris,
     train_test_split,
     two_gaussians,
 )
-from cem.registry import create_problem
+from cem.problems.classification.losses import categorical_cross_entropy
 
 REPO = Path(__file__).resolve().parents[1]
 IRIS_CONFIG = REPO / "configs" / "iris_softmax.toml"
@@ -83,7 +82,8 @@ def test_fitted_softmax_reaches_the_bayes_accuracy():
 
 # ---------------------------------------------------------------------- the model
 def _reference_objective(problem: Classification, x: np.ndarray) -> float:
-    """The objective from the checked log-loss of cem.information and a per-layer loop."""
+    """The objective from the checked log-loss of the classification losses and a per-layer
+    loop."""
     A = (problem.data.features - problem.data.features.mean(0)) / problem.data.features.std(0)
     at, penalty = 0, 0.0
     for j, (i, o) in enumerate(problem.layers):
@@ -192,7 +192,7 @@ def test_problem_errors():
 def test_contrasts_lose_nothing():
     """Q Q^T = I and Q 1 = 0; and the minimum over the K - 1 contrasts equals the minimum
     of the usual K-column model, found here by L-BFGS with finite differences on the
-    checked log-loss of cem.information."""
+    checked log-loss of cem.problems.classification.losses."""
     for k in (2, 3, 7):
         Q = helmert_contrasts(k)
         np.testing.assert_allclose(Q @ Q.T, np.eye(k - 1), atol=1e-15)
@@ -210,14 +210,21 @@ def test_contrasts_lose_nothing():
 
 # ---------------------------------------------------------------------- registry and CLI
 def test_registered_for_configs(tmp_path):
-    assert create_problem("classification").describe().startswith("softmax classifier, iris")
-    syn = create_problem("classification", data="synthetic", n=50, n_features=3, hidden=2)
+    assert (
+        build_problem({"name": "classification"}).describe().startswith("softmax classifier, iris")
+    )
+    syn = build_problem(
+        {"name": "classification", "data": "synthetic", "n": 50, "n_features": 3, "hidden": 2}
+    )
     assert syn.data.features.shape == (50, 3) and syn.dim == 4 * 2 + 3 * 1
     path = tmp_path / "d.csv"
     path.write_text("a,b,y\n0,1,5\n1,0,7\n2,2,5\n")
-    assert create_problem("classification", file=str(path), label="y").data.n_classes == 2
+    assert (
+        build_problem({"name": "classification", "file": str(path), "label": "y"}).data.n_classes
+        == 2
+    )
     with pytest.raises(ConfigError, match="'iris' or 'synthetic'"):
-        create_problem("classification", data="mnist")
+        build_problem({"name": "classification", "data": "mnist"})
 
 
 def test_cem_run_prints_and_plots_the_loss(tmp_path, capsys):

@@ -9,9 +9,9 @@ import json
 import pytest
 
 from cem import CrossEntropyOptimizer
-from cem.cli import _parser, main
+from cem._cli import _parser, main
+from cem._progress import ProgressBar, budget_fraction
 from cem.problems.maxcut import MaxCut
-from cem.progress import ProgressBar, budget_fraction
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:

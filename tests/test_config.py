@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from cem.cli import main
-from cem.config import apply_overrides, dump_toml, parse_config
+from cem._cli import main
+from cem.config import apply_overrides, parse_config
 from cem.errors import ConfigError
 from cem.options import OPTIONS
+from cem.rundir import dump_toml
 
 BASE = {
     "problem": {"name": "maxcut", "instance": "tutorial5"},
@@ -146,15 +147,17 @@ def test_missing_config_file(capsys):
     "argv",
     [
         ["validate", "{cfg}", "--set", "optimizer.rho=2"],
-        ["run", "{cfg}", "--set", "optimizer.bogus=1"],
-        ["run", "{cfg}", "--set", "norho"],
-        ["run", "{cfg}", "--seed", "-3"],
+        # the same path as the in-process tests above; each process takes 2-4 s to start
+        *(pytest.param(argv, marks=pytest.mark.slow) for argv in (
+            ["run", "{cfg}", "--set", "optimizer.bogus=1"],
+            ["run", "{cfg}", "--set", "norho"],
+            ["run", "{cfg}", "--seed", "-3"])),
     ],
-)
+)  # fmt: skip
 def test_bad_overrides_in_a_real_process(argv, tmp_path):
     cfg = tmp_path / "ok.toml"
     cfg.write_text(dump_toml(BASE))
-    cmd = [sys.executable, "-m", "cem.cli", *[a.format(cfg=cfg) for a in argv]]
+    cmd = [sys.executable, "-m", "cem._cli", *[a.format(cfg=cfg) for a in argv]]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.startswith("cem: error: ") and proc.stderr.count("\n") == 1

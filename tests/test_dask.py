@@ -129,6 +129,7 @@ class KillsTwoWorkers(MaxCut):
         return super().score(X)
 
 
+@pytest.mark.slow  # over 5 s
 def test_two_workers_killed_in_quick_succession_are_survived(client, problem, serial, tmp_path):
     """Both workers holding the scattered problem die; it is sent again to the restarted
     workers and the run ends with the history of n_jobs=1."""

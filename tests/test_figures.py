@@ -13,21 +13,21 @@ from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from cem import CrossEntropyOptimizer, plotting
-from cem.cli import main
+from cem._cli import main
 from cem.config import load_config
 from cem.errors import ConfigError
 from cem.history import History, IterationRecord
 from cem.plotting import (
-    _pyplot,
     convergence_panels,
     figure_text,
     plot_convergence,
     plot_levels,
     plot_runs,
+    pyplot,
     save_figure,
 )
 from cem.problems.maxcut import MaxCut
-from cem.problems.maxcut_plots import MAX_DRAWN_NODES
+from cem.problems.maxcut.plots import MAX_DRAWN_NODES
 from cem.problems.rare_events import BridgeNetwork
 from cem.problems.tsp import TSP
 
@@ -53,7 +53,7 @@ def test_convergence_with_a_known_optimum_has_a_log_gap_panel():
     best_gap = next(line for line in gap.get_lines() if line.get_label() == "best so far")
     assert np.allclose(best_gap.get_ydata(), [8 / 28, 2 / 28, np.nan, np.nan], equal_nan=True)
     assert any("optimum at 3" in t.get_text() for t in gap.texts)
-    _pyplot().close(fig)
+    pyplot().close(fig)
 
 
 def test_convergence_against_evaluations_and_without_optimum():
@@ -65,11 +65,11 @@ def test_convergence_against_evaluations_and_without_optimum():
         plot_convergence([("a", h)], x="seconds")
     with pytest.raises(ConfigError, match="needs 3 axes"):
         plot_convergence([("a", h)], 2.0, axes=fig.axes)
-    _pyplot().close(fig)
+    pyplot().close(fig)
 
 
 def test_save_figure_writes_each_format(tmp_path):
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots()
     ax.plot([0, 1])
     paths = save_figure(fig, tmp_path / "f.png", ["png", "pdf", "svg"])
@@ -85,22 +85,23 @@ def test_maxcut_partition_picture(n):
     prob = MaxCut.tutorial() if n == 5 else MaxCut.synthetic(n=n, m=n - n // 2)
     x = np.r_[np.zeros(n // 2), np.ones(n - n // 2)]
     assert prob.can_plot
-    fig, ax = _pyplot().subplots()
+    fig, ax = pyplot().subplots()
     prob.plot_solution(x, ax)
     assert f"cut weight {prob.score(x[None])[0]:g}" in ax.get_title()
     with pytest.raises(ConfigError, match="0/1 vector"):
         prob.plot_solution(np.full(n, 0.5), ax)
-    _pyplot().close(fig)
+    pyplot().close(fig)
 
 
 def test_tsp_tour_picture():
     prob = TSP.from_config(instance="br17")
-    fig, ax = _pyplot().subplots()
+    fig, ax = pyplot().subplots()
     prob.plot_solution(np.arange(prob.n), ax)
     assert "tour length" in ax.get_title()
-    _pyplot().close(fig)
+    pyplot().close(fig)
 
 
+@pytest.mark.slow  # over 5 s
 def test_run_directory_figure_with_the_solution_in_two_formats(tmp_path, capsys):
     cfg = tmp_path / "c.toml"
     cfg.write_text('[problem]\nname = "maxcut"\ninstance = "tutorial5"\n'
@@ -275,13 +276,13 @@ def test_overlaid_optimum_labels_do_not_overlap():
     fig.canvas.draw()
     boxes = [t.get_window_extent() for t in labels]
     assert all(not a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
-    _pyplot().close(fig)
+    pyplot().close(fig)
 
 
 def test_atsp_without_coordinates_is_drawn_as_its_distance_matrix():
     br17 = TSP.from_config(instance="br17")  # 17 cities, 6 distinct positions in any map
     tour = np.r_[0, np.arange(16, 0, -1)]
-    fig, ax = _pyplot().subplots()
+    fig, ax = pyplot().subplots()
     br17.plot_solution(tour, ax)
     (image,) = ax.get_images()
     assert image.get_array().shape == (17, 17)
@@ -289,15 +290,15 @@ def test_atsp_without_coordinates_is_drawn_as_its_distance_matrix():
     steps = ax.collections[0].get_offsets()  # (column, row) = (to, from) of each step
     assert np.array_equal(steps, np.c_[np.roll(tour, -1), tour])
     assert ax.get_xlabel() == "to city j" and ax.get_ylabel() == "from city i"
-    _pyplot().close(fig)
+    pyplot().close(fig)
 
 
 def test_symmetric_layout_without_coordinates_says_how_many_points_it_shows():
     d = np.array([[0, 0, 3, 4], [0, 0, 3, 4], [3, 3, 0, 5], [4, 4, 5, 0]], dtype=float)
-    fig, ax = _pyplot().subplots()
+    fig, ax = pyplot().subplots()
     TSP(d, name="twins").plot_solution(np.arange(4), ax)
     assert "city (4 at 3 distinct points)" in [t.get_text() for t in ax.get_legend().texts]
-    _pyplot().close(fig)
+    pyplot().close(fig)
 
 
 def test_buffer_allocation_figure_labels_buffers_and_sizes_and_names_the_allocation(

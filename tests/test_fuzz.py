@@ -20,11 +20,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cem.cli import main
-from cem.config import dump_toml, load_config
+from cem._cli import main
+from cem.config import load_config
 from cem.errors import CEMError
 from cem.options import OPTIONS
 from cem.registry import PROBLEMS, resolve
+from cem.rundir import dump_toml
 
 LIMIT = 256 * 1024**2
 NAN, INF = math.nan, math.inf
@@ -161,7 +162,7 @@ FAMILY_BAD = [
     {"type": "bernoulli", "min_p": "0.1"}, {"type": "bernoulli", "min_p": NAN},
     {"type": "bernoulli", "foo": 1}, {"type": "nosuch"}, {"type": 5}, {"p": 0.5},
     {"type": "normal"}, {"type": "os:system", "command": "true"},
-    {"type": "cem.families.bernoulli:Bernoulli", "p": 0.5},
+    {"type": "cem.families._bernoulli:Bernoulli", "p": 0.5},
     {"type": "bernoulli", "p": [[0.5] * 5]}, {"type": "bernoulli", "p": [INF] * 5},
 ]  # fmt: skip
 NORMAL_BAD = [
@@ -350,6 +351,7 @@ def _one_line_refusal(argv: list[str], capsys) -> str | None:
 
 
 # ---------------------------------------------------------------------- tests
+@pytest.mark.slow  # over 5 s
 def test_malformed_configs_and_instance_files_are_refused(limited, capsys):
     tally = Tally()
     folder = limited / "cases"
@@ -403,13 +405,14 @@ def test_valid_instance_files_are_accepted(limited):
 # ------------------------------------------------------------------ API calls
 def _api_cases() -> Iterator[tuple[str, Callable[[], Any], tuple[type, ...]]]:
     from cem import CrossEntropyOptimizer, maximize
+    from cem.config import build_problem
     from cem.families import Bernoulli, Exponential, Normal
     from cem.problems.maxcut import MaxCut, read_gset
     from cem.problems.rare_events import MM1Overflow, SumOfExponentials
     from cem.problems.tsp import TSP
-    from cem.problems.tsplib import read_tsplib
+    from cem.problems.tsp.tsplib import read_tsplib
     from cem.rare_event import estimate_probability
-    from cem.registry import create_problem, resolve_family
+    from cem.registry import resolve_family
 
     def onemax(X):
         return X.sum(axis=1)
@@ -462,7 +465,11 @@ def _api_cases() -> Iterator[tuple[str, Callable[[], Any], tuple[type, ...]]]:
         for p in ["no/such/file", "."]:
             yield f"{reader.__name__}({p})", lambda r=reader, p=p: r(p), (FileNotFoundError,)
     for name in HOSTILE:
-        yield f"create_problem({name})", lambda n=name: create_problem(n, command="true"), ()
+        yield (
+            f"create_problem({name})",
+            lambda n=name: build_problem({"name": n, "command": "true"}),
+            (),
+        )
         yield f"resolve_family({name})", lambda n=name: resolve_family(n), ()
     for bad in [[1.5, 0.5], [NAN], [-0.1], "0.5"]:
         yield f"Bernoulli({bad!r})", lambda b=bad: Bernoulli(b), ()

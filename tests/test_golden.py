@@ -123,8 +123,8 @@ def _estimation(res: Any) -> dict[str, Any]:
 
 def _config_case(path: Path) -> Callable[[], dict[str, Any]]:
     def run() -> dict[str, Any]:
+        from cem._loop import CrossEntropyOptimizer
         from cem.config import load_config
-        from cem.loop import CrossEntropyOptimizer
 
         cfg = load_config(path)
         if cfg.kind == "estimate":
@@ -193,7 +193,8 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
 
 #: Cases over ~20 s of CPU, checked in the slow tier (``-m slow``, run by ``.ci/run``): G1
 #: with the tabu polish (about 25 s).
-SLOW_CASES = {"config_maxcut_G1"}
+#: Cases over 5 s on two cores: the slow tier runs them.
+SLOW_CASES = {"config_maxcut_G1", "config_flowline_pnh", "config_tsp_berlin52"}
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cem import CrossEntropyOptimizer, maximize
-from cem.checkpoint import read_checkpoint, write_checkpoint
+from cem._checkpoint import read_checkpoint, write_checkpoint
 from cem.errors import ConfigError
 from cem.families import Bernoulli
 from cem.problems.maxcut import MaxCut

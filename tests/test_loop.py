@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from cem import CrossEntropyOptimizer, maximize, minimize
+from cem._parallel import batch_sizes, default_batch_size
 from cem.errors import CEMWarning, ConfigError, InvalidScoreError
 from cem.families import Bernoulli, Normal
-from cem.parallel import batch_sizes, default_batch_size
 from cem.problems.continuous import Sphere
 from cem.problems.maxcut import MaxCut
 

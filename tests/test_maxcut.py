@@ -67,6 +67,7 @@ def test_synthetic_small_found_exactly():
     assert all(hits)
 
 
+@pytest.mark.slow  # statistical, over 5 s
 def test_synthetic_400_found_in_nine_of_ten_seeds():
     prob = MaxCut.synthetic(n=400, m=200, seed=0)
     hits = sum(

@@ -71,7 +71,7 @@ def test_the_gset_config_uses_the_tabu_polish_and_the_tutorial_stays_plain_ce(ca
     import json
     from pathlib import Path
 
-    from cem.cli import main
+    from cem._cli import main
     from cem.config import load_config
 
     root = Path(__file__).resolve().parents[1]

@@ -10,8 +10,8 @@ import pytest
 
 from cem import minimize
 from cem.errors import ConfigError
-from cem.problems.network_design import NetworkDesign
-from cem.problems.network_exact import exact_unreliability
+from cem.problems.network.design import NetworkDesign
+from cem.problems.network.exact import exact_unreliability
 
 matplotlib.use("Agg")
 

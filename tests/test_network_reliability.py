@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 from cem.errors import ConfigError
-from cem.problems.network_exact import (
+from cem.problems.network.exact import (
     Polynomial,
     enumerate_unreliability,
     exact_unreliability,
     unreliability_polynomial,
 )
-from cem.problems.network_model import Network, builtin_network, dodecahedron_terminals
-from cem.problems.network_pmc import hypoexponential_tail
-from cem.problems.network_reliability import NetworkReliability
+from cem.problems.network.model import Network, builtin_network, dodecahedron_terminals
+from cem.problems.network.pmc import hypoexponential_tail
+from cem.problems.network.reliability import NetworkReliability
 
 
 def _random_cases(count: int) -> list[Network]:

@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 
 from cem import CrossEntropyOptimizer
-from cem.cli import main
+from cem._cli import main
+from cem._jobs import _LevelRecorder
 from cem.errors import ConfigError, NotRareWarning
 from cem.families import Exponential, Normal
 from cem.rare_event import MultilevelEstimator, estimate_probability
-from cem.runner import _LevelRecorder, resume
+from cem.runner import resume
 
 U = np.array([0.25, 0.4, 0.1, 0.3, 0.2])
 
@@ -144,10 +145,10 @@ def test_resume_refuses_an_estimation_without_levels(pmc_run, capsys):
 def test_a_mixture_that_changes_its_number_of_components_is_checkpointed(tmp_path):
     """A NormalMixture with max_components may fit fewer components than it started with:
     its checkpoint and levels.csv keep every level."""
-    from cem.checkpoint import read_checkpoint, write_checkpoint
+    from cem._checkpoint import read_checkpoint, write_checkpoint
     from cem.families import NormalMixture
     from cem.rare_event import LevelRecord
-    from cem.runner import _levels_csv
+    from cem.rundir import LEVELS, write_levels
 
     start = NormalMixture.standard(3, 2, max_components=3)
     est = MultilevelEstimator(lambda X: X.sum(1), Normal(np.zeros(2), 1.0), 5.0, family=start,
@@ -167,7 +168,8 @@ def test_a_mixture_that_changes_its_number_of_components_is_checkpointed(tmp_pat
     with pytest.raises(Exception, match="damaged checkpoint: family parameter"):
         read_checkpoint(tmp_path / "c.npz", fixed, "x")
     three = LevelRecord(3, 2.5, start.params())
-    rows = list(csv.reader(io.StringIO(_levels_csv([est.levels[1], three]))))
+    write_levels(tmp_path, [est.levels[1], three])
+    rows = list(csv.reader(io.StringIO((tmp_path / LEVELS).read_text())))
     assert len({len(r) for r in rows}) == 1 and "means[2,1]" in rows[0]  # the largest K
     assert rows[1][-1] == "" and rows[2][-1] != ""
 

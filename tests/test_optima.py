@@ -7,12 +7,12 @@ import re
 import numpy as np
 import pytest
 
-from cem.cli import main
+from cem._cli import main
 from cem.errors import DataFormatError
-from cem.problems.maxcut import GSET_DIR, MaxCut, weights_digest
+from cem.problems.maxcut.problem import GSET_DIR, MaxCut, weights_digest
 from cem.problems.optima import read_table
 from cem.problems.tsp import TSP
-from cem.problems.tsplib import DATA_DIR, distances_digest, read_tsplib
+from cem.problems.tsp.tsplib import DATA_DIR, distances_digest, read_tsplib
 
 #: The columns of the TSPLIB table shipped with the public data (no digests).
 HEADER = "name,type,dimension,optimum,source"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cem.cli import main
+from cem._cli import main
 from cem.options import all_tables, options_table
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from cem import CrossEntropyOptimizer, maximize
-from cem.elite import EliteCandidates, elite_threshold
+from cem._elite import EliteCandidates, elite_threshold
+from cem._parallel import BatchRunner, batch_sizes, default_batch_size
 from cem.errors import BatchError, ConfigError
 from cem.families import Bernoulli, Normal
-from cem.parallel import BatchRunner, batch_sizes, default_batch_size
 from cem.problems.maxcut import MaxCut
 
 
@@ -129,6 +129,7 @@ def test_workers_only_when_they_pay_off():
     assert _history(res) == _history(serial)
 
 
+@pytest.mark.slow  # over 5 s
 def test_worker_processes_load_the_problem_from_one_file_per_run(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     prob = MaxCut.synthetic(n=60, m=30, seed=2)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from cem import CrossEntropyOptimizer, minimize
+from cem._presets import apply_method, auto_options
 from cem.errors import ConfigError
 from cem.families import FullNormal, Normal
-from cem.presets import apply_method, auto_options
 from cem.problems.continuous import Rosenbrock, Sphere
 
 

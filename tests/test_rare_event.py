@@ -197,9 +197,9 @@ def test_bridge_given_x1_x2_integrates_x3_out():
 def test_scores_are_split_into_batches_as_the_samples_are(monkeypatch):
     """The final run's scores are checked batch by batch with the batches the samples were
     cut into (their size depends on the dimension)."""
-    import cem.parallel
+    import cem._parallel
 
-    monkeypatch.setattr(cem.parallel, "MAX_BATCH_NUMBERS", 2**12)
+    monkeypatch.setattr(cem._parallel, "MAX_BATCH_NUMBERS", 2**12)
     prob = LinearLimitState(4.0, a=tuple(np.ones(10)))
     res = prob.estimate(seed=0, n_final=20_000, tied=True)
     assert abs(res.estimate - prob.exact()) <= 3 * res.std_error

@@ -16,7 +16,7 @@ from scipy import stats
 
 from cem.errors import DegenerateWeightsWarning
 from cem.families import Bernoulli, Exponential, Normal, NormalMixture
-from cem.families.mixture import DefensiveMixture
+from cem.families._mixture import DefensiveMixture
 from cem.problems.rare_events import (
     BridgeNetwork,
     FourBranchSystem,
@@ -27,14 +27,14 @@ from cem.problems.rare_events import (
     bridge_probability,
     four_branch_probability,
 )
-from cem.rare_diagnostics import (
+from cem.rare_event import crude_monte_carlo
+from cem.rare_event._diagnostics import (
     WeightDiagnostics,
     check_estimate,
     count_regions,
     pareto_k,
     weight_diagnostics,
 )
-from cem.rare_event import crude_monte_carlo
 
 
 def run(problem, **kwargs):
@@ -270,8 +270,8 @@ def test_improved_ce_refits_on_zero_variance_samples_in_d100():
 
 
 def test_zero_variance_samples_stay_in_the_event_and_have_its_mean():
-    from cem.parallel import child_seed
     from cem.rare_event import zero_variance_samples
+    from cem.toolkit import child_seed
 
     prob = LinearLimitState(3.0, a=(1.0, 0.0))
     start = np.tile([3.5, 0.0], (50, 1))

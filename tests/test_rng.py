@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from cem import CrossEntropyOptimizer, minimize
+from cem._seeding import as_seed_sequence, root_seed
 from cem.errors import ConfigError
 from cem.families import Exponential, Normal
-from cem.parallel import as_seed_sequence, root_seed
 from cem.rare_event import crude_monte_carlo, estimate_probability
 
 

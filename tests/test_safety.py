@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import cem.io
+import cem._io
 from cem import CrossEntropyOptimizer, maximize
-from cem.checkpoint import read_checkpoint
-from cem.cli import main
+from cem._checkpoint import read_checkpoint
+from cem._cli import main
 from cem.config import load_config
 from cem.errors import (
     BatchError,
@@ -28,10 +28,10 @@ from cem.errors import (
     ResourceLimitError,
 )
 from cem.families import Bernoulli, Normal
+from cem.problems.buffer_allocation.production_line import exact_throughput, stationary_distribution
 from cem.problems.maxcut import MaxCut, bundled_gset, read_gset
-from cem.problems.production_line import exact_throughput, stationary_distribution
 from cem.problems.tsp import TSP
-from cem.problems.tsplib import bundled_instance_path, read_tsplib
+from cem.problems.tsp.tsplib import bundled_instance_path, read_tsplib
 from cem.runner import resume
 
 SMALL = """[problem]
@@ -222,7 +222,7 @@ def test_os_errors_are_one_line(tmp_path, capsys, monkeypatch):
         def refuse(path, data, code=code):
             raise OSError(code, os.strerror(code), str(path))
 
-        monkeypatch.setattr("cem.runner.atomic_write_text", refuse)
+        monkeypatch.setattr("cem.rundir.atomic_write_text", refuse)
         err = one_line_error(capsys, ["run", str(cfg), "--out", str(tmp_path / f"r{code}")])
         assert text in err
     monkeypatch.setenv("CEM_TRACEBACK", "1")
@@ -336,7 +336,7 @@ def test_singular_production_line_chain_gives_no_nan():
         warnings.simplefilter("error")
         pi = stationary_distribution(sp.csr_matrix(R))
     assert pi == pytest.approx([0.0, 0.6, 0.4], abs=1e-10)
-    from cem.problems.production_line import LineSpec
+    from cem.problems.buffer_allocation.production_line import LineSpec
 
     with warnings.catch_warnings():  # the design that was singular in the PNH enumeration
         warnings.simplefilter("error")
@@ -366,7 +366,7 @@ def test_paths_resolve_against_the_config_folder(tmp_path, monkeypatch):
 def test_outputs_respect_the_umask(tmp_path, mask):
     old = os.umask(mask)
     try:
-        cem.io.atomic_write_text(tmp_path / "f.txt", "x")
+        cem._io.atomic_write_text(tmp_path / "f.txt", "x")
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "f.txt").stat().st_mode) == 0o666 & ~mask
@@ -391,12 +391,12 @@ def test_a_family_degenerate_from_the_start_is_no_success():
 
 
 def test_probability_estimates_stay_in_the_unit_interval():
-    from cem.rare_diagnostics import weight_diagnostics
-    from cem.rare_event import _result
+    from cem.rare_event._diagnostics import weight_diagnostics
+    from cem.rare_event._final import make_result
 
     diag = weight_diagnostics(np.log(np.full(5, 27.0)), 100)  # five hits of weight 27
     with pytest.warns(CEMWarning, match="exceeds 1"):
-        res = _result(0.3, 1.35, 0.4, 0.3, diag, 100, [], 100, 0.1, "ce-is", Bernoulli([0.5]))
+        res = make_result(0.3, 1.35, 0.4, 0.3, diag, 100, [], 100, 0.1, "ce-is", Bernoulli([0.5]))
     assert res.estimate == 1.0 and 0 <= res.ci[0] <= res.ci[1] <= 1 and res.success is False
 
 
@@ -420,7 +420,7 @@ def test_an_estimation_whose_score_raises(tmp_path, capsys, monkeypatch):
 
 def test_numpy_integers_in_families_and_estimators():
     from cem.families import Categorical, Exponential
-    from cem.families.permutation import NodePlacement
+    from cem.families._permutation import NodePlacement
     from cem.rare_event import crude_monte_carlo
 
     i = np.int64
@@ -435,7 +435,7 @@ def test_a_full_disk_during_the_run(tmp_path, capsys, monkeypatch):
     def full(path, data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr("cem.checkpoint.atomic_write_bytes", full)
+    monkeypatch.setattr("cem._checkpoint.atomic_write_bytes", full)
     cfg = tmp_path / "small.toml"
     cfg.write_text(SMALL)
     err = one_line_error(capsys, ["run", str(cfg), "--out", str(tmp_path / "r")])
@@ -448,7 +448,7 @@ def test_a_lost_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
     def lost(*args, **kwargs):
         raise distributed.comm.core.CommClosedError("in <TCP (closed)>: Stream is closed")
 
-    monkeypatch.setattr("cem.parallel.BatchRunner.map", lost)
+    monkeypatch.setattr("cem._parallel.BatchRunner.map", lost)
     cfg = tmp_path / "small.toml"
     cfg.write_text(SMALL)
     err = one_line_error(capsys, ["run", str(cfg), "--out", str(tmp_path / "r")])
@@ -467,7 +467,7 @@ def test_paths_given_with_set_are_relative_to_the_working_directory(tmp_path, mo
 def test_the_memory_estimate_follows_the_streaming_iteration(monkeypatch, tmp_path):
     # The optimizer keeps one batch and the elite candidates, not the N x d samples: G1 at
     # N = 10^7 fits in 4 GiB with an elite of 10^5 rows, and not with one of 10^6.
-    from cem.memory import iteration_bytes
+    from cem._memory import iteration_bytes
 
     monkeypatch.setenv("CEM_MEMORY_LIMIT", str(4 * 2**30))
     small_elite = iteration_bytes(10**7, (800,), n_elite=10**5)

@@ -14,7 +14,7 @@ from cem import minimize
 from cem.errors import ConfigError, DataFormatError
 from cem.families import NodePlacement, TransitionMatrix
 from cem.problems.tsp import TSP, or_opt, two_opt
-from cem.problems.tsplib import (
+from cem.problems.tsp.tsplib import (
     bundled_instance_path,
     distance_matrix,
     load_optima,
@@ -286,7 +286,7 @@ def test_configs_build_the_problem():
 
 
 def test_plots_draw(tmp_path):
-    from cem.problems.tsp_plots import city_layout, plot_tour, plot_transition_matrices
+    from cem.problems.tsp.plots import city_layout, plot_tour, plot_transition_matrices
 
     berlin = TSP.from_config("berlin52")
     tour = read_tsplib(bundled_instance_path("berlin52").with_suffix(".opt.tour")).tour
@@ -325,7 +325,7 @@ def test_symmetric_polish_is_a_two_opt_and_or_opt_local_optimum():
 
 
 def test_polish_in_blocks_equals_one_block(monkeypatch):
-    import cem.problems.tsp as tsp_module
+    import cem.problems.tsp.problem as tsp_module
 
     tsp = TSP.from_config("eil51")
     X = tsp.initial_family().sample(7, np.random.default_rng(2))

@@ -9,7 +9,7 @@ import pytest
 
 from cem import minimize
 from cem.problems.tsp import TSP
-from cem.problems.tsp_search import NeighbourSearch, neighbour_lists
+from cem.problems.tsp.search import NeighbourSearch, neighbour_lists
 
 
 def _length(d: np.ndarray, tour: np.ndarray) -> float:

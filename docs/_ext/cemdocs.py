@@ -1,7 +1,7 @@
 """Generated pages of the cem documentation: option tables, CLI reference, gallery tables.
 
 Everything here is produced from the code (:data:`cem.options.OPTIONS`,
-:data:`cem.rare_event.ESTIMATOR_OPTIONS`, the ``cem`` argument parser) and from the
+:data:`cem.options.ESTIMATOR_OPTIONS`, the ``cem`` argument parser) and from the
 experiments' result files at every build, so the documentation cannot drift from them.
 """
 
@@ -48,7 +48,7 @@ def cli_rst() -> str:
     """The ``--help`` of ``cem`` and of each command, as literal blocks."""
     import argparse
 
-    from cem.cli import _parser
+    from cem._cli import _parser
 
     parser = _parser()
     parts = ["``cem``", "-------", "", ".. code-block:: text", ""]
@@ -88,15 +88,12 @@ def markdown_tables_rst(path: Path) -> str:
 
 def generate(app: Any = None) -> None:
     """Write the generated pages (called when the builder starts)."""
-    from cem.options import OPTIONS
-    from cem.rare_event import ESTIMATOR_OPTIONS
+    from cem.options import all_tables
 
     GENERATED.mkdir(exist_ok=True)
-    files = {
-        "optimizer_options.rst": options_rst(OPTIONS),
-        "estimator_options.rst": options_rst(ESTIMATOR_OPTIONS),
-        "cli_help.rst": cli_rst(),
-    }
+    files = {f"{section}_options.rst": options_rst(table)
+             for section, table in all_tables().items()}  # fmt: skip
+    files["cli_help.rst"] = cli_rst()
     results = ROOT / "experiments" / "results"
     for name in ("tutorial_maxcut", "tutorial_bridge"):
         files[f"{name}.rst"] = markdown_tables_rst(results / f"{name}.md")

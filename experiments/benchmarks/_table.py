@@ -10,7 +10,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from cem.io import atomic_write_text
+from cem._io import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: Environment variable naming a folder of public benchmark data (``tsplib/``, ``gset/``,

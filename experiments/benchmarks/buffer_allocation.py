@@ -32,7 +32,7 @@ import numpy as np
 
 from cem import maximize
 from cem.problems.buffer_allocation import INSTANCES, BufferAllocation
-from cem.problems.production_line import (
+from cem.problems.buffer_allocation.production_line import (
     LineSpec,
     effective_times,
     exact_throughput,

@@ -8,7 +8,7 @@ Usage::
 Each measurement runs in a child process of its own and reports its peak resident set
 size (``ru_maxrss``) after one iteration, and its size before (imports and the graph).
 ``step()`` keeps the N scores and the rows that may belong to the elite, one batch at
-a time (:func:`cem.elite.sample_elite`); the materialized iteration (``ask()`` the
+a time (:func:`cem._elite.sample_elite`); the materialized iteration (``ask()`` the
 N x 800 matrix, then ``tell()``) runs too on the sizes up to ``--materialized-up-to``,
 and the two must give the same gamma_t and the same fitted family to the bit.
 

@@ -34,7 +34,7 @@ and skipped):
 - ``tsp``: TSPLIB berlin52, ft53, ry48p, kroA100 (``$CEM_DATA_DIR/tsplib``) and seeded
   random Euclidean instances (n = 200, 500): cem (``strategy="memetic"``: CE whose elite
   gets the neighbour-list 2-opt / segment-exchange search and iterated local search of
-  ``cem.problems.tsp_search``, stopped at a CPU cap), LKH through ``elkai`` (the reference) and
+  ``cem.problems.tsp.search``, stopped at a CPU cap), LKH through ``elkai`` (the reference) and
   python-tsp's 2-opt local search. Reported: the gap to the optimum (to LKH's tour on the
   random instances) and the CPU ratio to LKH.
 
@@ -77,7 +77,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from cem.io import atomic_write_text  # noqa: E402
+from cem._io import atomic_write_text  # noqa: E402
 from experiments.benchmarks._table import RESULTS, data_dir, markdown_table, write_csv  # noqa: E402
 
 #: peer label -> (distribution name, import name)
@@ -443,7 +443,7 @@ def tsp_problem(case: str) -> Any:
     for ext in ("tsp", "atsp"):
         if folder is not None and (folder / f"{case}.{ext}").is_file():
             return TSP.from_tsplib(folder / f"{case}.{ext}")
-    from cem.problems.tsplib import DATA_DIR
+    from cem.problems.tsp.tsplib import DATA_DIR
 
     for ext in ("tsp", "atsp"):
         if (DATA_DIR / f"{case}.{ext}").is_file():

@@ -36,9 +36,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from cem import minimize
-from cem.problems.network_design import NetworkDesign
-from cem.problems.network_exact import unreliability_polynomial
-from cem.problems.network_reliability import NetworkReliability
+from cem.problems.network.design import NetworkDesign
+from cem.problems.network.exact import unreliability_polynomial
+from cem.problems.network.reliability import NetworkReliability
 from experiments.benchmarks._table import RESULTS, markdown_table, write_csv
 
 QS = (1e-1, 1e-2, 1e-3, 1e-4)

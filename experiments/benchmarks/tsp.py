@@ -31,7 +31,7 @@ import numpy as np
 
 from cem import CrossEntropyOptimizer
 from cem.problems.tsp import TSP
-from cem.problems.tsplib import DATA_DIR
+from cem.problems.tsp.tsplib import DATA_DIR
 from experiments.benchmarks._table import (
     DATA_ENV,
     RESULTS,
@@ -145,7 +145,7 @@ def summary(tsp: TSP, mode: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def draw(tsp: TSP, tour: np.ndarray, snapshots: list[np.ndarray], mode: str) -> None:
     """Save the tour and the transition matrices at four iterations as PNG files."""
-    from cem.problems.tsp_plots import plot_tour, plot_transition_matrices
+    from cem.problems.tsp.plots import plot_tour, plot_transition_matrices
 
     fig = plot_tour(tsp, tour)
     fig.savefig(RESULTS / f"tsp_{tsp.name}_{mode}_tour.png", dpi=110)

@@ -32,7 +32,7 @@ from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from cem.io import atomic_write_text  # noqa: E402
+from cem._io import atomic_write_text  # noqa: E402
 from experiments.benchmarks._table import RESULTS, markdown_table, parse_args, write_csv  # noqa: E402
 from experiments.benchmarks.peers import run_tsp, tsp_problem  # noqa: E402
 
