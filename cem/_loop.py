@@ -58,6 +58,8 @@ from cem._elite import (
 from cem._memory import iteration_bytes, require
 from cem._parallel import BatchRunner, sample_batches
 from cem._presets import apply_method, auto_applies
+from cem._sampling import MovedSampler, box_bounds, check_in_box
+from cem._scaling import MAX_CONDITION, MIN_MULTIPLIER, VarianceScaling, condition_number
 from cem._seeding import RNGLike, root_seed
 from cem.errors import CEMWarning, ConfigError, DegenerateWeightsWarning, InvalidScoreError
 from cem.families import Family, FullNormal, Normal
@@ -65,8 +67,6 @@ from cem.history import History, IterationRecord
 from cem.options import check_budget, elite_size, resolve_options
 from cem.problem import Problem, as_problem, check_family
 from cem.result import OptimizeResult
-from cem.sampling import MovedSampler, box_bounds, check_in_box
-from cem.scaling import MAX_CONDITION, MIN_MULTIPLIER, VarianceScaling, condition_number
 
 __all__ = ["CrossEntropyOptimizer", "check_scores", "maximize", "minimize", "optimize"]
 
@@ -236,7 +236,7 @@ class CrossEntropyOptimizer:
     @property
     def sampler(self) -> Family | MovedSampler:
         """What the next iteration samples from: the family, or the family moved by the
-        anticipated mean shift and projected into ``bounds`` (:mod:`cem.sampling`)."""
+        anticipated mean shift and projected into ``bounds`` (:mod:`cem._sampling`)."""
         if self.scaling is None and self._box is None:
             return self.family
         shift = None if self.scaling is None else self.scaling.ams_shift()

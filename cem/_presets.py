@@ -12,10 +12,10 @@ form of AMaLGaM (Bosman, Grahl & Thierens 2008, 2013), sized to the dimension :m
   the large populations that multimodal functions need. With :math:`N_e \le d` the ML
   covariance of one elite is singular; the smoothing keeps :math:`\Sigma_t` definite;
 - no smoothing of the mean (``alpha = 1``); the covariance is smoothed with the learning
-  rate :math:`\eta_\Sigma` of :func:`cem.scaling.learning_rates`;
+  rate :math:`\eta_\Sigma` of :func:`cem._scaling.learning_rates`;
 - the best row found so far joins every elite (``keep_elite = 1``, AMaLGaM's elitism);
 - adaptive variance scaling with the SDR trigger and the anticipated mean shift
-  (:class:`cem.scaling.VarianceScaling`), which the loop switches on with the preset.
+  (:class:`cem._scaling.VarianceScaling`), which the loop switches on with the preset.
 
 With ``restarts="ipop"`` each restart doubles :math:`N` and :math:`N_e`.
 

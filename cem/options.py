@@ -109,7 +109,7 @@ OPTIONS: dict[str, Option] = {
                "('ipop') until max_evals is spent; the best over all restarts is returned",
                "'ipop' or None", lambda v: v == "ipop", optional=True),
         Option("bounds", None, "box [lower, upper] for the Normal families (each a number or one "
-               "per coordinate); samples are projected into it (cem.sampling)",
+               "per coordinate); samples are projected into it",
                "a pair [lower, upper] or None",
                lambda v: isinstance(v, (list, tuple)) and len(v) == 2, optional=True),
         Option("seed", None, "seed of the run's SeedSequence (None draws fresh entropy)",

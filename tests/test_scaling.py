@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from cem import CrossEntropyOptimizer, minimize
+from cem._sampling import MovedSampler
+from cem._scaling import ETA_DEC, VarianceScaling, condition_number, learning_rates
 from cem.errors import ConfigError
 from cem.families import Bernoulli, FullNormal, Normal
-from cem.sampling import MovedSampler
-from cem.scaling import ETA_DEC, VarianceScaling, condition_number, learning_rates
 
 
 def _multipliers(objective, family, iterations, seed=0):

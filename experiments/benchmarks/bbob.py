@@ -10,7 +10,7 @@ Needs the ``bench`` extra (``pip install '.[bench]'``: ``coco-experiment`` for `
 and ``cma``). Each problem (function, dimension, instance) is solved by
 
 - ``cem``: :func:`cem.minimize` with ``FullNormal(x0, sigma0**2 I)``, ``method="auto"`` (the
-  AMaLGaM-style update of :mod:`cem.scaling`) and ``restarts="ipop"`` under ``max_evals``;
+  AMaLGaM-style update of :mod:`cem._scaling`) and ``restarts="ipop"`` under ``max_evals``;
   a start also ends when gamma_t moves by at most 1e-11 for 5 iterations (``gamma_tol``,
   as pycma's ``tolfun = 1e-11``) or the largest standard deviation falls below 1e-10
   (``degenerate_tol``);

@@ -35,7 +35,7 @@ optimum to the last digit before a restart could try another.
 **Anticipated mean shift (AMS).** :math:`\delta_t = (1 - \eta_{shift})\delta_{t-1} +
 \eta_{shift}(\mu_t - \mu_{t-1})`; a fraction :math:`\alpha_{AMS} = \tau N / (2 (N - 1))` of
 every batch is moved by :math:`\delta_{AMS} c_t \delta_t` with :math:`\delta_{AMS} = 2`
-(:class:`cem.sampling.MovedSampler`): where those rows are selected, the mean travels
+(:class:`cem._sampling.MovedSampler`): where those rows are selected, the mean travels
 further along the direction of progress.
 
 The learning rates depend on the selection size :math:`|S| = N_e` and the dimension

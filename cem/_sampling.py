@@ -4,7 +4,7 @@ the repair into a box.
 :class:`MovedSampler` draws from a family and then
 
 1. adds the shift :math:`s` to the first :math:`\lceil \alpha n \rceil` rows of every batch
-   of :math:`n` (the anticipated mean shift of AMaLGaM, :mod:`cem.scaling`);
+   of :math:`n` (the anticipated mean shift of AMaLGaM, :mod:`cem._scaling`);
 2. projects every row onto the box :math:`[l, u]` (``bounds``):
    :math:`x_i \leftarrow \min(\max(x_i, l_i), u_i)`.
 
