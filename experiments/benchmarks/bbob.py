@@ -54,7 +54,7 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from cem.io import atomic_write_text  # noqa: E402
+from cem._io import atomic_write_text  # noqa: E402
 from experiments.benchmarks._table import RESULTS, markdown_table, parse_args, write_csv  # noqa: E402
 
 SOLVERS = ("cem", "pycma")
