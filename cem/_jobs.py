@@ -287,6 +287,7 @@ class Optimization(Job):
             "gap": result.gap,
             "gap_kind": None if result.gap is None else gap_kind(result.known_optimum),
             "stop": result.stop,
+            **({"restarts": result.restarts} if "restarts" in result else {}),
             **(extra or {}),
         })  # fmt: skip
         arrays = {} if x is None else {"x": x}

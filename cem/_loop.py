@@ -37,6 +37,7 @@ References
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
 import time
@@ -56,10 +57,12 @@ from cem._elite import (
 )
 from cem._memory import iteration_bytes, require
 from cem._parallel import BatchRunner, sample_batches
-from cem._presets import apply_method
+from cem._presets import apply_method, auto_applies
+from cem._sampling import MovedSampler, box_bounds, check_in_box
+from cem._scaling import MAX_CONDITION, MIN_MULTIPLIER, VarianceScaling, condition_number
 from cem._seeding import RNGLike, root_seed
 from cem.errors import CEMWarning, ConfigError, DegenerateWeightsWarning, InvalidScoreError
-from cem.families import Family
+from cem.families import Family, FullNormal, Normal
 from cem.history import History, IterationRecord
 from cem.options import check_budget, elite_size, resolve_options
 from cem.problem import Problem, as_problem, check_family
@@ -68,7 +71,9 @@ from cem.result import OptimizeResult
 __all__ = ["CrossEntropyOptimizer", "check_scores", "maximize", "minimize", "optimize"]
 
 #: Criteria that mean the search converged (the others are budgets).
-_CONVERGED = {"stall", "stall_best", "degenerate", "target", "level"}
+_CONVERGED = {"stall", "stall_best", "degenerate", "scaling", "condition", "target", "level"}
+#: Criteria after which ``restarts`` starts the search again.
+_RESTARTABLE = {"stall", "stall_best", "degenerate", "scaling", "condition"}
 
 
 class CrossEntropyOptimizer:
@@ -144,14 +149,18 @@ class CrossEntropyOptimizer:
         self.problem = as_problem(problem, family, sense)
         #: The options as given, resolved against the table, before ``method`` applies.
         self.resolved_options = resolve_options({**self.problem.default_options(), **options})
-        self.options, self.family = apply_method(
-            dict(self.resolved_options),
-            family if family is not None else self.problem.initial_family(),
-        )
+        start = family if family is not None else self.problem.initial_family()
+        auto = auto_applies(self.resolved_options, start)
+        self.options, self.family = apply_method(dict(self.resolved_options), start)
+        #: The starting family, to which a restart returns.
+        self.initial_family = self.family
         check_family(self.problem, self.family)
         n = self.options["n_samples"]
         check_budget(self.options)
         self.n_elite = elite_size(self.options)
+        #: AMaLGaM's variance scaling and mean shift under ``method="auto"`` (else None).
+        self.scaling = self._new_scaling() if auto else None
+        self._box = self._check_bounds(nominal)
         extra = getattr(self.problem, "score_bytes_per_sample", 0)
         d = math.prod(self.family.event_shape)
         require(f"n_samples={n} of {d} coordinates each (the problem's size)", iteration_bytes(
@@ -199,6 +208,41 @@ class CrossEntropyOptimizer:
         #: The best distinct rows of the last elite and their scores (maximization
         #: sense), candidates of the next elite (``keep_elite``).
         self.kept: tuple[np.ndarray, np.ndarray] | None = None
+        #: One entry per start of the search (``restarts``): its first iteration, the
+        #: evaluations before it, its ``n_samples`` and the criteria that ended the last.
+        self.restarts: list[dict[str, Any]] = [{"t": 1, "evals": 0, "n_samples": n, "after": ""}]
+
+    def _new_scaling(self) -> VarianceScaling:
+        full = isinstance(self.family, FullNormal)
+        return VarianceScaling(self.options["n_samples"], self.n_elite,
+                               self.family.event_shape[0], full)  # fmt: skip
+
+    def _check_bounds(self, nominal: Family | None) -> tuple[np.ndarray, np.ndarray] | None:
+        bounds = self.options["bounds"]
+        if bounds is None:
+            return None
+        if type(self.family) not in (Normal, FullNormal):
+            raise ConfigError(
+                f"bounds is an option of the Normal and FullNormal families, not of "
+                f"{type(self.family).__name__} (TruncatedNormal takes its own bounds)"
+            )
+        if nominal is not None:
+            raise ConfigError("bounds cannot be combined with nominal: the projected samples "
+                              "have no density")  # fmt: skip
+        lower, upper = box_bounds(bounds, self.family.event_shape[0])
+        check_in_box(self.family, lower, upper)
+        return lower, upper
+
+    @property
+    def sampler(self) -> Family | MovedSampler:
+        """What the next iteration samples from: the family, or the family moved by the
+        anticipated mean shift and projected into ``bounds`` (:mod:`cem._sampling`)."""
+        if self.scaling is None and self._box is None:
+            return self.family
+        shift = None if self.scaling is None else self.scaling.ams_shift()
+        fraction = 0.0 if self.scaling is None else self.scaling.ams_fraction
+        lower, upper = self._box if self._box is not None else (None, None)
+        return MovedSampler(self.family, shift, fraction, lower, upper)
 
     # ------------------------------------------------------------------ ask / tell
     def ask(self) -> np.ndarray:
@@ -208,7 +252,7 @@ class CrossEntropyOptimizer:
         """
         self._start_clock()
         o = self.options
-        return sample_batches(self.family, o["n_samples"], self.seed, self.t + 1,
+        return sample_batches(self.sampler, o["n_samples"], self.seed, self.t + 1,
                               batch_size=o["batch_size"], runner=self.batch_runner)  # fmt: skip
 
     def tell(self, X: np.ndarray, scores: Any, weights: Any = None) -> IterationRecord:
@@ -286,6 +330,7 @@ class CrossEntropyOptimizer:
         self.evals += raw.shape[0]
         k = int(np.argmax(s_elite))
         self._since_best += 1
+        before = self.best_score
         if s_elite[k] > self.best_score:
             self.best_score, self.best_x = float(s_elite[k]), np.array(X_elite[k])
             self._since_best = 0
@@ -300,8 +345,12 @@ class CrossEntropyOptimizer:
             self._stop["weights"] = "the elite's likelihood ratios are all 0 or NaN"
         else:
             fitted = self.family.fit(X_elite, weights)
-            alpha = self._alpha(self.t)
-            self.family = fitted if alpha == 1.0 else fitted.smooth(self.family, alpha)
+            if self.scaling is not None:
+                improving = X_elite[s_elite > before] if before > -np.inf else None
+                self.family = self.scaling.update(self.family, fitted, improving)
+            else:
+                alpha = self._alpha(self.t)
+                self.family = fitted if alpha == 1.0 else fitted.smooth(self.family, alpha)
             if self.constrain is not None:
                 self.family = self.constrain(self.family)
         if gamma >= self._cap:
@@ -367,7 +416,40 @@ class CrossEntropyOptimizer:
             fired["max_evals"] = f"another iteration would exceed max_evals={o['max_evals']}"
         if o["max_time"] is not None and self.t and self.history[-1].seconds >= o["max_time"]:
             fired["max_time"] = f"ran for max_time={o['max_time']} seconds"
+        if self.scaling is not None and self.scaling.multiplier < MIN_MULTIPLIER:
+            fired["scaling"] = f"the variance multiplier fell below {MIN_MULTIPLIER:g}"
+        if self.scaling is not None and condition_number(self.family) > MAX_CONDITION:
+            fired["condition"] = f"the covariance's condition number exceeds {MAX_CONDITION:g}"
         return fired
+
+    def restart(self, fired: dict[str, str]) -> bool:
+        """Start the search again after the convergence criteria ``fired``, if ``restarts``.
+
+        ``restarts="ipop"`` doubles ``n_samples`` (and a given ``n_elite``) and returns to
+        the starting family (and a fresh variance scaling), keeping the best so far, the
+        history, the iteration count and the evaluations, with the seed stream going on
+        at the next iteration. It does not restart after a budget or another criterion,
+        nor when one iteration of the larger sample would exceed ``max_evals`` (which then
+        ends the run). Returns whether it restarted.
+        """
+        o = self.options
+        if o["restarts"] is None or not fired or not fired.keys() <= _RESTARTABLE:
+            return False
+        n = 2 * o["n_samples"]
+        if self.evals + n > o["max_evals"]:
+            self._stop["max_evals"] = (f"a restart with n_samples={n} would exceed "
+                                       f"max_evals={o['max_evals']}")  # fmt: skip
+            return False
+        elite = None if o["n_elite"] is None else 2 * o["n_elite"]
+        self.options = {**o, "n_samples": n, "n_elite": elite}
+        self.n_elite = elite_size(self.options)
+        self.family = self.initial_family
+        self.scaling = self._new_scaling() if self.scaling is not None else None
+        self._stall = self._since_best = 0
+        self.kept = None
+        self.restarts.append({"t": self.t + 1, "evals": self.evals, "n_samples": n,
+                              "after": ", ".join(fired)})  # fmt: skip
+        return True
 
     # ------------------------------------------------------------------ run
     def step(self) -> IterationRecord:
@@ -380,7 +462,7 @@ class CrossEntropyOptimizer:
         self._start_clock()
         o = self.options
         raw, X, s = sample_elite(
-            self.batch_runner, self.family, o["n_samples"], self.seed, self.t + 1,
+            self.batch_runner, self.sampler, o["n_samples"], self.seed, self.t + 1,
             n_elite=self.n_elite, sign=self.sign, batch_size=o["batch_size"], cap=self._cap,
         )  # fmt: skip
         return self._update(X, s, self._checked(raw, raw.shape[0]))
@@ -395,7 +477,10 @@ class CrossEntropyOptimizer:
         if self.options["verbose"]:
             self._print_header()
         try:
-            while not self.stop():
+            while True:
+                fired = self.stop()
+                if fired and not self.restart(fired):
+                    break
                 self.step()
         finally:
             self.close()
@@ -451,6 +536,7 @@ class CrossEntropyOptimizer:
             gap=gap,
             sense=self.problem.sense,
             seed=self.seed.entropy,
+            **({"restarts": list(self.restarts)} if self.options["restarts"] else {}),
         )
 
     # ------------------------------------------------------------------ state
@@ -470,6 +556,10 @@ class CrossEntropyOptimizer:
             "stall": self._stall,
             "since_best": self._since_best,
             "kept": self.kept,
+            "scaling": copy.deepcopy(self.scaling),
+            "restarts": list(self.restarts),
+            "n_samples": self.options["n_samples"],
+            "n_elite": self.options["n_elite"],
             "stop": dict(self._stop),
             "elapsed": self._elapsed
             + (time.perf_counter() - self._started if self._started is not None else 0.0),
@@ -486,6 +576,12 @@ class CrossEntropyOptimizer:
         self._stall, self._stop = int(state["stall"]), dict(state["stop"])
         self._since_best = int(state.get("since_best", 0))
         self.kept = state.get("kept")
+        self.scaling = state.get("scaling", self.scaling)
+        self.restarts = list(state.get("restarts", self.restarts))
+        if "n_samples" in state:
+            self.options = {**self.options, "n_samples": int(state["n_samples"]),
+                            "n_elite": state["n_elite"]}  # fmt: skip
+            self.n_elite = elite_size(self.options)
         self._elapsed, self._started = float(state["elapsed"]), None
         self.seed = np.random.SeedSequence(
             state["seed_entropy"], spawn_key=tuple(state.get("seed_spawn_key", ()))

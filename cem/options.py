@@ -105,6 +105,13 @@ OPTIONS: dict[str, Option] = {
         Option("method", None, "preset: 'auto' derives the sampling and smoothing options "
                "from the dimension (continuous problems' default), 'classic' keeps the table's",
                "'auto', 'classic' or None", lambda v: v in ("auto", "classic"), optional=True),
+        Option("restarts", None, "restart a converged run with twice the samples and elite "
+               "('ipop') until max_evals is spent; the best over all restarts is returned",
+               "'ipop' or None", lambda v: v == "ipop", optional=True),
+        Option("bounds", None, "box [lower, upper] for the Normal families (each a number or one "
+               "per coordinate); samples are projected into it",
+               "a pair [lower, upper] or None",
+               lambda v: isinstance(v, (list, tuple)) and len(v) == 2, optional=True),
         Option("seed", None, "seed of the run's SeedSequence (None draws fresh entropy)",
                "a nonnegative integer or None", lambda v: is_int(v) and v >= 0, optional=True),
         Option("n_jobs", 1, "joblib workers for sampling and scoring (-1: all cores)",
@@ -289,6 +296,10 @@ def resolve_options(given: Mapping[str, Any]) -> dict[str, Any]:
     if resolved["n_elite"] is not None and resolved["n_elite"] > resolved["n_samples"]:
         raise ConfigError(
             f"n_elite must be at most n_samples={resolved['n_samples']}, got {resolved['n_elite']}"
+        )
+    if resolved["restarts"] is not None and resolved["max_evals"] is None:
+        raise ConfigError(
+            f"restarts={resolved['restarts']!r} needs max_evals, the budget the restarts share"
         )
     in_process = resolved["n_jobs"] == 1 and resolved["backend"] is None
     if resolved["batch_timeout"] is not None and in_process:

@@ -186,6 +186,7 @@ def plot_convergence(
     *,
     x: Literal["iteration", "evals"] = "iteration",
     score_label: str = "score",
+    restarts: Sequence[Sequence[dict[str, Any]]] | None = None,
 ) -> Any:
     r"""Draw the best score and :math:`\gamma_t`, the gap to the optimum, and the entropy.
 
@@ -204,6 +205,9 @@ def plot_convergence(
         The x axis: iterations or score evaluations.
     score_label : str
         What the score is (``problem.score_label``, e.g. "tour length").
+    restarts : sequence of sequences of dict, optional
+        Per run, its starts (``OptimizeResult.restarts``: ``t`` and ``evals`` of each);
+        every start after the first is drawn as a vertical line on each panel.
 
     Returns
     -------
@@ -262,6 +266,20 @@ def plot_convergence(
         ax_gap.set_xlabel(xlabel)
     if len(runs) > 1:
         ax_entropy.legend(fontsize="small")
+    for k, starts in enumerate(restarts or []):
+        for j, r in enumerate(starts[1:]):
+            at = r["t"] if x == "iteration" else r["evals"]
+            for ax in axes:
+                ax.axvline(
+                    at,
+                    color=colors[k % len(colors)],
+                    ls="--",
+                    lw=0.8,
+                    alpha=0.6,
+                    label="restart" if j == 0 and ax is ax_score and k == 0 else None,
+                )
+    if restarts and any(len(r) > 1 for r in restarts):
+        ax_score.legend(fontsize="small")
     spans = [(h[column][0], h[column][-1]) for _, h in runs if len(h)]
     for ax in axes:
         ax.grid(alpha=0.3)
@@ -533,8 +551,10 @@ def plot_records(
         if "x" in arrays and problem is not None and getattr(problem, "can_plot", False):
             solution = (problem, arrays["x"])
     n = convergence_panels(known)
+    starts = [r[2].get("restarts") or [] for r in runs]
     if heat is None and solution is None:
-        fig = plot_convergence([(r[0], r[1]) for r in runs], known, x=x, score_label=label)
+        fig = plot_convergence([(r[0], r[1]) for r in runs], known, x=x, score_label=label,
+                               restarts=starts)  # fmt: skip
     else:
         tall = solution is not None and heat is None
         fig = plt.figure(figsize=(4.4 * n, 3.6 + (5.4 if tall else 3.8)), constrained_layout=True)
@@ -545,6 +565,7 @@ def plot_records(
             [fig.add_subplot(grid[0, k]) for k in range(n)],
             x=x,
             score_label=label,
+            restarts=starts,
         )
         if heat is not None:
             width = n - 1 if solution is not None else n

@@ -118,6 +118,8 @@ OPTION_BAD: dict[str, list[Any]] = {
     "batch_timeout": [0, -1, NAN, "5", True],
     "method": ["fast", 1, True],
     "stall_best": [0, -1, 2.5, "10", True],
+    "restarts": ["bipop", 1, True],
+    "bounds": [5, "x", [1, 2, 3], True],
     "backend": ["", 5, "nosuchbackend", True],
     "verbose": [-1, 2.5, "yes"],
     "n_sample": [100],

@@ -34,25 +34,23 @@ def test_bad_injection_names_the_argument():
 
 
 def test_auto_derives_the_sample_from_the_dimension():
-    assert auto_options(20, False) == {"n_samples": 200, "n_elite": 40, "alpha": 0.7}
-    assert auto_options(50, True) == {
-        "n_samples": 500, "n_elite": 100, "alpha": 0.7, "beta": 0.9, "q": 5.0
-    }  # fmt: skip
+    assert auto_options(20) == {"n_samples": 24, "n_elite": 8, "alpha": 1.0, "keep_elite": 1}
+    assert auto_options(5) == {"n_samples": 16, "n_elite": 5, "alpha": 1.0, "keep_elite": 1}
     opt = CrossEntropyOptimizer(Sphere(dim=30), rng=0)
-    assert opt.options["n_samples"] == 300 and opt.n_elite == 60
-    assert opt.family.inject == 1.0
+    assert opt.options["n_samples"] == 28 and opt.n_elite == 9
+    assert opt.scaling is not None and opt.family is opt.initial_family
 
 
 def test_explicit_options_keep_the_classic_update():
     prob = Sphere(dim=3)
-    for given in ({"n_samples": 300}, {"alpha": 0.9}, {"method": "classic"}):
+    for given in ({"n_samples": 300}, {"alpha": 0.9}, {"keep_elite": 2}, {"method": "classic"}):
         opt = CrossEntropyOptimizer(prob, rng=0, **given)
         assert opt.family is prob.initial_family()
-        assert opt.family.inject == 0.0
+        assert opt.scaling is None and opt.sampler is opt.family
     options = {"method": "auto", "n_samples": 1000, "rho": 0.1, "n_elite": None,
-               "alpha": 0.7, "beta": None, "q": 5.0}  # fmt: skip
+               "alpha": 0.7, "beta": None, "q": 5.0, "keep_elite": 0}  # fmt: skip
     fam = Normal([0.0], 1.0)
-    assert apply_method(options, Normal([0.0], 1.0))[1].inject == 1.0
+    assert apply_method(options, fam)[0]["n_samples"] == 8
     assert apply_method({**options, "method": None}, fam) == ({**options, "method": None}, fam)
 
 
