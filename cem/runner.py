@@ -260,6 +260,8 @@ def write_results(
         save: Any = np.savez_compressed  # numpy's stub reads ** as its allow_pickle flag
         save(buf, **arrays)
         atomic_write_bytes(run_dir / ARRAYS, buf.getvalue())
+    if x is not None and hasattr(cfg.problem, "write_solution"):
+        cfg.problem.write_solution(x, run_dir)  # the problem's own files (an alignment)
     if plots:
         from cem.plotting import plot_runs
 

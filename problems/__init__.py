@@ -14,5 +14,7 @@ Each module holds problems only; they are named for configs in :mod:`cem.registr
 - :mod:`cem.problems.network_model`, :mod:`cem.problems.network_exact`,
   :mod:`cem.problems.network_pmc`, :mod:`cem.problems.network_reliability`,
   :mod:`cem.problems.network_design`: network reliability, exactly and by simulation, and
-  the design of reliable networks.
+  the design of reliable networks;
+- :mod:`cem.problems.alignment`: pairwise sequence alignment by CE over edit-graph paths,
+  its exact dynamic programs, and the significance of local alignment scores.
 """

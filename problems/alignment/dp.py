@@ -84,7 +84,7 @@ def banded_dp(
     A, B : int arrays (batch or 1, m) and (batch or 1, n)
         Encoded sequences; a single row is shared by the batch.
     scoring : Scoring
-    lo : int array (batch, m + 1), optional
+    lo : int array (batch or 1, m + 1) or (m + 1,), optional
         First column of each row's band (nondecreasing, ``lo[:, 0] = 0``); default 0.
     width : int, optional
         Cells per row; default ``n + 1`` (the full table).
@@ -102,9 +102,10 @@ def banded_dp(
     """
     A, B = np.atleast_2d(A), np.atleast_2d(B)
     m, n = A.shape[1], B.shape[1]
-    batch = max(A.shape[0], B.shape[0], 1 if lo is None else lo.shape[0])
+    lo = np.zeros((1, m + 1), dtype=np.int64) if lo is None else np.atleast_2d(lo)
+    batch = max(A.shape[0], B.shape[0], lo.shape[0])
+    lo = np.broadcast_to(lo.astype(np.int64), (batch, m + 1))
     W = n + 1 if width is None else int(width)
-    lo = np.zeros((batch, m + 1), dtype=np.int64) if lo is None else np.asarray(lo, np.int64)
     require(f"{key} ({m} x {n} letters, band width {W})", dp_bytes(batch, m, W, traceback))
     local, o, e, S = scoring.local, scoring.gap_open, scoring.gap_extend, scoring.matrix
     ks = np.arange(W)
