@@ -175,7 +175,7 @@ def _traceback(tables, lo, A, B, aidx, bidx, scoring, scores, row, k, state):
     At each cell the predecessor whose value plus the move's score gives the cell's value
     is followed, preferring pair, then gap in ``b``, then gap in ``a``."""
     M, X, Y = tables
-    batch, m1, W = M.shape
+    batch, m1, _ = M.shape
     m, n = m1 - 1, B.shape[1]
     o, e, S, local = scoring.gap_open, scoring.gap_extend, scoring.matrix, scoring.local
     buf = np.full((batch, m + n), END, dtype=np.int8)

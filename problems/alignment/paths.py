@@ -158,8 +158,13 @@ class EditGraphPaths(Family):
         offset = j - np.arange(m + 1)[:, None] * (n / m)
         down = 0.5 if pull is None else expit(offset / pull)
         gaps = 1.0 - diagonal
-        P = np.stack(np.broadcast_arrays(
-            np.full(j.shape, diagonal), gaps * down, gaps * (1.0 - down)), axis=2) * allowed
+        P = (
+            np.stack(
+                np.broadcast_arrays(np.full(j.shape, diagonal), gaps * down, gaps * (1.0 - down)),
+                axis=2,
+            )
+            * allowed
+        )
         live = allowed.any(axis=2)
         P[live] /= P[live].sum(axis=1, keepdims=True)
         return cls(P, lo, n, prior)

@@ -80,8 +80,7 @@ def read_matrix(path: str | Path) -> tuple[str, np.ndarray]:
             raise DataFormatError(f"{path}:{k}: row {tokens[0]} holds a non-number") from None
         if len(values) != len(letters) or not all(np.isfinite(values)):
             raise DataFormatError(
-                f"{path}:{k}: row {tokens[0]} needs {len(letters)} finite scores, "
-                f"got {len(values)}"
+                f"{path}:{k}: row {tokens[0]} needs {len(letters)} finite scores, got {len(values)}"
             )
         M[r] = values
     _check_symmetric(M, "".join(letters), str(path))
@@ -246,8 +245,6 @@ def scoring(
     if matrix.lower() == "blosum62":
         return blosum62(**gaps)
     if not Path(matrix).is_file():
-        raise ConfigError(
-            f"matrix must be 'dna', 'blosum62' or an existing file, got {matrix!r}"
-        )
+        raise ConfigError(f"matrix must be 'dna', 'blosum62' or an existing file, got {matrix!r}")
     alphabet, M = read_matrix(matrix)
     return Scoring(alphabet, M, name=Path(matrix).name, **gaps)
