@@ -360,3 +360,69 @@ def test_simulated_alignment_is_the_true_path():
     x[: moves.size] = moves
     top, bottom, _ = aligned_strings(x, a, b)
     assert top.replace("-", "") == a and bottom.replace("-", "") == b
+
+
+# ------------------------------------------------------------------ significance
+def test_karlin_altschul_parameters_equal_closed_forms_and_published_values():
+    from cem.problems.alignment.significance import karlin_altschul, robinson_frequencies
+
+    ka = karlin_altschul(dna_scoring(1, -1))  # lambda = ln 3, K = (3/4 - 1/4)^2 / (3/4)
+    assert np.isclose(ka.lam, np.log(3), rtol=1e-12) and np.isclose(ka.K, 1 / 3, rtol=1e-9)
+    blastn = karlin_altschul(dna_scoring(1, -3))  # NCBI's ungapped +1/-3: 1.374, 0.711
+    assert round(blastn.lam, 3) == 1.374 and round(blastn.K, 3) == 0.711
+    sc = blosum62()  # NCBI's ungapped BLOSUM62: lambda 0.3176, K 0.134, H 0.40
+    ka = karlin_altschul(sc, robinson_frequencies(sc.alphabet))
+    assert round(ka.lam, 4) == 0.3176 and round(ka.K, 3) == 0.134 and round(ka.H, 2) == 0.40
+    with pytest.raises(ConfigError, match="need a negative expected pair score"):
+        karlin_altschul(dna_scoring(1, 0))
+
+
+def test_ungapped_local_scores_are_the_best_diagonal_segments():
+    from cem.problems.alignment.significance import ungapped_local_scores
+
+    sc = dna_scoring(1, -2)
+    rng = np.random.default_rng(8)
+    A, B = rng.integers(0, 4, (50, 7)), rng.integers(0, 4, (50, 9))
+    got = ungapped_local_scores(A, B, sc.matrix)
+    want = np.zeros(50)
+    for r in range(50):
+        pair = sc.matrix[A[r][:, None], B[r][None, :]]
+        for d in range(-6, 9):
+            diag = np.diagonal(pair, offset=d)
+            for s in range(diag.size):
+                want[r] = max(want[r], np.cumsum(diag[s:]).max())
+    assert np.array_equal(got, want)
+
+
+def test_local_score_tail_scores_and_nominal_family():
+    from cem.problems.alignment.significance import LocalScoreTail
+
+    pr = LocalScoreTail(30, 40, 6.0)
+    fam = pr.nominal_family()
+    X = fam.sample(200, np.random.default_rng(0))
+    assert X.shape == (200, 70) and np.allclose(fam.log_pdf(X), 70 * np.log(1 / 20))
+    assert np.all(pr.score(X) >= 0)
+    gapped = LocalScoreTail(30, 40, 6.0, gapped=True)
+    assert np.all(gapped.score(X) >= pr.score(X))  # gaps can only help
+    refit = fam.fit(X)
+    assert np.allclose(refit.probs.sum(axis=1), 1) and refit.probs.shape == (2, 20)
+
+
+def test_convergence_figure_shows_the_visit_probabilities(tmp_path):
+    from cem import CrossEntropyOptimizer
+    from cem.plotting import save_figure
+    from cem.problems.alignment.plots import full_grid, plot_path_convergence
+
+    pr = PairwiseAlignment("ACGTTGCAACGT", "ACGTGCAACCGT", dna_scoring(gap_extend=2),
+                           band=3, polish_radius=0)  # fmt: skip
+    families = []
+    opt = CrossEntropyOptimizer(pr, callback=lambda o: families.append(o.family), rng=0,
+                                n_samples=100, max_iter=4)  # fmt: skip
+    res = opt.run()
+    grid = full_grid(families[-1])
+    assert grid.shape == (13, 13) and grid[0, 0] == 1 and np.isclose(grid[-1, -1], 1)
+    h = res.history
+    fig = plot_path_convergence(pr, families, [1, len(families)], [r.gamma for r in h],
+                                [r.best for r in h])  # fmt: skip
+    assert len(fig.axes) == 4  # two maps, their colour bar, the scores
+    assert save_figure(fig, tmp_path / "f.png")[0].stat().st_size > 0
