@@ -23,14 +23,19 @@ lengths are corrected for the edge effect, :math:`m' = m - \lambda s / H` and li
 :math:`n'` (Altschul & Gish 1996: an alignment of score :math:`s` has about
 :math:`\lambda s / H` letters).
 
-**CE importance sampling** (:class:`LocalScoreTail`): the letters of both sequences,
-one categorical coordinate per position, are the random input :math:`X`; the nominal
-family has the frequencies :math:`p` at every position, and the multilevel CE
-(:mod:`cem.rare_event`) refits one categorical per position to the samples above each
-level, then estimates :math:`\ell(s)` by importance sampling, with the library's
-diagnostics. The score of a batch is the Smith-Waterman score of each pair, ungapped
-(:func:`ungapped_local_scores`) or gapped (the row-vectorized DP of
-:mod:`~cem.problems.alignment.dp` over the whole batch).
+**CE importance sampling** (:class:`LocalScoreTail`): the letters of both sequences are
+the random input :math:`X`, i.i.d. with frequencies :math:`p` under the nominal family
+(:class:`SequenceLetters`). Families of independent letters (one categorical per
+position, or one per sequence) cannot reach the event: a high-scoring segment may lie
+anywhere, so the elite letters of any one position barely differ from the nominal ones
+and the levels stall. The importance family is instead :class:`PlantedSegment`: a
+segment of pairs drawn from a pair distribution :math:`q` planted at a uniformly random
+diagonal window, its density the mixture over all windows (so the likelihood ratio is
+exact); it starts at the Karlin-Altschul target pairs and the multilevel CE
+(:mod:`cem.rare_event`) refits :math:`q` by an EM step per level, then estimates
+:math:`\ell(s)` by importance sampling with the library's diagnostics. The score of a
+batch is the Smith-Waterman score of each pair, ungapped (:func:`ungapped_local_scores`)
+or gapped (the row-vectorized DP of :mod:`~cem.problems.alignment.dp` over the batch).
 
 References
 ----------
@@ -63,6 +68,7 @@ __all__ = [
     "ROBINSON_FREQUENCIES",
     "KarlinAltschul",
     "LocalScoreTail",
+    "PlantedSegment",
     "SequenceLetters",
     "karlin_altschul",
     "robinson_frequencies",
@@ -245,6 +251,161 @@ class SequenceLetters(Family):
         return bool(np.all(self.probs.max(axis=1) >= 1.0 - tol))
 
 
+#: Samples whose placements are summed over at once in :class:`PlantedSegment`.
+_PLANTED_CHUNK = 64
+
+
+def _diagonal_windows(D: np.ndarray, L: int) -> np.ndarray:
+    """Sums of ``L`` consecutive cells along each diagonal: ``(N, m - L + 1, n - L + 1)``
+    from ``(N, m, n)``, ``out[:, i, j] = sum_t D[:, i + t, j + t]``."""
+    N, m, n = D.shape
+    C = np.zeros((N, m + 1, n + 1))
+    for u in range(m):
+        C[:, u + 1, 1:] = C[:, u, :-1] + D[:, u, :]
+    return C[:, L:, L:] - C[:, : m - L + 1, : n - L + 1]
+
+
+def _covering(r: np.ndarray, L: int, m: int, n: int) -> np.ndarray:
+    """For each cell, the sum of ``r`` over the windows of length ``L`` that hold it."""
+    N = r.shape[0]
+    P = np.zeros((N, m + L, n + L))
+    P[:, L : L + r.shape[1], L : L + r.shape[2]] = r
+    C = np.zeros((N, m + L + 1, n + L + 1))
+    for u in range(m + L):
+        C[:, u + 1, 1:] = C[:, u, :-1] + P[:, u, :]
+    return C[:, L + 1 :, L + 1 :][:, :m, :n] - C[:, 1 : m + 1, 1 : n + 1]
+
+
+class PlantedSegment(Family):
+    r"""Two i.i.d. random sequences with one planted ungapped segment.
+
+    A placement :math:`\pi = (i, j)` is drawn uniformly among the
+    :math:`(m - L + 1)(n - L + 1)` diagonal windows of length :math:`L`; the :math:`L`
+    pairs :math:`(a_{i+t}, b_{j+t})` of the window are drawn from the pair distribution
+    :math:`q`, every other letter from the background :math:`p`. The density of the
+    letters is the mixture over the placements,
+
+    .. math:: g_q(x) = f(x)\, \frac{1}{|\Pi|} \sum_{\pi} \exp R_\pi(x), \qquad
+              R_\pi(x) = \sum_{t < L} \log \frac{q(a_{i+t}, b_{j+t})}{p_{a_{i+t}} p_{b_{j+t}}},
+
+    so the likelihood ratio is :math:`f/g_q = 1 / \operatorname{mean}_\pi e^{R_\pi}`,
+    summed over all windows by diagonal running sums. The CE update is one EM step of the
+    weighted maximum likelihood: with the posterior :math:`r_{k\pi} \propto e^{R_\pi(X_k)}`
+    of the placement,
+
+    .. math:: \hat q(c, d) \propto \sum_k w_k \sum_\pi r_{k\pi}
+              \#\{t : (a_{i+t}, b_{j+t}) = (c, d)\},
+
+    mixed with :math:`10^{-3}\, p p^\top` so that every pair keeps a positive probability.
+
+    Parameters
+    ----------
+    q : array (K, K)
+        The pair distribution of the segment.
+    freqs : array (K,)
+        The background letter frequencies :math:`p`.
+    m, n, length : int
+        The sequence lengths and the segment length :math:`L`.
+    """
+
+    def __init__(self, q: np.ndarray, freqs: np.ndarray, m: int, n: int, length: int) -> None:
+        Q = np.array(q, dtype=float)
+        p = np.asarray(freqs, dtype=float)
+        K = p.size
+        if Q.shape != (K, K) or np.any(Q < 0) or not np.isclose(Q.sum(), 1.0):
+            raise ConfigError(f"q must be a {K} x {K} pair distribution summing to 1")
+        self.m, self.n = check_int("m", m, 1), check_int("n", n, 1)
+        self.length = check_int("length", length, 1, min(self.m, self.n))
+        Q = Q / Q.sum()
+        Q.flags.writeable = False
+        self.q, self.freqs = Q, p
+        with np.errstate(divide="ignore"):
+            self._log_ratio = np.log(Q) - np.log(np.outer(p, p))
+            self._log_p = np.log(p)
+
+    @classmethod
+    def tilted(cls, freqs: np.ndarray, matrix: np.ndarray, theta: float, m: int, n: int,
+               length: int) -> PlantedSegment:  # fmt: skip
+        r"""The exponentially tilted pairs :math:`q \propto p_c p_d e^{\theta s(c, d)}`
+        (:math:`\theta = \lambda` gives the target frequencies of Karlin-Altschul)."""
+        p = np.asarray(freqs, dtype=float)
+        Q = np.outer(p, p) * np.exp(theta * np.asarray(matrix, dtype=float))
+        return cls(Q / Q.sum(), p, m, n, length)
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        return (self.m + self.n,)
+
+    def params(self) -> dict[str, np.ndarray]:
+        return {"q": self.q}
+
+    def with_params(self, **params: np.ndarray) -> PlantedSegment:
+        return PlantedSegment(params["q"], self.freqs, self.m, self.n, self.length)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        m, nb, L, K = self.m, self.n, self.length, self.freqs.size
+        cdf = np.cumsum(self.freqs)
+        X = inverse_cdf(cdf[None, None, :], rng.random((n, m + nb, 1)) * cdf[-1], 2, K - 1)
+        i = rng.integers(0, m - L + 1, n)
+        j = rng.integers(0, nb - L + 1, n)
+        qcdf = np.cumsum(self.q.ravel())
+        pairs = inverse_cdf(qcdf[None, None, :], rng.random((n, L, 1)) * qcdf[-1], 2, K * K - 1)
+        t = np.arange(L)[None, :]
+        rows = np.arange(n)[:, None]
+        X[rows, i[:, None] + t] = pairs // K
+        X[rows, m + j[:, None] + t] = pairs % K
+        return X
+
+    def _windows(self, X: np.ndarray) -> np.ndarray:
+        A, B = X[:, : self.m], X[:, self.m :]
+        return _diagonal_windows(self._log_ratio[A[:, :, None], B[:, None, :]], self.length)
+
+    def log_pdf(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.int64)
+        out = self._log_p[X].sum(axis=1)
+        for c in range(0, X.shape[0], _PLANTED_CHUNK):
+            part = X[c : c + _PLANTED_CHUNK]
+            R = self._windows(part).reshape(part.shape[0], -1)
+            top = R.max(axis=1)
+            out[c : c + R.shape[0]] += top + np.log(np.exp(R - top[:, None]).mean(axis=1))
+        return out
+
+    def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> PlantedSegment:
+        X = np.asarray(X, dtype=np.int64)
+        w = normalized_weights(weights, X.shape[0])
+        K = self.freqs.size
+        counts = np.zeros(K * K)
+        for c in range(0, X.shape[0], _PLANTED_CHUNK):
+            part = X[c : c + _PLANTED_CHUNK]
+            R = self._windows(part)
+            R -= R.max(axis=(1, 2), keepdims=True)
+            r = np.exp(R)
+            r /= r.sum(axis=(1, 2), keepdims=True)
+            cover = _covering(r, self.length, self.m, self.n) * w[c : c + part.shape[0], None, None]
+            cells = part[:, : self.m, None] * K + part[:, None, self.m :]
+            counts += np.bincount(cells.ravel(), weights=cover.ravel(), minlength=K * K)
+        Q = counts.reshape(K, K) / counts.sum()
+        Q = (1 - 1e-3) * Q + 1e-3 * np.outer(self.freqs, self.freqs)
+        return PlantedSegment(Q, self.freqs, self.m, self.n, self.length)
+
+    def entropy(self) -> float:
+        """The entropy of the letters and the placement together (an upper bound on the
+        letters' entropy)."""
+        L = self.length
+        windows = (self.m - L + 1) * (self.n - L + 1)
+        rest = (self.m + self.n - 2 * L) * float(entr(self.freqs).sum())
+        return float(np.log(windows) + rest + L * entr(self.q).sum())
+
+    def mode(self) -> np.ndarray:
+        c, d = np.unravel_index(int(np.argmax(self.q)), self.q.shape)
+        x = np.full(self.m + self.n, int(np.argmax(self.freqs)))
+        x[: self.length], x[self.m : self.m + self.length] = c, d
+        return x
+
+    def is_degenerate(self, tol: float = 1e-6) -> bool:
+        return bool(self.q.max() >= 1.0 - tol)
+
+
 class LocalScoreTail(RareEventProblem):
     r"""``P(S >= gamma)`` for the local alignment score ``S`` of two i.i.d. random sequences.
 
@@ -264,7 +425,7 @@ class LocalScoreTail(RareEventProblem):
         Whether gaps are allowed (then ``scheme``'s gap costs apply).
     """
 
-    family_types = (Categorical, SequenceLetters)
+    family_types = (Categorical, SequenceLetters, PlantedSegment)
 
     def __init__(
         self,
@@ -299,6 +460,16 @@ class LocalScoreTail(RareEventProblem):
         if not self.gapped:
             return ungapped_local_scores(A, B, self.scheme.matrix)
         return banded_dp(A, B, self.scheme, traceback=False)[0]
+
+    def importance_family(self) -> PlantedSegment:
+        r"""The levels' starting family: a :class:`PlantedSegment` of the Karlin-Altschul
+        target pairs :math:`q = p p^\top e^{\lambda s}`, of length
+        :math:`\lceil \gamma \lambda / H \rceil` (the length of an alignment of score
+        :math:`\gamma` under those pairs), at most the shorter length."""
+        ka = self.karlin_altschul()
+        length = min(math.ceil(self.gamma * ka.lam / ka.H), self.m, self.n)
+        return PlantedSegment.tilted(self.freqs, self.scheme.matrix, ka.lam, self.m, self.n,
+                                     max(length, 1))  # fmt: skip
 
     def karlin_altschul(self) -> KarlinAltschul:
         """:func:`karlin_altschul` of this problem's scoring and frequencies."""
