@@ -61,7 +61,7 @@ from cem.families import Categorical, Family, normalized_weights
 from cem.families._base import inverse_cdf
 from cem.memory import require
 from cem.problems.alignment.dp import banded_dp
-from cem.problems.alignment.scoring import Scoring
+from cem.problems.alignment.scoring import Scoring, scoring
 from cem.rare_event import RareEventProblem
 
 __all__ = [
@@ -73,6 +73,7 @@ __all__ = [
     "karlin_altschul",
     "robinson_frequencies",
     "ungapped_local_scores",
+    "uniform_scheme",
 ]
 
 #: Background amino-acid frequencies (percent) of Robinson & Robinson (PNAS 88:8880-8884,
@@ -441,15 +442,54 @@ class LocalScoreTail(RareEventProblem):
             raise ConfigError(f"gamma must be a number, got {gamma!r}")
         self.gamma = float(gamma)
         if scheme is None:
-            scheme = _uniform_scheme(20)
+            scheme = uniform_scheme()
         self.scheme = Scoring(scheme.alphabet, scheme.matrix, scheme.gap_open, scheme.gap_extend,
                               "local", scheme.name)  # fmt: skip
         K = len(scheme.alphabet)
         self.freqs = np.full(K, 1.0 / K) if freqs is None else np.asarray(freqs, dtype=float)
         if self.freqs.shape != (K,) or not np.isclose(self.freqs.sum(), 1.0):
             raise ConfigError(f"freqs must be {K} probabilities summing to 1")
-        self.gapped = bool(gapped)
-        require(f"m x n = {m} x {n}", 8 * 4 * max(m, n) * 4096)
+        if not isinstance(gapped, bool):
+            raise ConfigError(f"gapped must be true or false, got {gapped!r}")
+        self.gapped = gapped
+        require(f"sequences of m = {m} and n = {n} letters",
+                4 * 8 * _PLANTED_CHUNK * (self.m + 1) * (self.n + 1))  # fmt: skip
+
+    @classmethod
+    def from_config(
+        cls,
+        m: int = 100,
+        n: int = 100,
+        gamma: float = 9.0,
+        matrix: str = "uniform20",
+        freqs: str = "uniform",
+        gapped: bool = False,
+        gap_open: float = 3.0,
+        gap_extend: float = 1.0,
+        match: float = 1.0,
+        mismatch: float = -1.0,
+    ) -> LocalScoreTail:
+        """Build from ``[problem]`` config keys.
+
+        Parameters
+        ----------
+        matrix : str
+            ``"uniform20"`` (20 letters, ``match`` / ``mismatch``), or any
+            :func:`~cem.problems.alignment.scoring.scoring` matrix (``"dna"``,
+            ``"blosum62"``, a file).
+        freqs : {"uniform", "robinson"}
+            Letter frequencies: uniform, or Robinson & Robinson's amino-acid frequencies.
+        m, n, gamma, gapped, gap_open, gap_extend
+            See :class:`LocalScoreTail`.
+        """
+        if matrix == "uniform20":
+            scheme = uniform_scheme(match, mismatch, gap_open, gap_extend)
+        else:
+            scheme = scoring(matrix, "local", gap_open, gap_extend, match, mismatch)
+        if freqs not in ("uniform", "robinson"):
+            raise ConfigError(f"freqs must be 'uniform' or 'robinson', got {freqs!r}")
+        p = robinson_frequencies(scheme.alphabet) if freqs == "robinson" else None
+        return cls(m, n, gamma, scheme, p, gapped)
 
     def nominal_family(self) -> SequenceLetters:
         return SequenceLetters(np.tile(self.freqs, (2, 1)), self.m, self.n)
@@ -481,10 +521,10 @@ class LocalScoreTail(RareEventProblem):
                 f"{self.scheme.name}")  # fmt: skip
 
 
-def _uniform_scheme(k: int) -> Scoring:
-    letters = "ACDEFGHIKLMNPQRSTVWY"[:k] if k <= 20 else None
-    if letters is None:
-        raise ConfigError("at most 20 letters")
-    M = np.where(np.eye(k, dtype=bool), 1.0, -1.0)
-    return Scoring(letters, M, gap_open=3.0, gap_extend=1.0, mode="local",
-                   name=f"{k} letters +1/-1")  # fmt: skip
+def uniform_scheme(
+    match: float = 1.0, mismatch: float = -1.0, gap_open: float = 3.0, gap_extend: float = 1.0
+) -> Scoring:
+    """20 letters scoring ``match`` on the diagonal and ``mismatch`` off it (local)."""
+    M = np.where(np.eye(20, dtype=bool), float(match), float(mismatch))
+    return Scoring("ACDEFGHIKLMNPQRSTVWY", M, gap_open, gap_extend, "local",
+                   f"20 letters {match:+g}/{mismatch:+g}")  # fmt: skip
