@@ -61,7 +61,9 @@ class Problem:
     :meth:`initial_family`, and set :attr:`sense`. Optional: :attr:`known_optimum`,
     :attr:`family_types`, :attr:`score_label`, :attr:`search_keys`, :meth:`polish` (a
     local search), :meth:`default_options`, :meth:`plot_solution`,
-    :meth:`format_solution`, :meth:`parameter_axes`, :meth:`describe`.
+    :meth:`format_solution`, :meth:`parameter_axes`, :meth:`describe`, and
+    ``write_solution(x, folder)``, which writes the best solution in the problem's own file
+    formats into a run directory (an alignment as FASTA).
     """
 
     #: ``"max"`` or ``"min"``.

@@ -27,6 +27,7 @@ import numpy as np
 
 from cem.checks import check_int
 from cem.errors import ConfigError
+from cem.io import atomic_write_text
 from cem.memory import require
 from cem.problem import Problem
 from cem.problems.alignment.dp import align, banded_dp
@@ -232,8 +233,6 @@ class PairwiseAlignment(Problem):
 
     def write_solution(self, x: np.ndarray, folder: str | Path) -> None:
         """Write ``alignment.txt`` (three-line blocks) and ``alignment.fasta`` (gapped rows)."""
-        from cem.io import atomic_write_text
-
         top, bottom, _ = self.rows(x)
         atomic_write_text(Path(folder) / ALIGNMENT_TEXT, self.format_solution(x))
         write_fasta(Path(folder) / ALIGNMENT_FASTA, [(self.names[0], top),
