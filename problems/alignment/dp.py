@@ -128,7 +128,7 @@ def banded_dp(
     Y = horizontal(M, valid) if not local else np.full((batch, W), -np.inf)
     best = np.full(batch, -np.inf)
     best_at = np.zeros((batch, 2), dtype=np.int64)
-    if traceback:
+    if tables is not None:
         tables[:, :, 0] = M, X, Y
     for i in range(1, m + 1):
         cols = lo[:, i][:, None] + ks
@@ -144,7 +144,7 @@ def banded_dp(
                                        _gather(np.maximum(M, Y), kv) - o - e), -np.inf)  # fmt: skip
         M = M_new
         Y = horizontal(np.maximum(M, X), valid)
-        if traceback:
+        if tables is not None:
             tables[:, :, i] = M, X, Y
         if local:
             k = np.argmax(M, axis=1)
@@ -162,7 +162,7 @@ def banded_dp(
         final = np.stack([M, X, Y])[:, np.arange(batch), end_k]
         scores = final.max(axis=0)
         state = np.argmax(final, axis=0)
-    if not traceback:
+    if tables is None:
         return scores, None, None
     moves, starts = _traceback(tables, lo, A, B, aidx, bidx[:, 0], scoring, scores,
                                end_row, end_k, state)  # fmt: skip
@@ -258,4 +258,5 @@ def align(a: np.ndarray, b: np.ndarray, scoring: Scoring, key: str = "sequences"
     4.0
     """
     scores, moves, starts = banded_dp(a[None], b[None], scoring, key=key)
+    assert moves is not None and starts is not None  # traceback=True
     return DPResult(float(scores[0]), moves[0], (int(starts[0, 0]), int(starts[0, 1])))

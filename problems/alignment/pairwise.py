@@ -95,7 +95,8 @@ class PairwiseAlignment(Problem):
     ) -> None:
         if not isinstance(scheme, Scoring):
             raise ConfigError(f"scheme must be a Scoring, got {type(scheme).__name__}")
-        self.scheme, self.names, self.where = scheme, tuple(names), where
+        self.scheme, self.where = scheme, where
+        self.names: tuple[str, str] = (str(names[0]), str(names[1]))
         self.a_text, self.b_text = a, b
         self.a = scheme.encode(a, names[0], where)
         self.b = scheme.encode(b, names[1], where)
@@ -157,7 +158,8 @@ class PairwiseAlignment(Problem):
             if instance not in INSTANCES:
                 raise ConfigError(f"instance must be one of {', '.join(INSTANCES)}, "
                                   f"got {instance!r}")  # fmt: skip
-            ref = resources.files("cem.problems.alignment").joinpath("data", f"{instance}.fasta")
+            data = resources.files("cem.problems.alignment").joinpath("data")
+            ref = data.joinpath(f"{instance}.fasta")
             with resources.as_file(ref) as p:
                 recs = read_fasta(p)
             where = f"{instance}.fasta"
@@ -212,6 +214,7 @@ class PairwiseAlignment(Problem):
             better = new > s + 1e-9 * max(1.0, float(np.max(np.abs(s))))
             if not better.any():
                 break
+            assert moves is not None and starts is not None  # traceback=True
             for k in np.flatnonzero(better):
                 X[k] = embed(moves[k], (int(starts[k, 0]), int(starts[k, 1])), m, n)
             s = np.where(better, new, s)

@@ -65,9 +65,9 @@ def plot_path_convergence(
     if opt is not None:
         axes[0].legend(loc="lower left", fontsize=7)
     ax = axes[k]
-    t = np.arange(1, len(best) + 1)
-    ax.plot(t, gamma, label="elite threshold")
-    ax.plot(t, best, label="best so far")
+    steps = np.arange(1, len(best) + 1)
+    ax.plot(steps, gamma, label="elite threshold")
+    ax.plot(steps, best, label="best so far")
     if problem.known_optimum is not None:
         ax.axhline(problem.known_optimum, color="tab:red", ls="--", lw=0.8, label="optimum")
     ax.set_xlabel("iteration t")

@@ -212,7 +212,7 @@ def dna_scoring(
 
 def blosum62(**gaps: Any) -> Scoring:
     """BLOSUM62 over its 24 letters (the 20 amino acids, B, Z, X and ``*``)."""
-    path = resources.files("cem.problems.alignment").joinpath("data", "blosum62.txt")
+    path = resources.files("cem.problems.alignment").joinpath("data").joinpath("blosum62.txt")
     with resources.as_file(path) as p:
         alphabet, M = read_matrix(p)
     return Scoring(alphabet, M, name="BLOSUM62", **gaps)
@@ -237,7 +237,7 @@ def scoring(
     mode, gap_open, gap_extend
         See :class:`Scoring`.
     """
-    gaps = {"gap_open": gap_open, "gap_extend": gap_extend, "mode": mode}
+    gaps: dict[str, Any] = {"gap_open": gap_open, "gap_extend": gap_extend, "mode": mode}
     if not isinstance(matrix, str) or not matrix:
         raise ConfigError(f"matrix must be 'dna', 'blosum62' or a file path, got {matrix!r}")
     if matrix.lower() == "dna":
