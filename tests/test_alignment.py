@@ -458,3 +458,31 @@ def test_planted_segment_estimate_is_unbiased_against_enumeration():
     exact = float(np.mean(ungapped_local_scores(X[:, :3], X[:, 3:], pr.scheme.matrix) >= 3))
     res = pr.estimate(rng=0, n_samples=500, n_final=20_000)
     assert abs(res.estimate - exact) <= 4 * res.std_error
+
+
+def test_letter_families_report_entropy_mode_and_degeneracy():
+    from cem.problems.alignment.significance import LocalScoreTail, SequenceLetters
+
+    pr = LocalScoreTail.from_config(m=20, n=30, gamma=5)
+    nominal = pr.nominal_family()
+    assert np.isclose(nominal.entropy(), 50 * np.log(20)) and not nominal.is_degenerate()
+    point = SequenceLetters(np.eye(20)[[3, 5]], 20, 30)
+    assert point.is_degenerate() and np.array_equal(point.mode(), [3] * 20 + [5] * 30)
+    planted = pr.importance_family()
+    assert planted.length == 6 and planted.mode().shape == (50,)  # ceil(5 * ln 19 / 2.65)
+    assert 0 < planted.entropy() and not planted.is_degenerate()
+    assert planted.with_params(q=planted.q) == planted
+
+
+def test_local_score_tail_config_keys_and_errors():
+    from cem.problems.alignment.significance import LocalScoreTail
+
+    pr = LocalScoreTail.from_config(m=40, n=40, gamma=30, matrix="blosum62", freqs="robinson")
+    assert np.isclose(pr.karlin_altschul().lam, 0.3176, atol=1e-4)
+    assert "BLOSUM62" in pr.describe() and "ungapped" in pr.describe()
+    with pytest.raises(ConfigError, match="freqs must be 'uniform' or 'robinson'"):
+        LocalScoreTail.from_config(freqs="skewed")
+    with pytest.raises(ConfigError, match="gapped must be true or false"):
+        LocalScoreTail(gapped="yes")
+    with pytest.raises(ConfigError, match="gamma must be a number"):
+        LocalScoreTail(gamma="high")
