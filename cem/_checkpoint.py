@@ -10,8 +10,8 @@ Layout (format ``cem-checkpoint``, :data:`VERSION`):
 
 - ``meta``: UTF-8 JSON as a ``uint8`` array: the format and version, the SHA-256 of
   the run's ``config.toml``, the family's class name, and the scalar state (``t``,
-  evaluations, best score, stall counter, stop reasons, elapsed seconds, seed
-  entropy and spawn key, the history records);
+  evaluations, best score, the stall counters of ``stall_iters`` and ``stall_best``,
+  stop reasons, elapsed seconds, seed entropy and spawn key, the history records);
 - ``family.<name>``: the current family parameters;
 - ``best_x``: the best point so far (absent before the first iteration);
 - ``kept.rows`` and ``kept.scores``: with ``keep_elite``, the last elite's best rows and
@@ -70,6 +70,7 @@ def write_checkpoint(
         "evals": int(state["evals"]),
         "best_score": float(state["best_score"]),
         "stall": int(state["stall"]),
+        "since_best": int(state.get("since_best", 0)),
         "stop": dict(state["stop"]),
         "elapsed": float(state["elapsed"]),
         "seed_entropy": int(state["seed_entropy"]),
@@ -224,6 +225,7 @@ def _verified(
         "kept": kept,
         "best_score": best_score,
         "stall": stall,
+        "since_best": _count(meta, "since_best", bad) if "since_best" in meta else 0,
         "stop": {str(k): str(v) for k, v in meta["stop"].items()},
         "elapsed": float(meta["elapsed"]),
         "seed_entropy": _nonnegative_int(meta["seed_entropy"], bad),

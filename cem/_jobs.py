@@ -294,6 +294,8 @@ class Optimization(Job):
         if params:
             arrays.update({PARAM_PREFIX + k: np.stack([p[k] for p in params]) for k in params[0]})
         write_arrays(run_dir, arrays)
+        if x is not None:
+            problem.write_solution(x, run_dir)  # the problem's own files (an alignment)
         if output["plots"]:
             record = RunRecord(run_dir.name, result.history, summary, arrays)
             plot_records([record], run_dir / FIGURE, formats=output["formats"], problem=problem)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -61,7 +62,9 @@ class Problem:
     :meth:`initial_family`, and set :attr:`sense`. Optional: :attr:`known_optimum`,
     :attr:`family_types`, :attr:`score_label`, :attr:`search_keys`, :meth:`polish` (a
     local search), :meth:`default_options`, :meth:`plot_solution`,
-    :meth:`format_solution`, :meth:`parameter_axes`, :meth:`describe`.
+    :meth:`format_solution`, :meth:`parameter_axes`, :meth:`describe`, and
+    ``write_solution(x, folder)``, which writes the best solution in the problem's own file
+    formats into a run directory (an alignment as FASTA).
     """
 
     #: ``"max"`` or ``"min"``.
@@ -83,6 +86,10 @@ class Problem:
     def plot_solution(self, x: np.ndarray, ax: Any) -> None:
         """Draw the solution ``x`` (a tour, a partition, ...) on the matplotlib axes ``ax``."""
         raise NotImplementedError(f"{type(self).__name__} has no picture of a solution")
+
+    def write_solution(self, x: np.ndarray, folder: Path) -> None:
+        """Write the best solution ``x`` in the problem's own file formats into ``folder``
+        (a run directory), for example an alignment as FASTA; by default nothing."""
 
     def format_solution(self, x: np.ndarray) -> str:
         """The solution ``x`` in the problem's own terms, compactly, for a console summary.

@@ -67,6 +67,8 @@ PROBLEMS: dict[str, str] = {
     "network_design": "cem.problems.network.design:NetworkDesign.from_config",
     "four_branch_system": "cem.problems.rare_events:FourBranchSystem",
     "k_out_of_n": "cem.problems.rare_events:KOutOfN",
+    "align_pair": "cem.problems.alignment.pairwise:PairwiseAlignment.from_config",
+    "align_significance": "cem.problems.alignment.significance:LocalScoreTail.from_config",
 }
 
 #: Built-in families: the ``[family] type`` -> "module:callable".

@@ -14,8 +14,10 @@ private (``cem._name``) and may change without notice.
 - **Seeds**: :func:`root_seed` and :func:`as_seed_sequence` turn a problem's ``rng`` or
   ``seed`` argument into a :class:`numpy.random.SeedSequence`, :func:`child_seed` gives
   the stream of a key, so a problem's own simulation is reproducible for any ``n_jobs``.
-- **Weights**: :func:`normalized_weights` checks and normalizes the weights of a
-  weighted fit.
+- **Weights and sampling**: :func:`normalized_weights` checks and normalizes the weights of
+  a weighted fit; :func:`inverse_cdf` draws categories by inverse-CDF sampling.
+- **Files**: :func:`atomic_write_text` and :func:`atomic_write_bytes` write a file whole or
+  not at all (a temporary renamed into place), for a problem's own output files.
 - **Moved modules**: :func:`register_moved` keeps a module's old import path working, with a
   deprecation warning, after a reorganization.
 - **Estimates**: :func:`estimate_result` builds the diagnosed
@@ -24,11 +26,12 @@ private (``cem._name``) and may change without notice.
 """
 
 from cem._checks import check_int, is_int, is_real
+from cem._io import atomic_write_bytes, atomic_write_text
 from cem._memory import ITERATION_COPIES, iteration_bytes, memory_limit, require
 from cem._moved import register_moved
 from cem._parallel import MIN_BATCH
 from cem._seeding import RNGLike, as_seed_sequence, child_seed, root_seed
-from cem.families._base import normalized_weights
+from cem.families._base import inverse_cdf, normalized_weights
 from cem.rare_event import estimate_result
 
 __all__ = [
@@ -36,9 +39,12 @@ __all__ = [
     "MIN_BATCH",
     "RNGLike",
     "as_seed_sequence",
+    "atomic_write_bytes",
+    "atomic_write_text",
     "check_int",
     "child_seed",
     "estimate_result",
+    "inverse_cdf",
     "is_int",
     "is_real",
     "iteration_bytes",

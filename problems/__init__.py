@@ -15,6 +15,8 @@ One subpackage or module per kind of problem; each is named for configs in
 - :mod:`cem.problems.network`: network reliability, exactly and by simulation, and the
   design of reliable networks;
 - :mod:`cem.problems.optima`: the tables of known optima beside instance files.
+- :mod:`cem.problems.alignment`: pairwise sequence alignment by CE over edit-graph paths,
+  its exact dynamic programs, and the significance of local alignment scores.
 """
 
 from cem.toolkit import register_moved

@@ -66,8 +66,22 @@ def mismatches(got: Any, want: Any, where: str = "") -> list[str]:
     return []
 
 
+#: Arrays of more numbers than this are pinned by a fingerprint (shape, sum, sum of squares,
+#: least and largest value) instead of every number, to keep golden files small.
+MAX_PINNED_NUMBERS = 10_000
+
+
+def _fingerprint(a: np.ndarray) -> dict[str, Any]:
+    x = a.astype(float)
+    return {"shape": list(a.shape), "sum": float(x.sum()), "sum_sq": float((x * x).sum()),
+            "min": float(x.min()), "max": float(x.max())}  # fmt: skip
+
+
 def _plain(value: Any) -> Any:
-    """JSON-ready form of results: arrays to nested lists, numpy scalars to Python ones."""
+    """JSON-ready form of results: arrays to nested lists (large ones to their fingerprint),
+    numpy scalars to Python ones."""
+    if isinstance(value, np.ndarray) and value.size > MAX_PINNED_NUMBERS:
+        return _fingerprint(value)
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
