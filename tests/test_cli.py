@@ -25,7 +25,13 @@ NO_FIGURE = ("--set", "output.plots=false")
 
 #: Shipped configs whose three iterations take over 5 s on two cores (the slow tier runs them,
 #: and their golden files guard them).
-SLOW_CONFIGS = {"maxcut_G1", "tsp_berlin52", "flowline_pnh", "buffer_allocation"}
+SLOW_CONFIGS = {
+    "maxcut_G1",
+    "tsp_berlin52",
+    "flowline_pnh",
+    "buffer_allocation",
+    "align_significance",
+}
 
 
 @pytest.mark.parametrize(
