@@ -208,7 +208,8 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
 #: Cases over ~20 s of CPU, checked in the slow tier (``-m slow``, run by ``.ci/run``): G1
 #: with the tabu polish (about 25 s).
 #: Cases over 5 s on two cores: the slow tier runs them.
-SLOW_CASES = {"config_maxcut_G1", "config_flowline_pnh", "config_tsp_berlin52"}
+SLOW_CASES = {"config_maxcut_G1", "config_flowline_pnh", "config_tsp_berlin52",
+              "config_align_significance"}  # fmt: skip
 
 
 @pytest.mark.parametrize(
