@@ -36,8 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from cem.checks import check_int
-from cem.checks import is_real
+from cem.checks import check_int, is_real
 from cem.errors import CEMWarning, ConfigError
 from cem.families import Bernoulli, Family
 from cem.options import validate_table
