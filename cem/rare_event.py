@@ -93,6 +93,7 @@ from cem.rare_diagnostics import (
     ess,
     weight_diagnostics,
 )
+from cem.rare_tying import identical_coordinates, tying_holds
 from cem.result import EstimateResult, level_line
 
 __all__ = [
@@ -166,8 +167,11 @@ ESTIMATOR_OPTIONS: dict[str, Option] = {
                "the problem's conditional_probability, or a ConditionalHook",
                "true, false or a ConditionalHook",
                lambda v: isinstance(v, (bool, ConditionalHook))),
-        Option("tied", False, "one common value of each parameter for all coordinates "
-               "(exchangeable coordinates)", "true or false", lambda v: isinstance(v, bool)),
+        Option("tied", "auto", "one common value of each parameter for all coordinates "
+               "(exchangeable coordinates); auto: when the levels start from a nominal of "
+               ">= 20 identically distributed coordinates and the first level's elite passes "
+               "the likelihood-ratio test of cem.rare_tying", "true, false or 'auto'",
+               lambda v: isinstance(v, bool) or v == "auto"),
         Option("screening", 0.0, "keep a coordinate's parameters at the nominal unless they "
                "move by more than this relative amount (Rubinstein & Glynn 2009)",
                "a number >= 0", lambda v: is_real(v) and v >= 0),
@@ -322,12 +326,17 @@ class MultilevelEstimator:
         self.score, self.nominal, self.gamma = score, nominal, float(gamma)
         self.options, self.callback, self.verbose = o, callback, verbose
         self.start = nominal if family is None else family
+        # tied="auto": decided by the first level's elite (_constrain), else not tied.
+        self.auto_tie = (o["tied"] == "auto" and not o["screening"] and self.start == nominal
+                         and isinstance(nominal, PRODUCT_FAMILIES)
+                         and identical_coordinates(nominal))  # fmt: skip
+        o["tied"] = o["tied"] is True
         o["n_samples"] = level_samples(o["n_samples"], self.start)
         require(f"n_final={o['n_final']}", iteration_bytes(o["n_final"], self.start.event_shape))
         self.optimizer = CrossEntropyOptimizer(
             score, self.start, sense="max" if self.sign > 0 else "min", rng=rng,
             nominal=nominal, level=gamma, callback=self._on_level,
-            constrain=self._constrain if o["tied"] or o["screening"] else None,
+            constrain=self._constrain if o["tied"] or o["screening"] or self.auto_tie else None,
             n_samples=o["n_samples"], rho=o["rho"], alpha=o["alpha"], max_iter=o["max_levels"],
             max_time=o["max_time"], seed=o["seed"], n_jobs=o["n_jobs"],
             batch_size=o["batch_size"], backend=o["backend"], method="classic",
@@ -347,7 +356,14 @@ class MultilevelEstimator:
         return self.optimizer.seed
 
     def _constrain(self, v: Family) -> Family:
-        return tie_and_screen(v, self.nominal, self.options["tied"], self.options["screening"])
+        o = self.options
+        if self.auto_tie:
+            assert self.optimizer.elite is not None
+            X, weights = self.optimizer.elite
+            tied = tie_and_screen(v, self.nominal, True, 0.0)
+            o["tied"] = weights is not None and tying_holds(v, tied, X, weights)
+            self.auto_tie = False
+        return tie_and_screen(v, self.nominal, o["tied"], o["screening"])
 
     def _on_level(self, opt: CrossEntropyOptimizer) -> bool | None:
         """Record the level the optimizer just finished; then the user's callback."""
@@ -535,6 +551,7 @@ class MultilevelEstimator:
             "level_ess": list(self.level_ess),
             "regions": self.regions,
             "last_elite": self.last_elite,
+            "tied": (self.options["tied"], self.auto_tie),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -545,6 +562,8 @@ class MultilevelEstimator:
         self.level_ess = [float(e) for e in state["level_ess"]]
         self.regions = int(state["regions"])
         self.last_elite = state["last_elite"]
+        if "tied" in state:
+            self.options["tied"], self.auto_tie = (bool(b) for b in state["tied"])
 
 
 @dataclass(frozen=True)

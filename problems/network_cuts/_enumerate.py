@@ -58,6 +58,22 @@ def minimal_cuts(net: Network, extra: int = 1) -> list[np.ndarray] | None:
     ----------
     .. [1] C. J. Colbourn, *The Combinatorics of Network Reliability*, Oxford, 1987, Ch. 2.
     """
+    key = (
+        net.n,
+        net.directed,
+        extra,
+        *(a.tobytes() for a in (net.tails, net.heads, net.terminals)),
+    )
+    if key not in _FOUND:
+        _FOUND[key] = _enumerate(net, extra)
+    return _FOUND[key]
+
+
+#: Cuts already enumerated, by graph, terminals and ``extra`` (they do not depend on ``q``).
+_FOUND: dict[tuple[object, ...], list[np.ndarray] | None] = {}
+
+
+def _enumerate(net: Network, extra: int) -> list[np.ndarray] | None:
     c = net.min_cut_size()
     cuts: list[np.ndarray] = []
     incidence = np.zeros((0, net.m), dtype=np.intp)
