@@ -221,7 +221,7 @@ class BridgeNetwork(RareEventProblem):
 
     def importance_family(self) -> Family:
         if self.family == "gamma":
-            return Gamma(1.0, np.array(self.means))
+            return Gamma(1.0, np.array(self.means), min_scale=np.array(self.means))
         return self.nominal_family()
 
     def conditional_probability(self, X_given: np.ndarray) -> np.ndarray:
