@@ -5,6 +5,7 @@ Usage::
     python -m experiments.benchmarks.calibration                  # every class, 50 seeds
     python -m experiments.benchmarks.calibration --classes network --seeds 100
     python -m experiments.benchmarks.calibration --quick          # a few cells, 4 seeds
+    python -m experiments.benchmarks.calibration --summarize calibration --output methods
 
 Classes of cases whose exact answer the project computes itself:
 
@@ -29,12 +30,17 @@ the fraction trusted, the warning hit rate (bad runs warned / bad runs) and fals
 rate (good runs warned / good runs), and ``disagree``: runs whose warnings, ``trusted`` and
 ``success`` do not tell the same story (a warning on a trusted run, none on an untrusted
 one, or more than one warning of one cause). Writes ``results/calibration.csv`` (and a
-Markdown copy, ``calibration.md``).
+Markdown copy, ``calibration.md``, with the totals per class and method: cells, runs, bad
+and bad-and-trusted runs, warning hit and false-alarm rates, and how many of the cells
+where the method is trusted in at least 90% of the runs have a coverage in [92%, 98%], and
+the coverage pooled over those cells: with 50 seeds a cell's coverage has a standard error
+of 3 points, so a calibrated method leaves [92%, 98%] in about a quarter of its cells).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import math
 import time
 import warnings
@@ -53,7 +59,7 @@ from cem.problems.network_reliability import NetworkReliability
 from cem.problems.rare_events import BridgeNetwork, LinearLimitState, SumOfExponentials
 from cem.rare_event import estimate_probability
 from cem.result import EstimateResult
-from experiments.benchmarks._table import markdown_table, parse_args, write_csv
+from experiments.benchmarks._table import RESULTS, markdown_table, parse_args, write_csv
 
 CLASSES = ("bridge", "sum", "linear", "network")
 SEEDS = 50
@@ -232,6 +238,42 @@ def summarize(cell: Cell, runs: list[dict[str, Any]], seconds: float) -> dict[st
     }
 
 
+def _fraction(text: object) -> tuple[int, int]:
+    """``"k/m"`` as ``(k, m)``; ``"-"`` (no run of that kind) as ``(0, 0)``."""
+    k, _, m = str(text).partition("/")
+    return (int(k), int(m)) if m else (0, 0)
+
+
+def by_method(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Totals per class and method over the cells: the acceptance criteria's view."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        t = out.setdefault((str(r["class"]), str(r["method"])), {
+            "class": r["class"], "method": r["method"], "cells": 0, "runs": 0, "bad": 0,
+            "bad_trusted": 0, "hit": [0, 0], "alarm": [0, 0], "disagree": 0,
+            "trusted_cells": 0, "calibrated_cells": 0, "covered": [0.0, 0]})  # fmt: skip
+        t["cells"] += 1
+        t["runs"] += int(r["runs"])
+        for key in ("bad", "bad_trusted", "disagree"):
+            t[key] += int(r[key])
+        for key, col in (("hit", "warn_hit"), ("alarm", "false_alarm")):
+            k, m = _fraction(r[col])
+            t[key][0] += k
+            t[key][1] += m
+        if float(r["trusted"]) >= 0.9:
+            t["trusted_cells"] += 1
+            t["calibrated_cells"] += 0.92 <= float(r["coverage"]) <= 0.98
+            t["covered"][0] += float(r["coverage"]) * int(r["runs"])
+            t["covered"][1] += int(r["runs"])
+    summary = []
+    for t in out.values():
+        (hk, hm), (ak, am), (ck, cm) = t.pop("hit"), t.pop("alarm"), t.pop("covered")
+        summary.append({**t, "pooled_coverage": round(ck / cm, 3) if cm else "-",
+                        "warn_hit": f"{hk}/{hm}" if hm else "-",
+                        "false_alarm": f"{ak}/{am} ({ak / am:.1%})" if am else "-"})  # fmt: skip
+    return summary
+
+
 def main(argv: list[str] | None = None) -> list[dict[str, object]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -242,7 +284,19 @@ def main(argv: list[str] | None = None) -> list[dict[str, object]]:
     parser.add_argument("--seeds", type=int, default=SEEDS, help="seeded runs per cell")
     parser.add_argument("--match", default="", help="only the cases containing this text")
     parser.add_argument("--output", default="calibration", help="results file name")
+    parser.add_argument("--summarize", default="",
+                        help="only total the per-method view of these comma-separated "
+                        "results files (names in results/, without .csv)")  # fmt: skip
     args = parse_args(parser, argv, quick={"seeds": 4, "match": "q=0.001"})  # fmt: skip
+    if args.summarize:
+        rows = []
+        for name in args.summarize.split(","):
+            with (RESULTS / f"{name}.csv").open(newline="") as f:
+                rows += list(csv.DictReader(f))
+        summary = by_method(rows)
+        print(markdown_table(summary))
+        print(f"written: {write_csv(args.output, summary)}")
+        return summary
     rows = []
     for cls in args.classes.split(","):
         if cls not in BUILDERS:
@@ -253,7 +307,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, object]]:
             rows.append(summarize(cell, runs, time.process_time() - start))
             print(markdown_table(rows[-1:]).splitlines()[-1], flush=True)
     print()
-    table = markdown_table(rows)
+    table = markdown_table(rows) + "\n\n" + markdown_table(by_method(rows))
     print(table)
     path = write_csv(args.output, rows)
     (path.with_suffix(".md")).write_text(table + "\n")
