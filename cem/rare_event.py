@@ -327,7 +327,8 @@ class MultilevelEstimator:
         self.options, self.callback, self.verbose = o, callback, verbose
         self.start = nominal if family is None else family
         # tied="auto": decided by the first level's elite (_constrain), else not tied.
-        self.auto_tie = (o["tied"] == "auto" and not o["screening"] and self.start == nominal
+        self.auto_tie = (o["tied"] == "auto" and not o["screening"]
+                         and _same_law(self.start, nominal)
                          and isinstance(nominal, PRODUCT_FAMILIES)
                          and identical_coordinates(nominal))  # fmt: skip
         o["tied"] = o["tied"] is True
@@ -374,7 +375,7 @@ class MultilevelEstimator:
         t = opt.t
         self.level_ess.append(ess(weights) / weights.size)
         if t == 1:
-            if self.start == self.nominal and np.median(self.sign * opt.scores) >= (
+            if _same_law(self.start, self.nominal) and np.median(self.sign * opt.scores) >= (
                 self.sign * self.gamma
             ):
                 warn_caller(
@@ -578,6 +579,15 @@ class _FinalRun:
     status: str
     lost_support: bool
     started: float  # perf_counter() when the levels ended
+
+
+def _same_law(family: Family, nominal: Family) -> bool:
+    """Whether ``family`` samples as ``nominal`` does: the same kind and the same values of
+    the nominal's parameters (floors such as ``min_mean`` aside)."""
+    if type(family) is not type(nominal):
+        return False
+    mine = family.params()
+    return all(k in mine and np.array_equal(mine[k], a) for k, a in nominal.params().items())
 
 
 def _params(family: Family) -> dict[str, np.ndarray]:

@@ -181,7 +181,8 @@ def ce_importance_sampling(
         level_ess += list(rung.level_ess)
         status = status if rung.levels_status == "done" else rung.levels_status
         evaluations += rung.nfev
-        family = Bernoulli(rung.family.p, min_p=min(float(qk.min()), min_p), max_p=max_p)
+        low = min(float(qk.min()), min_p)  # the first rung's fit is unbounded: clip it too
+        family = Bernoulli(np.clip(rung.family.p, low, max_p), min_p=low, max_p=max_p)
     nominal = Bernoulli(q)
     run = functools.partial(_failures, score, nominal, batch_size=o["batch_size"],
                             n_jobs=o["n_jobs"], backend=o["backend"])  # fmt: skip
