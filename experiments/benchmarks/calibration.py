@@ -54,6 +54,7 @@ from threadpoolctl import threadpool_limits
 
 from cem.errors import CEMWarning
 from cem.families import Exponential, Normal
+from cem.io import atomic_write_text
 from cem.problems.network_model import Network
 from cem.problems.network_reliability import NetworkReliability
 from cem.problems.rare_events import BridgeNetwork, LinearLimitState, SumOfExponentials
@@ -310,7 +311,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, object]]:
     table = markdown_table(rows) + "\n\n" + markdown_table(by_method(rows))
     print(table)
     path = write_csv(args.output, rows)
-    (path.with_suffix(".md")).write_text(table + "\n")
+    atomic_write_text(path.with_suffix(".md"), table + "\n")
     print(f"written: {path}")
     return rows
 
