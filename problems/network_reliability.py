@@ -186,7 +186,8 @@ def ce_importance_sampling(
     nominal = Bernoulli(q)
     run = functools.partial(_failures, score, nominal, batch_size=o["batch_size"],
                             n_jobs=o["n_jobs"], backend=o["backend"])  # fmt: skip
-    final = family
+    assert family is not None  # n_rungs >= 2
+    final: Family = family
     cut_sets = minimal_cuts(net) if cuts > 0 else None
     if cut_sets is not None:
         # A pilot from the proposal: the listed cuts' share of the failure weight.
