@@ -591,7 +591,8 @@ def _same_law(family: Family, nominal: Family) -> bool:
 
 
 def _params(family: Family) -> dict[str, np.ndarray]:
-    return {k: np.array(a) for k, a in family.params().items()}
+    """The fitted parameters a level records (floors, which no fit moves, left out)."""
+    return {k: np.array(a) for k, a in family.params().items() if not k.startswith("min_")}
 
 
 def estimate_probability(
