@@ -592,7 +592,7 @@ def _same_law(family: Family, nominal: Family) -> bool:
 
 def _params(family: Family) -> dict[str, np.ndarray]:
     """The fitted parameters a level records (floors, which no fit moves, left out)."""
-    return {k: np.array(a) for k, a in family.params().items() if not k.startswith("min_")}
+    return {k: np.array(a) for k, a in family.fitted_params().items()}
 
 
 def estimate_probability(

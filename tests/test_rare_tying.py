@@ -30,3 +30,19 @@ def test_tied_false_is_kept():
                               n_final=2000, tied=False, rng=0)  # fmt: skip
     est.run()
     assert est.options["tied"] is False
+
+
+def test_the_tying_decision_survives_a_resume():
+    def make():
+        return MultilevelEstimator(lambda X: X.sum(1), Exponential(np.ones(30)), 80.0,
+                                   n_final=2000, rng=3)  # fmt: skip
+
+    whole = make().run()
+    first = make()
+    first.optimizer.step()
+    state = first.state_dict()
+    resumed = make()
+    resumed.load_state_dict(state)
+    assert resumed.options["tied"] and not resumed.auto_tie
+    res = resumed.run()
+    assert res.estimate == whole.estimate

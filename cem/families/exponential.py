@@ -50,6 +50,8 @@ class Exponential(Family):
     array([1.5, 4. ])
     """
 
+    fixed_params = ("min_mean",)
+
     def __init__(
         self, mean: np.ndarray, tied: bool = False, min_mean: np.ndarray | None = None
     ) -> None:

@@ -80,6 +80,7 @@ class Gamma(Family):
     """
 
     scale_params = ("scale",)
+    fixed_params = ("min_scale",)
 
     def __init__(
         self, shape: np.ndarray | float, scale: np.ndarray, min_scale: np.ndarray | None = None
