@@ -91,6 +91,7 @@ def write_checkpoint(
             "gamma": [float(lv.gamma) for lv in levels["levels"]],
             "level_ess": [float(e) for e in levels["level_ess"]],
             "regions": int(levels["regions"]),
+            "tied": [bool(b) for b in levels["tied"]],
         }
         for i, lv in enumerate(levels["levels"]):
             arrays.update({f"level.{i}.{k}": np.asarray(v) for k, v in lv.params.items()})
@@ -242,7 +243,8 @@ def _levels(
     info = meta.get("levels")
     if info is None:
         return None
-    if not isinstance(info, dict) or set(info) != {"t", "gamma", "level_ess", "regions"}:
+    keys = {"t", "gamma", "level_ess", "regions"}
+    if not isinstance(info, dict) or not keys <= set(info) <= keys | {"tied"}:
         raise bad("level metadata")
     t = [_nonnegative_int(v, bad) for v in info["t"]]
     numbers = [info["gamma"], info["level_ess"]]
@@ -250,7 +252,7 @@ def _levels(
     if not aligned or any(not isinstance(v, (int, float)) or isinstance(v, bool)
                           or not math.isfinite(v) for vs in numbers for v in vs):  # fmt: skip
         raise bad("level thresholds or effective sample sizes")
-    names = family.params().keys()
+    names = family.fitted_params().keys()
     levels = []
     for i, (ti, gamma) in enumerate(zip(t, info["gamma"], strict=True)):
         params = _group(arrays, f"level.{i}.")
@@ -260,8 +262,12 @@ def _levels(
     elite = arrays.get("last_elite")
     if elite is not None and elite.shape[1:] != family.event_shape:
         raise bad("last elite of the wrong shape")
+    tied = info.get("tied", [False, False])
+    if not (isinstance(tied, list) and len(tied) == 2 and all(isinstance(b, bool) for b in tied)):
+        raise bad("tied state")
     return {"levels": levels, "level_ess": [float(e) for e in info["level_ess"]],
-            "regions": _nonnegative_int(info["regions"], bad), "last_elite": elite}  # fmt: skip
+            "regions": _nonnegative_int(info["regions"], bad), "last_elite": elite,
+            "tied": tied}  # fmt: skip
 
 
 def _kept(

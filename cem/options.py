@@ -162,8 +162,11 @@ ESTIMATOR_OPTIONS: dict[str, Option] = {
                "the problem's conditional_probability, or a ConditionalHook",
                "true, false or a ConditionalHook",
                lambda v: isinstance(v, bool) or _is_hook(v)),
-        Option("tied", False, "one common value of each parameter for all coordinates "
-               "(exchangeable coordinates)", "true or false", lambda v: isinstance(v, bool)),
+        Option("tied", "auto", "one common value of each parameter for all coordinates "
+               "(exchangeable coordinates); auto: when the levels start from a nominal of "
+               ">= 20 identically distributed coordinates and the first level's elite passes "
+               "the likelihood-ratio test of cem.rare_event", "true, false or 'auto'",
+               lambda v: isinstance(v, bool) or v == "auto"),
         Option("screening", 0.0, "keep a coordinate's parameters at the nominal unless they "
                "move by more than this relative amount (Rubinstein & Glynn 2009)",
                "a number >= 0", lambda v: is_real(v) and v >= 0),

@@ -14,6 +14,9 @@ private (``cem._name``) and may change without notice.
 - **Seeds**: :func:`root_seed` and :func:`as_seed_sequence` turn a problem's ``rng`` or
   ``seed`` argument into a :class:`numpy.random.SeedSequence`, :func:`child_seed` gives
   the stream of a key, so a problem's own simulation is reproducible for any ``n_jobs``.
+- **Batches**: :func:`sample_and_score` draws and scores ``n`` samples of a family in the
+  run's reproducible batches (the same bits for any ``n_jobs``), for a problem's own
+  final runs.
 - **Weights and sampling**: :func:`normalized_weights` checks and normalizes the weights of
   a weighted fit; :func:`inverse_cdf` draws categories by inverse-CDF sampling.
 - **Files**: :func:`atomic_write_text` and :func:`atomic_write_bytes` write a file whole or
@@ -29,7 +32,7 @@ from cem._checks import check_int, is_int, is_real
 from cem._io import atomic_write_bytes, atomic_write_text
 from cem._memory import ITERATION_COPIES, iteration_bytes, memory_limit, require
 from cem._moved import register_moved
-from cem._parallel import MIN_BATCH
+from cem._parallel import MIN_BATCH, sample_and_score
 from cem._seeding import RNGLike, as_seed_sequence, child_seed, root_seed
 from cem.families._base import inverse_cdf, normalized_weights
 from cem.rare_event import estimate_result
@@ -53,4 +56,5 @@ __all__ = [
     "register_moved",
     "require",
     "root_seed",
+    "sample_and_score",
 ]

@@ -218,9 +218,20 @@ class BridgeNetwork(RareEventProblem):
         return Exponential(np.array(self.means))
 
     def importance_family(self) -> Family:
+        """The exponential or gamma family, means (scales) floored at the nominal means.
+
+        The event is increasing in every edge length, so its CE-optimal exponential tilt has
+        :math:`E[X_j \\mid S \\ge \\gamma] \\ge u_j` (Harris-FKG): a fitted mean below the
+        nominal is noise, and its likelihood ratios have infinite variance once it falls
+        below half the nominal (the bias of plain CE at :math:`\\ell \approx 10^{-12}`:
+        the fitted mean of :math:`x_3` at a fifth of the nominal's, estimates 10-50% low
+        with too small error bars). A gamma scale at least the nominal mean keeps the right
+        tail at least as heavy as the nominal's (:class:`~cem.families.Gamma`).
+        """
+        u = np.array(self.means)
         if self.family == "gamma":
-            return Gamma(1.0, np.array(self.means))
-        return self.nominal_family()
+            return Gamma(1.0, u, min_scale=u)
+        return Exponential(u, min_mean=u)
 
     def conditional_probability(self, X_given: np.ndarray) -> np.ndarray:
         r"""P(S >= gamma | x1, x2, x3) = exp(-a4/u4 - a5/u5) (the ``conditional`` option).

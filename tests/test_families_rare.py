@@ -91,3 +91,19 @@ def test_gamma_with_shape_one_is_the_exponential_family():
     X = np.random.default_rng(0).exponential(1.0, (50, 3))
     mean = np.array([0.5, 1.0, 2.0])
     np.testing.assert_allclose(Gamma(1.0, mean).log_pdf(X), Exponential(mean).log_pdf(X))
+
+
+def test_gamma_scale_floor_gives_the_constrained_fit():
+    from scipy import special
+
+    X = np.random.default_rng(0).gamma(50.0, 0.1, size=(20_000, 1))
+    fit = Gamma(1.0, np.ones(1), min_scale=np.ones(1)).fit(X)
+    assert fit.scale[0] == 1.0  # the floor; psi(k) = mean log x - log theta there
+    assert abs(special.digamma(fit.shape[0]) - np.log(X).mean()) < 1e-10
+    assert np.array_equal(fit.min_scale, np.ones(1))
+
+
+def test_exponential_mean_floor():
+    X = np.random.default_rng(0).exponential([0.5, 3.0], size=(1000, 2))
+    fit = Exponential(np.ones(2), min_mean=np.ones(2)).fit(X)
+    assert fit.mean[0] == 1.0 and fit.mean[1] > 2.5

@@ -125,9 +125,12 @@ def test_every_estimate_carries_the_diagnostics():
 # ----------------------------------------------------------------- the five failing cases
 def test_erlang_100_untied_family_warns_and_tied_family_is_right():
     prob = SumOfExponentials(100, float(stats.gamma.isf(1.1e-15, 100)))
-    res, warned = run(prob, family=Exponential(np.ones(100)), seed=0, n_final=20_000)
+    plain = Exponential(np.ones(100))
+    res, warned = run(prob, family=plain, seed=0, n_final=20_000, tied=False)
     assert warned  # 100 free means: degenerate likelihood ratios (2500 per level or not)
     res, warned = run(prob, seed=0, n_final=20_000)  # the problem's tied family
+    assert not warned and abs(res.estimate - prob.exact()) <= 3 * res.std_error
+    res, warned = run(prob, family=plain, seed=0, n_final=20_000)  # tied="auto" ties it
     assert not warned and abs(res.estimate - prob.exact()) <= 3 * res.std_error
 
 

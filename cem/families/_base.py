@@ -95,6 +95,14 @@ class Family(ABC):
     #: under the dynamic smoothing rule).
     scale_params: ClassVar[tuple[str, ...]] = ()
 
+    #: Names of parameters that no fit changes (floors such as ``min_mean``): kept by
+    #: :meth:`with_params`, left out of :meth:`fitted_params`.
+    fixed_params: ClassVar[tuple[str, ...]] = ()
+
+    def fitted_params(self) -> dict[str, np.ndarray]:
+        """:meth:`params` without the :attr:`fixed_params`: what a level records."""
+        return {k: v for k, v in self.params().items() if k not in self.fixed_params}
+
     @property
     def fixed_shapes(self) -> bool:
         """Whether :meth:`fit` keeps the shape of every parameter (a mixture that chooses

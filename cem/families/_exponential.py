@@ -29,6 +29,14 @@ class Exponential(Family):
         coordinates). For iid coordinates this is the exact CE optimum and avoids the
         likelihood-ratio degeneracy of fitting ``d`` means separately in high dimension
         (Rubinstein & Kroese 2004, Sec. 3.5).
+    min_mean : array_like, shape (d,), optional
+        Floors of the fitted means (default: none). A mean :math:`v_i` fitted below the
+        nominal's :math:`u_i` gives likelihood ratios :math:`\propto e^{x_i (1/v_i -
+        1/u_i)}`, unbounded, with a Pareto tail of index :math:`1 - v_i/u_i`: infinite
+        variance once :math:`v_i < u_i / 2`, wherever the event keeps large :math:`x_i`.
+        For an event increasing in :math:`x_i` the CE optimum
+        :math:`E[X_i \mid \text{event}] \ge u_i` (Harris-FKG), so such a fit is noise
+        and the floor :math:`u_i` is exact.
 
     References
     ----------
@@ -42,7 +50,11 @@ class Exponential(Family):
     array([1.5, 4. ])
     """
 
-    def __init__(self, mean: np.ndarray, tied: bool = False) -> None:
+    fixed_params = ("min_mean",)
+
+    def __init__(
+        self, mean: np.ndarray, tied: bool = False, min_mean: np.ndarray | None = None
+    ) -> None:
         self.tied = bool(tied)
         mean = np.array(mean, dtype=float)
         if mean.ndim != 1 or mean.size == 0:
@@ -53,16 +65,22 @@ class Exponential(Family):
             )
         mean.flags.writeable = False
         self.mean = mean
+        self.min_mean = None
+        if min_mean is not None:
+            self.min_mean = np.array(np.broadcast_to(np.asarray(min_mean, dtype=float),
+                                                     mean.shape))  # fmt: skip
+            self.min_mean.flags.writeable = False
 
     @property
     def event_shape(self) -> tuple[int, ...]:
         return self.mean.shape
 
     def params(self) -> dict[str, np.ndarray]:
-        return {"mean": self.mean}
+        floor = {} if self.min_mean is None else {"min_mean": self.min_mean}
+        return {"mean": self.mean, **floor}
 
     def with_params(self, **params: np.ndarray) -> Exponential:
-        return Exponential(params["mean"], self.tied)
+        return Exponential(params["mean"], self.tied, params.get("min_mean", self.min_mean))
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return rng.standard_exponential((n, self.mean.size)) * self.mean
@@ -71,7 +89,11 @@ class Exponential(Family):
         X = np.asarray(X, dtype=float)
         w = normalized_weights(weights, X.shape[0])
         mean = w @ X
-        return Exponential(np.full_like(mean, mean.mean()) if self.tied else mean, self.tied)
+        if self.tied:
+            mean = np.full_like(mean, mean.mean())
+        if self.min_mean is not None:
+            mean = np.maximum(mean, self.min_mean)
+        return self.with_params(mean=mean)
 
     def log_pdf(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=float)

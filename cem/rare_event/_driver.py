@@ -91,7 +91,9 @@ from cem.rare_event._final import (
     make_result,
     signed,
 )
+from cem.rare_event._tying import identical_coordinates, tying_holds
 from cem.rare_event._variants import (
+    PRODUCT_FAMILIES,
     ConditionalHook,
     conditional_refit,
     marginal,
@@ -202,12 +204,18 @@ class MultilevelEstimator:
         self.score, self.nominal, self.gamma = score, nominal, float(gamma)
         self.options, self.callback, self.verbose = o, callback, verbose
         self.start = nominal if family is None else family
+        # tied="auto": decided by the first level's elite (_constrain), else not tied.
+        self.auto_tie = (o["tied"] == "auto" and not o["screening"]
+                         and _same_law(self.start, nominal)
+                         and isinstance(nominal, PRODUCT_FAMILIES)
+                         and identical_coordinates(nominal))  # fmt: skip
+        o["tied"] = o["tied"] is True
         o["n_samples"] = level_samples(o["n_samples"], self.start)
         require(f"n_final={o['n_final']}", iteration_bytes(o["n_final"], self.start.event_shape))
         self.optimizer = CrossEntropyOptimizer(
             score, self.start, sense="max" if self.sign > 0 else "min", rng=rng,
             nominal=nominal, level=gamma, callback=self._on_level,
-            constrain=self._constrain if o["tied"] or o["screening"] else None,
+            constrain=self._constrain if o["tied"] or o["screening"] or self.auto_tie else None,
             n_samples=o["n_samples"], rho=o["rho"], alpha=o["alpha"], max_iter=o["max_levels"],
             max_time=o["max_time"], seed=o["seed"], n_jobs=o["n_jobs"],
             batch_size=o["batch_size"], backend=o["backend"], method="classic",
@@ -227,7 +235,14 @@ class MultilevelEstimator:
         return self.optimizer.seed
 
     def _constrain(self, v: Family) -> Family:
-        return tie_and_screen(v, self.nominal, self.options["tied"], self.options["screening"])
+        o = self.options
+        if self.auto_tie:
+            assert self.optimizer.elite is not None
+            X, weights = self.optimizer.elite
+            tied = tie_and_screen(v, self.nominal, True, 0.0)
+            o["tied"] = weights is not None and tying_holds(v, tied, X, weights)
+            self.auto_tie = False
+        return tie_and_screen(v, self.nominal, o["tied"], o["screening"])
 
     def _on_level(self, opt: CrossEntropyOptimizer) -> bool | None:
         """Record the level the optimizer just finished; then the user's callback."""
@@ -238,7 +253,7 @@ class MultilevelEstimator:
         t = opt.t
         self.level_ess.append(ess(weights) / weights.size)
         if t == 1:
-            if self.start == self.nominal and np.median(self.sign * opt.scores) >= (
+            if _same_law(self.start, self.nominal) and np.median(self.sign * opt.scores) >= (
                 self.sign * self.gamma
             ):
                 warn_caller(
@@ -417,6 +432,7 @@ class MultilevelEstimator:
             "level_ess": list(self.level_ess),
             "regions": self.regions,
             "last_elite": self.last_elite,
+            "tied": (self.options["tied"], self.auto_tie),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -427,6 +443,8 @@ class MultilevelEstimator:
         self.level_ess = [float(e) for e in state["level_ess"]]
         self.regions = int(state["regions"])
         self.last_elite = state["last_elite"]
+        if "tied" in state:
+            self.options["tied"], self.auto_tie = (bool(b) for b in state["tied"])
 
 
 @dataclass(frozen=True)
@@ -443,8 +461,18 @@ class _FinalRun:
     started: float  # perf_counter() when the levels ended
 
 
+def _same_law(family: Family, nominal: Family) -> bool:
+    """Whether ``family`` samples as ``nominal`` does: the same kind and the same values of
+    the nominal's parameters (floors such as ``min_mean`` aside)."""
+    if type(family) is not type(nominal):
+        return False
+    mine = family.params()
+    return all(k in mine and np.array_equal(mine[k], a) for k, a in nominal.params().items())
+
+
 def _params(family: Family) -> dict[str, np.ndarray]:
-    return {k: np.array(a) for k, a in family.params().items()}
+    """The fitted parameters a level records (floors, which no fit moves, left out)."""
+    return {k: np.array(a) for k, a in family.fitted_params().items()}
 
 
 def estimate_probability(

@@ -16,6 +16,7 @@ can be trusted.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,14 +161,20 @@ def estimate_result(
     method: str,
     seconds: float,
     family: Family | None = None,
+    levels: Sequence[LevelRecord] = (),
+    evaluations: int | None = None,
+    status: str = "done",
+    level_ess: Sequence[float] = (),
+    checked_levels: Sequence[float] | None = None,
 ) -> EstimateResult:
     r"""The diagnosed result of an estimator :math:`\hat\ell = \frac1N \sum_k Y_k` given the
     logarithms of its nonzero terms :math:`Y_k > 0`.
 
-    For estimators of a problem's own (permutation Monte Carlo, the turnip, ...), whose terms
-    are conditional probabilities or weighted indicators: the estimate, its standard error,
-    relative error and interval (:func:`final_estimate`), the weight diagnostics and the
-    verdict on them (:func:`diagnose`), exactly as for the library's own final runs.
+    For estimators of a problem's own (permutation Monte Carlo, the turnip, a ladder of its
+    own levels, ...), whose terms are conditional probabilities or weighted indicators: the
+    estimate, its standard error, relative error and interval (:func:`final_estimate`), the
+    weight diagnostics and the verdict on them (:func:`diagnose`), exactly as for the
+    library's own final runs.
 
     Parameters
     ----------
@@ -181,9 +188,27 @@ def estimate_result(
         Its run time.
     family : Family, optional
         The sampling family, when there is one.
+    levels, level_ess : sequences, optional
+        The records of the levels that found ``family`` and the effective sample size of
+        each level's weights over its elite size.
+    evaluations : int, optional
+        Score evaluations in all (default ``n``).
+    status : str
+        How the levels ended: ``"done"``, ``"max_levels"``, ``"degenerate"`` or ``"stopped"``.
+    checked_levels : sequence of float, optional
+        The level ESS fractions the verdict looks at (default: all of ``level_ess``).
     """
     log_y = np.asarray(log_y, dtype=float)
     log_est, est, se, rel = final_estimate(log_y, n)
     diag = weight_diagnostics(log_y, n)
-    res = make_result(log_est, est, se, rel, diag, n, [], n, seconds, method, family)
-    return diagnose(res, diag, [], lost_support=False, status="done")
+    res = make_result(log_est, est, se, rel, diag, n, list(levels),
+                      n if evaluations is None else evaluations, seconds, method, family,
+                      status)  # fmt: skip
+    return diagnose(
+        res,
+        diag,
+        list(level_ess),
+        lost_support=False,
+        status=status,
+        checked_levels=None if checked_levels is None else list(checked_levels),
+    )

@@ -26,6 +26,7 @@ The exact value (:meth:`NetworkReliability.exact`) comes from the frontier DP of
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -35,9 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from cem.errors import ConfigError, NotRareWarning
+from cem.errors import CEMWarning, ConfigError
 from cem.families import Bernoulli, Family
 from cem.options import validate_table
+from cem.problems.network.cuts import CutMixture, minimal_cuts
 from cem.problems.network.exact import exact_unreliability
 from cem.problems.network.model import Network, builtin_network
 from cem.problems.network.pmc import birth_rates, hypoexponential_tail, merge_stages
@@ -50,7 +52,7 @@ from cem.rare_event import (
     estimate_result,
 )
 from cem.result import EstimateResult
-from cem.toolkit import RNGLike, check_int, child_seed, root_seed
+from cem.toolkit import RNGLike, check_int, child_seed, is_real, root_seed, sample_and_score
 
 __all__ = [
     "METHODS",
@@ -61,6 +63,9 @@ __all__ = [
 
 #: Estimators of :meth:`NetworkReliability.estimate`.
 METHODS = ("crude", "ce", "pmc", "turnip")
+
+#: Smallest weight of the cut components worth mixing in (:class:`CutMixture`).
+MIN_CUT_WEIGHT = 0.05
 
 #: Failure probabilities tried, in order, for the first rung of the CE ladder.
 _START_Q = (0.3, 0.5, 0.7, 0.9)
@@ -80,6 +85,7 @@ def ce_importance_sampling(
     ratio: float = 0.5,
     min_p: float = 0.05,
     max_p: float = 0.5,
+    cuts: float = 0.5,
     verbose: bool = False,
     **options: Any,
 ) -> EstimateResult:
@@ -136,6 +142,8 @@ def ce_importance_sampling(
     """
     if not 0.0 < ratio < 1.0:
         raise ConfigError(f"ratio must lie in (0, 1), got {ratio!r}")
+    if not (is_real(cuts) and 0.0 <= cuts < 1.0):
+        raise ConfigError(f"cuts must be a number in [0, 1), got {cuts!r}")
     seed = options.pop("seed", None)
     o = validate_table({"n_samples": 5000, **options}, ESTIMATOR_OPTIONS, "estimator option")
     root = root_seed(rng, seed)
@@ -154,25 +162,61 @@ def ce_importance_sampling(
     span = float(np.max(np.log(q0 / np.maximum(q, 1e-300))))
     n_rungs = min(max(2, math.ceil(span / math.log(1.0 / ratio)) + 1), o.pop("max_levels"))
     family = None
-    levels, evaluations = [], o["n_samples"]
+    levels, level_ess, status, evaluations = [], [], "done", o["n_samples"]
     for k in range(n_rungs):
         w = k / (n_rungs - 1) if n_rungs > 1 else 1.0
         qk = q0 ** (1 - w) * q**w
-        last = k == n_rungs - 1
         with warnings.catch_warnings():
-            if k == 0:  # the first rung is not rare by construction
-                warnings.simplefilter("ignore", NotRareWarning)
-            res = estimate_probability(
+            # A rung's own final run (2 samples) is not the estimate: only its level counts.
+            warnings.simplefilter("ignore", CEMWarning)
+            rung = estimate_probability(
                 score, Bernoulli(qk), 1.0, family=family, rng=child_seed(root, k),
-                verbose=verbose, n_final=n_final if last else 2, max_levels=1, **o,
+                verbose=verbose, n_final=2, max_levels=1, **o,
             )  # fmt: skip
-        levels += [LevelRecord(k + 1, lv.gamma, lv.params) for lv in res.levels]
-        evaluations += res.nfev
-        family = Bernoulli(res.family.p, min_p=min(float(qk.min()), min_p), max_p=max_p)
-    res["levels"], res["nit"], res["nfev"] = levels, len(levels), evaluations
-    res["seconds"] = time.perf_counter() - start
-    res["method"] = "ce-is"
-    return res
+        levels += [LevelRecord(k + 1, lv.gamma, lv.params) for lv in rung.levels]
+        level_ess += list(rung.level_ess)
+        status = status if rung.levels_status == "done" else rung.levels_status
+        evaluations += rung.nfev
+        low = min(float(qk.min()), min_p)  # the first rung's fit is unbounded: clip it too
+        family = Bernoulli(np.clip(rung.family.p, low, max_p), min_p=low, max_p=max_p)
+    nominal = Bernoulli(q)
+    run = functools.partial(_failures, score, nominal, batch_size=o["batch_size"],
+                            n_jobs=o["n_jobs"], backend=o["backend"])  # fmt: skip
+    assert family is not None  # n_rungs >= 2
+    final: Family = family
+    cut_sets = minimal_cuts(net) if cuts > 0 else None
+    if cut_sets is not None:
+        # A pilot from the proposal: the listed cuts' share of the failure weight.
+        n_pilot = max(1000, n_final // 10)
+        X, log_w = run(family, n_pilot, child_seed(root, 2**20 + 2))
+        mixture = CutMixture(nominal, cut_sets, family, cuts)
+        w = np.exp(log_w - np.max(log_w)) if log_w.size else np.ones(0)
+        share = float(w[mixture.cuts_failed(X) > 0].sum() / w.sum()) if w.size else 1.0
+        weight = round(cuts * share, 2)
+        evaluations += n_pilot
+        if weight >= MIN_CUT_WEIGHT:
+            final = CutMixture(nominal, cut_sets, family, weight)
+    X, log_w = run(final, n_final, child_seed(root, 2**20 + 1))
+    # The cut components cover every listed failure region whatever the rungs fitted, so
+    # the rungs' weights only tune the proposal's share: the final run's weights judge it.
+    return estimate_result(log_w, n_final, method="ce-is", seconds=time.perf_counter() - start,
+                           family=final, levels=levels, evaluations=evaluations + n_final,
+                           status=status, level_ess=level_ess,
+                           checked_levels=[] if final is not family else None)  # fmt: skip
+
+
+def _failures(
+    score: Callable[[np.ndarray], np.ndarray],
+    nominal: Bernoulli,
+    family: Family,
+    n: int,
+    seed: np.random.SeedSequence,
+    **batches: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` samples of ``family``: the failed networks and their log likelihood ratios."""
+    X, parts = sample_and_score(family, score, n, seed, 0, **batches)
+    X = X[np.concatenate(parts) >= 1.0]
+    return X, nominal.log_pdf(X) - family.log_pdf(X)
 
 
 def permutation_monte_carlo(
