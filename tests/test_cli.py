@@ -71,6 +71,7 @@ def test_rare_event_config_matches_the_exact_value(tmp_path):
     assert again["estimate"] == result["estimate"] and again["nfev"] == result["nfev"]
 
 
+@pytest.mark.slow  # a full run; its golden file and the README check run it too
 def test_tutorial_config_reaches_the_known_optimum(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["run", str(REPO / "configs" / "maxcut_tutorial.toml"), "--out", str(out)]) == 0

@@ -16,6 +16,9 @@ from cem.errors import BatchError
 from cem.problems.maxcut import MaxCut
 
 distributed = pytest.importorskip("distributed")
+#: A local cluster of two worker processes takes seconds to start and to stop: the slow tier
+#: runs these tests (.ci/run runs it on every landing).
+pytestmark = pytest.mark.slow
 
 KW = dict(n_samples=600, batch_size=100, seed=3, max_iter=3, stall_iters=None)
 
@@ -129,7 +132,6 @@ class KillsTwoWorkers(MaxCut):
         return super().score(X)
 
 
-@pytest.mark.slow  # over 5 s
 def test_two_workers_killed_in_quick_succession_are_survived(client, problem, serial, tmp_path):
     """Both workers holding the scattered problem die; it is sent again to the restarted
     workers and the run ends with the history of n_jobs=1."""

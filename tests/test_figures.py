@@ -301,6 +301,7 @@ def test_symmetric_layout_without_coordinates_says_how_many_points_it_shows():
     pyplot().close(fig)
 
 
+@pytest.mark.slow  # a full run and its figure
 def test_buffer_allocation_figure_labels_buffers_and_sizes_and_names_the_allocation(
     tmp_path, drawn
 ):

@@ -113,6 +113,7 @@ def _slow(X):
     return X[:, 0]
 
 
+@pytest.mark.slow  # times a pool against in-process batches
 def test_workers_only_when_they_pay_off():
     cheap = CrossEntropyOptimizer(lambda X: X[:, 0], Normal([0.0], [1.0]), n_samples=2048,
                                   seed=1, max_iter=2, n_jobs=2)  # fmt: skip

@@ -152,8 +152,7 @@ def test_tour_length_equals_naive_sum(n, seed):
 
 
 # ---------------------------------------------------------------- problem and search
-
-
+@pytest.mark.slow  # statistical: ten runs
 def test_br17_optimum_found_by_ce_alone_in_9_of_10_seeds():
     # Literature settings (N = 5 n^2, rho = 0.01), not tuned on these seeds.
     tsp = TSP.from_config("br17")
@@ -285,6 +284,7 @@ def test_configs_build_the_problem():
     assert berlin.problem.known_optimum == 7542 and berlin.options["polish"] == "elite"
 
 
+@pytest.mark.slow  # figures; the default tier draws one of each kind elsewhere
 def test_plots_draw(tmp_path):
     from cem.problems.tsp.plots import city_layout, plot_tour, plot_transition_matrices
 
