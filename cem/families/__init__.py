@@ -6,7 +6,7 @@ from cem.families._bernoulli import Bernoulli
 from cem.families._categorical import Categorical
 from cem.families._exponential import Exponential
 from cem.families._gamma import Gamma
-from cem.families._mixture import NormalMixture
+from cem.families._mixture import DefensiveMixture, NormalMixture
 from cem.families._normal import FullNormal, Normal
 from cem.families._permutation import NodePlacement, TransitionMatrix
 from cem.families._truncated import TruncatedNormal
@@ -19,6 +19,7 @@ __all__ = [
     "Gamma",
     "Normal",
     "NormalMixture",
+    "DefensiveMixture",
     "FullNormal",
     "TruncatedNormal",
     "SequentialAllocation",

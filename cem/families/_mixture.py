@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -217,10 +218,14 @@ class DefensiveMixture(Family):
     crude Monte Carlo's, Hesterberg 1995, Theorem 1) whatever the proposal :math:`q` does,
     while it loses at most a factor :math:`1/(1 - \lambda)` in variance where :math:`q` is good.
 
+    The fixed part need not be the nominal itself: any family of the same sample space whose
+    likelihood ratio to the nominal is bounded on the event plays the same part (the cut
+    components of :class:`cem.problems.network.cuts.CutMixture`).
+
     Parameters
     ----------
     nominal, proposal : Family
-        Families of the same sample space.
+        Families of the same sample space: the fixed part and the fitted one.
     weight : float
         :math:`\lambda \in (0, 1)`, the fraction of samples drawn from the nominal.
 
@@ -254,14 +259,20 @@ class DefensiveMixture(Family):
         return self.proposal.params()
 
     def with_params(self, **params: np.ndarray) -> DefensiveMixture:
-        return DefensiveMixture(self.nominal, self.proposal.with_params(**params), self.weight)
+        return self._with(self.proposal.with_params(**params))
+
+    def _with(self, proposal: Family) -> DefensiveMixture:
+        """This mixture with another proposal (a subclass keeps its class and fixed part)."""
+        new = copy.copy(self)
+        new.proposal = proposal
+        return new
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         m = int(rng.binomial(n, self.weight))
         return np.concatenate([self.nominal.sample(m, rng), self.proposal.sample(n - m, rng)])
 
     def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> DefensiveMixture:
-        return DefensiveMixture(self.nominal, self.proposal.fit(X, weights), self.weight)
+        return self._with(self.proposal.fit(X, weights))
 
     def log_pdf(self, X: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):

@@ -1,6 +1,6 @@
 """Importance sampling of network unreliability built from the network's minimal cuts."""
 
 from cem.problems.network.cuts._enumerate import MAX_CUT_SETS, minimal_cuts
-from cem.problems.network.cuts._family import CutMixture
+from cem.problems.network.cuts._family import CutComponents, CutMixture
 
-__all__ = ["MAX_CUT_SETS", "CutMixture", "minimal_cuts"]
+__all__ = ["MAX_CUT_SETS", "CutComponents", "CutMixture", "minimal_cuts"]

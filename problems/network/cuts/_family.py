@@ -7,13 +7,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from cem.errors import ConfigError
-from cem.families import Bernoulli, Family
+from cem.families import Bernoulli, DefensiveMixture, Family
 from cem.toolkit import inverse_cdf
 
-__all__ = ["CutMixture"]
+__all__ = ["CutComponents", "CutMixture"]
 
 
-class CutMixture(Family):
+class CutMixture(DefensiveMixture):
     r"""A fitted proposal :math:`p` mixed with one component per minimal cut.
 
     .. math:: g(x) = (1 - \lambda)\, p(x) + \lambda \sum_c \pi_c\, f(x \mid A_c),
@@ -48,8 +48,10 @@ class CutMixture(Family):
 
     Notes
     -----
-    :meth:`sample` draws :math:`M \sim \mathrm{Bin}(n, \lambda)` samples from the cut part
-    and the rest from the proposal; :meth:`fit` refits the proposal only.
+    A defensive mixture (:class:`cem.families.DefensiveMixture`) whose fixed part is the cut
+    components (:class:`CutComponents`): :meth:`sample` draws
+    :math:`M \sim \mathrm{Bin}(n, \lambda)` samples from the cut part and the rest from the
+    proposal; :meth:`fit` refits the proposal only.
 
     References
     ----------
@@ -63,6 +65,28 @@ class CutMixture(Family):
     ) -> None:
         if not 0.0 < float(weight) < 1.0:
             raise ConfigError(f"cuts weight must be in (0, 1), got {weight!r}")
+        super().__init__(CutComponents(nominal, cuts), proposal, weight)
+
+    def cuts_failed(self, X: np.ndarray) -> np.ndarray:
+        """:math:`n(x)`, the number of the listed cuts whose edges all fail, per row."""
+        assert isinstance(self.nominal, CutComponents)
+        return self.nominal.cuts_failed(X)
+
+    def __repr__(self) -> str:
+        assert isinstance(self.nominal, CutComponents)
+        return (f"CutMixture({self.weight:g} over {len(self.nominal.cdf)} cuts + "
+                f"{self.proposal!r})")  # fmt: skip
+
+
+class CutComponents(Family):
+    r"""The cut part of :class:`CutMixture`: :math:`\sum_c \pi_c f(x \mid A_c)`.
+
+    A fixed family (:meth:`fit` returns it unchanged): a cut :math:`c` drawn with
+    probability :math:`\pi_c = Q_c / \sum_{c'} Q_{c'}`, its edges failed, the other edges
+    nominal. Its density is :math:`f(x)\, n(x) / \sum_c Q_c`.
+    """
+
+    def __init__(self, nominal: Bernoulli, cuts: Sequence[np.ndarray]) -> None:
         if not cuts:
             raise ConfigError("CutMixture needs at least one cut")
         m = nominal.event_shape[0]
@@ -74,33 +98,26 @@ class CutMixture(Family):
             log_q = self.incidence @ np.log(nominal.p)  # log Q_c
         self.log_total = float(np.logaddexp.reduce(log_q))
         self.cdf = np.cumsum(np.exp(log_q - log_q.max()))
-        self.nominal, self.proposal, self.weight = nominal, proposal, float(weight)
+        self.base = nominal
 
     @property
     def event_shape(self) -> tuple[int, ...]:
-        return self.proposal.event_shape
+        return self.base.event_shape
 
     def params(self) -> dict[str, np.ndarray]:
-        return self.proposal.params()
+        return {}
 
-    def with_params(self, **params: np.ndarray) -> CutMixture:
-        return self._with(self.proposal.with_params(**params))
-
-    def _with(self, proposal: Family) -> CutMixture:
-        new = object.__new__(CutMixture)
-        new.__dict__.update(self.__dict__, proposal=proposal)
-        return new
+    def with_params(self, **params: np.ndarray) -> CutComponents:
+        return self
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        k = int(rng.binomial(n, self.weight))
-        X = self.nominal.sample(k, rng)
-        u = rng.random(k) * self.cdf[-1]
+        X = self.base.sample(n, rng)
+        u = rng.random(n) * self.cdf[-1]
         which = inverse_cdf(self.cdf[None, :], u[:, None], 1, len(self.cdf) - 1)
-        X = np.maximum(X, self.incidence[which])  # the drawn cut's edges fail
-        return np.concatenate([X, self.proposal.sample(n - k, rng)])
+        return np.maximum(X, self.incidence[which])  # the drawn cut's edges fail
 
-    def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> CutMixture:
-        return self._with(self.proposal.fit(X, weights))
+    def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> CutComponents:
+        return self
 
     def cuts_failed(self, X: np.ndarray) -> np.ndarray:
         """:math:`n(x)`, the number of the listed cuts whose edges all fail, per row."""
@@ -108,21 +125,17 @@ class CutMixture(Family):
 
     def log_pdf(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=float)
-        n_cut = self.cuts_failed(X)
         with np.errstate(divide="ignore"):
-            log_cut = self.nominal.log_pdf(X) + np.log(n_cut) - self.log_total
-            return np.logaddexp(np.log(self.weight) + log_cut,
-                                np.log1p(-self.weight) + self.proposal.log_pdf(X))  # fmt: skip
+            return self.base.log_pdf(X) + np.log(self.cuts_failed(X)) - self.log_total
 
     def entropy(self) -> float:
-        """The proposal's entropy (the mixture's has no closed form)."""
-        return self.proposal.entropy()
+        """Not in closed form (NaN)."""
+        return float("nan")
 
     def mode(self) -> np.ndarray:
-        return self.proposal.mode()
+        """The nominal's mode with the most probable cut's edges failed."""
+        likeliest = int(np.argmax(np.diff(self.cdf, prepend=0.0)))
+        return np.maximum(self.base.mode(), self.incidence[likeliest])
 
     def is_degenerate(self, tol: float = 1e-6) -> bool:
         return False
-
-    def __repr__(self) -> str:
-        return f"CutMixture({self.weight:g} over {len(self.cdf)} cuts + {self.proposal!r})"
