@@ -85,7 +85,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         with _dask_client(args.dask):
             study_dir, files = resume_study(
                 Path(args.run_dir), n_jobs=args.n_jobs, dask=args.dask is not None,
-                quiet=args.quiet,
+                quiet=args.quiet, allow_import=args.allow_import,
             )  # fmt: skip
         return _study_done(study_dir, files, args.quiet)
     with _dask_client(args.dask):

@@ -1,4 +1,5 @@
-"""Atomic file writes: a file is either its old content or its complete new content.
+"""Atomic file writes (a file is either its old content or its complete new content), and
+reads of text files that refuse a file too large to be what it claims.
 
 Files are created with the permissions of an ordinary ``open`` (``0o666`` less the
 process umask), so a run directory can be shared as the user's umask allows.
@@ -10,10 +11,43 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["TEMP_SUFFIX", "atomic_write_bytes", "atomic_write_text", "remove_stale_temps", "umask"]
+from cem.errors import DataFormatError
+
+__all__ = [
+    "MAX_TEXT_BYTES",
+    "TEMP_SUFFIX",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "read_text",
+    "remove_stale_temps",
+    "umask",
+]
 
 #: Suffix of the temporary files of an atomic write (``.<name>.<random>.tmp``).
 TEMP_SUFFIX = ".tmp"
+#: Largest config, study file, result or history a reader loads (a history of a million
+#: iterations is about 100 MB): a larger file is refused before it is read.
+MAX_TEXT_BYTES = 256 * 2**20
+
+
+def read_text(path: str | os.PathLike[str], what: str) -> str:
+    """The UTF-8 text of ``path``, refused above :data:`MAX_TEXT_BYTES`.
+
+    Configs, study files and run directories may come from someone else: a file of many
+    gigabytes must end in one clear error, not exhaust the memory.
+
+    Raises
+    ------
+    DataFormatError
+        Naming ``what`` and the file, when it is larger than the limit.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_TEXT_BYTES:
+        limit = MAX_TEXT_BYTES // 2**20
+        raise DataFormatError(f"{what} {path} is {size / 2**20:.0f} MiB, above the {limit} MiB "
+                              "a file of its kind may hold")  # fmt: skip
+    return path.read_text(encoding="utf-8")
 
 
 def umask() -> int:

@@ -107,7 +107,6 @@ class Study:
             "cells": [{"label": c.label, "values": c.values, "shown": c.shown} for c in self.cells],
             "base": self.base,
             "options": {k: v for k, v in self.options.items() if k not in _IDENTITY},
-            "allow_import": self.allow_import,
         }
 
     @classmethod
@@ -116,5 +115,6 @@ class Study:
         cells = [Cell(c["label"], c["values"], c["shown"], k)
                  for k, c in enumerate(data["cells"])]  # fmt: skip
         options = validate_table(data.get("options", {}), STUDY_OPTIONS, "[study] key")
-        return cls(data["base"], cells, list(data["seeds"]), options, data.get("source"),
-                   bool(data.get("allow_import", False)))  # fmt: skip
+        # What may import code is the caller's to say (cem resume --allow-import), never the
+        # file's: a study directory may come from someone else.
+        return cls(data["base"], cells, list(data["seeds"]), options, data.get("source"))

@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from cem._checks import is_int, is_real
+from cem._io import read_text
 from cem._jobs import Estimation, Job, Optimization, job_class
 from cem.errors import CEMError, ConfigError, ResourceLimitError
 from cem.families import Family
@@ -170,7 +171,7 @@ def read_raw(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(path, "config file"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:

@@ -11,7 +11,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from cem._io import atomic_write_text
+from cem._io import atomic_write_text, read_text
 
 __all__ = ["IterationRecord", "History"]
 
@@ -132,8 +132,7 @@ class History:
 
         A column added since the file was written (``kl``) takes its default.
         """
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
+        rows = list(csv.DictReader(io.StringIO(read_text(path, "history"), newline="")))
 
         def record(row: dict[str, str]) -> IterationRecord:
             values: dict[str, Any] = {

@@ -37,8 +37,8 @@ import numpy as np
 
 from cem._checkpoint import read_checkpoint as _read_checkpoint
 from cem._checkpoint import write_checkpoint as _write_checkpoint
-from cem._io import atomic_write_bytes, atomic_write_text, remove_stale_temps
-from cem.errors import ConfigError
+from cem._io import atomic_write_bytes, atomic_write_text, read_text, remove_stale_temps
+from cem.errors import ConfigError, DataFormatError
 from cem.families import Family
 from cem.history import History
 from cem.options import FORMATS
@@ -209,7 +209,9 @@ def read_checkpoint(run_dir: Path, family: Family, allow_config_change: bool = F
 def read_config(run_dir: Path) -> dict[str, Any]:
     """The resolved config of a run directory as a TOML table (``{}`` when unreadable)."""
     try:
-        table = tomllib.loads((Path(run_dir) / CONFIG).read_text(encoding="utf-8"))
+        table = tomllib.loads(read_text(Path(run_dir) / CONFIG, "run config"))
+    except DataFormatError:
+        raise  # too large to be what it claims: said, not taken for a missing file
     except (OSError, ValueError):
         return {}
     return table if isinstance(table, dict) else {}
@@ -226,7 +228,9 @@ def read_history(run_dir: Path) -> History:
 def read_result(run_dir: Path) -> dict[str, Any]:
     """``result.json`` (``{}`` when missing or unreadable)."""
     try:
-        summary = json.loads((Path(run_dir) / RESULT).read_text(encoding="utf-8"))
+        summary = json.loads(read_text(Path(run_dir) / RESULT, "result"))
+    except DataFormatError:
+        raise  # too large to be what it claims: said, not taken for a missing file
     except (OSError, ValueError):
         return {}
     return summary if isinstance(summary, dict) else {}
@@ -235,7 +239,9 @@ def read_result(run_dir: Path) -> dict[str, Any]:
 def read_timing(run_dir: Path) -> dict[str, Any] | None:
     """``timing.json`` of a finished run of a study (``None`` when it is missing)."""
     try:
-        timing = json.loads((Path(run_dir) / TIMING).read_text(encoding="utf-8"))
+        timing = json.loads(read_text(Path(run_dir) / TIMING, "timing"))
+    except DataFormatError:
+        raise  # too large to be what it claims: said, not taken for a missing file
     except (OSError, ValueError):
         return None
     return timing if isinstance(timing, dict) else None
@@ -263,8 +269,8 @@ def read_levels(run_dir: Path) -> list[LevelRow] | None:
     path = Path(run_dir) / LEVELS
     if not path.is_file():
         return None
-    with open(path, newline="", encoding="utf-8") as f:
-        return [LevelRow(int(row["t"]), float(row["gamma"])) for row in csv.DictReader(f)]
+    rows = csv.DictReader(io.StringIO(read_text(path, "level table"), newline=""))
+    return [LevelRow(int(row["t"]), float(row["gamma"])) for row in rows]
 
 
 @dataclass

@@ -50,7 +50,7 @@ from typing import IO, Any
 from joblib import Parallel, delayed
 
 from cem._checks import is_int
-from cem._io import atomic_write_text
+from cem._io import atomic_write_text, read_text
 from cem._jobs import MAX_RECORDED_PARAMS
 from cem._memory import LIMIT_ENV, format_bytes, memory_limit, parse_size
 from cem._parallel import backend_config
@@ -460,7 +460,7 @@ def read_study(study_dir: str | Path) -> Study:
     """The study of a study directory."""
     path = Path(study_dir) / STUDY_FILE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path, "study file"))
     except FileNotFoundError:
         raise ConfigError(f"{study_dir} is not a study directory: no {STUDY_FILE}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -667,11 +667,18 @@ def resume_study(
     dask: bool = False,
     quiet: bool = False,
     stream: IO[str] | None = None,
+    allow_import: bool = False,
 ) -> tuple[Path, dict[str, Path]]:
     """Continue a killed study: finished runs are kept, the others continue from their
-    checkpoints or start; then the summaries and figures are written again."""
+    checkpoints or start; then the summaries and figures are written again.
+
+    ``allow_import`` lets the study's config name ``"module:Class"`` paths (importing runs
+    code); it is the caller's to give, as for :func:`cem.runner.resume`: ``study.json`` does
+    not carry it.
+    """
     study_dir = Path(study_dir)
     study = read_study(study_dir)
+    study.allow_import = allow_import
     n_jobs = study.options["n_jobs"] if n_jobs is None else n_jobs
     check_study(study, study_dir, _concurrency(n_jobs, dask))
     return study_dir, _execute(study, study_dir, n_jobs=n_jobs, dask=dask, quiet=quiet,

@@ -25,7 +25,7 @@ def _core_modules() -> dict[str, ast.Module]:
     return {_module_name(p): ast.parse(p.read_text(encoding="utf-8")) for p in CORE.rglob("*.py")}
 
 
-def _imported(node: ast.AST, module: str) -> list[str]:
+def _imported(node: ast.AST) -> list[str]:
     """The cem modules an import statement names (``from cem.x import y`` names cem.x, and
     cem.x.y when that is a module)."""
     if isinstance(node, ast.Import):
@@ -48,7 +48,7 @@ def _runtime_nodes(tree: ast.Module) -> list[ast.AST]:
 
 def _graph() -> dict[str, set[str]]:
     modules = _core_modules()
-    return {name: {m for node in _runtime_nodes(tree) for m in _imported(node, name)
+    return {name: {m for node in _runtime_nodes(tree) for m in _imported(node)
                    if m in modules} for name, tree in modules.items()}  # fmt: skip
 
 
@@ -80,7 +80,7 @@ def test_no_core_module_imports_another_inside_a_function():
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
             for node in ast.walk(fn):
-                if _imported(node, name):
+                if _imported(node):
                     late.append(f"{name}:{node.lineno}")
     assert not late, f"function-level imports of cem modules: {late}"
 

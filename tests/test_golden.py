@@ -137,13 +137,13 @@ def _estimation(res: Any) -> dict[str, Any]:
 
 def _config_case(path: Path) -> Callable[[], dict[str, Any]]:
     def run() -> dict[str, Any]:
-        from cem._loop import CrossEntropyOptimizer
         from cem.config import load_config
 
         cfg = load_config(path)
         if cfg.kind == "estimate":
             return _estimation(cfg.problem.estimate(**cfg.estimator))
-        return _optimization(CrossEntropyOptimizer(cfg.problem, cfg.family, **cfg.options).run())
+        cfg.engine.options["verbose"] = False  # the engine the config built, as cem run runs it
+        return _optimization(cfg.engine.run())
 
     return run
 

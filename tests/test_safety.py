@@ -480,3 +480,24 @@ def test_the_memory_estimate_follows_the_streaming_iteration(monkeypatch, tmp_pa
     assert load_config(tmp_path / "a.toml").options["rho"] == 0.01
     with pytest.raises(ResourceLimitError, match=r"n_samples=10000000 of 800 coordinates"):
         load_config(tmp_path / "b.toml")
+
+
+def test_files_too_large_to_be_what_they_claim_are_refused_before_they_are_read(
+    tmp_path, monkeypatch, capsys
+):
+    """A config, a result or a history of someone else's that is many times larger than any
+    written by cem ends in one line naming the file, not in an exhausted memory."""
+    import cem._io
+    from cem._cli import main
+    from cem.errors import DataFormatError
+    from cem.rundir import read_result
+
+    monkeypatch.setattr(cem._io, "MAX_TEXT_BYTES", 1000)
+    config = tmp_path / "big.toml"
+    config.write_text('[problem]\nname = "sphere"\n' + "# padding\n" * 200)
+    assert main(["validate", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "big.toml" in err and "MiB" in err
+    (tmp_path / "result.json").write_text('{"x": "' + "y" * 2000 + '"}')
+    with pytest.raises(DataFormatError, match="result"):
+        read_result(tmp_path)  # said, not taken for a missing file

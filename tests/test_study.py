@@ -326,3 +326,23 @@ def test_cem_run_of_a_study_config_runs_its_base_config_once(tmp_path):
     assert main(argv) in (0, 3)  # 3: an untrusted estimate
     assert "[study]" not in (out / "config.toml").read_text(encoding="utf-8")
     assert json.loads((out / "result.json").read_text())["seed"] == 1
+
+
+def test_a_study_directory_cannot_grant_itself_code_imports(tmp_path, capsys):
+    """study.json is data: a study directory from someone else whose file says
+    ``"allow_import": true`` and whose config names a module does not import it on resume."""
+    out = tmp_path / "s"
+    assert main(["study", str(BRIDGE), "--quick", "--out", str(out), "--quiet"]) == 0
+    path = out / "study.json"
+    data = json.loads(path.read_text())
+    data["base"]["problem"]["name"] = "os:system"
+    data["allow_import"] = True
+    from cem._study_plan import Study
+
+    data["sha256"] = Study.from_json(data).digest  # a forger can recompute the digest
+    path.write_text(json.dumps(data))
+    for run in (out / "runs").rglob("timing.json"):
+        run.unlink()  # every run to do again
+    assert main(["resume", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "os:system" in err and "--allow-import" in err
